@@ -1,0 +1,2 @@
+// Package cli implements the tokentray subcommands.
+package cli
