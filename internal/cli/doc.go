@@ -1,2 +1,0 @@
-// Package cli implements the tokentray subcommands.
-package cli
