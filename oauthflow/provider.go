@@ -1,0 +1,154 @@
+package oauthflow
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Token formats a provider's access token comes in (CONTRACTS §1).
+const (
+	FormatPeatio = "peatio" // access_token is "ACCESS_KEY:SECRET_KEY"
+	FormatBearer = "bearer" // access_token is sent as Authorization: Bearer
+)
+
+// Provider describes one OAuth provider: what the relay's GET /v1/providers
+// lists (CONTRACTS §2), and, for locally configured public clients, the
+// endpoints too (CONTRACTS §6). The toml tags let the agent decode a
+// config.toml [[provider]] table straight into it.
+type Provider struct {
+	ID              string            `json:"id" toml:"id"`
+	Name            string            `json:"name" toml:"name"`
+	TokenFormat     string            `json:"token_format" toml:"token_format"`
+	DefaultLifetime Duration          `json:"default_lifetime" toml:"default_lifetime"`
+	APIBase         string            `json:"api_base" toml:"api_base"`
+	MePath          string            `json:"me_path" toml:"me_path"`
+	Label           string            `json:"label" toml:"label"`
+	AccountField    string            `json:"account_field" toml:"account_field"`
+	AllowedHosts    []string          `json:"allowed_hosts" toml:"allowed_hosts"`
+	DefaultParams   map[string]string `json:"default_params" toml:"default_params"`
+	Scopes          []Scope           `json:"scopes" toml:"scope"`
+	Fields          []Field           `json:"fields" toml:"field"`
+
+	// Local providers only (never sent by the relay).
+
+	// Issuer is discovered with RFC 8414, then OpenID Connect Discovery,
+	// when AuthorizeURL or TokenURL is empty.
+	Issuer       string `json:"issuer,omitempty" toml:"issuer"`
+	AuthorizeURL string `json:"authorize_url,omitempty" toml:"authorize_url"`
+	TokenURL     string `json:"token_url,omitempty" toml:"token_url"`
+	RevokeURL    string `json:"revoke_url,omitempty" toml:"revoke_url"`
+	ClientID     string `json:"client_id,omitempty" toml:"client_id"`
+}
+
+// Scope is one scope a provider offers.
+type Scope struct {
+	Name        string `json:"name" toml:"name"`
+	Description string `json:"description" toml:"description"`
+	Default     bool   `json:"default" toml:"default"`
+	Required    bool   `json:"required" toml:"required"`
+}
+
+// Field is one extra value asked at Connect time; its value is offered to
+// the label template as .fields.NAME.
+type Field struct {
+	Name     string   `json:"name" toml:"name"`
+	Label    string   `json:"label" toml:"label"`
+	Kind     string   `json:"kind" toml:"kind"` // "text" or "select"
+	Options  []string `json:"options,omitempty" toml:"options"`
+	Required bool     `json:"required" toml:"required"`
+	Default  string   `json:"default,omitempty" toml:"default"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("4h") in
+// JSON and TOML.
+type Duration time.Duration
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// UnmarshalText parses a Go duration string; an empty string is zero.
+func (d *Duration) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// HostAllowed reports whether host (a host name, without port) is in
+// p.AllowedHosts. Entries match exactly, ignoring case; "*.x.com" matches
+// every subdomain of x.com but not x.com itself.
+func (p Provider) HostAllowed(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return false
+	}
+	for _, a := range p.AllowedHosts {
+		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+		if rest, ok := strings.CutPrefix(a, "*."); ok {
+			if rest != "" && strings.HasSuffix(host, "."+rest) {
+				return true
+			}
+			continue
+		}
+		if a != "" && a == host {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAllowed returns an error wrapping ErrHostNotAllowed unless u's host
+// is allowed for p.
+func (p Provider) checkAllowed(u *url.URL) error {
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("%s: scheme %q: %w", u.Host, u.Scheme, ErrHostNotAllowed)
+	}
+	if !p.HostAllowed(u.Hostname()) {
+		return fmt.Errorf("%s: %w", u.Hostname(), ErrHostNotAllowed)
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host is a loopback IP literal or
+// "localhost".
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkServerURL checks that raw is an absolute https URL, or http to a
+// loopback host (CONTRACTS §6), and returns it parsed.
+func checkServerURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse url: %w", ErrURLRefused)
+	}
+	switch {
+	case u.Host == "":
+		return nil, fmt.Errorf("url has no host: %w", ErrURLRefused)
+	case u.User != nil:
+		return nil, fmt.Errorf("url has user info: %w", ErrURLRefused)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("url %s://%s is neither https nor loopback http: %w", u.Scheme, u.Host, ErrURLRefused)
+	}
+	return u, nil
+}
