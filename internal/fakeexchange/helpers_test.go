@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -40,6 +41,7 @@ type fixture struct {
 	srv    *httptest.Server
 	clock  *clock
 	client *http.Client
+	seq    atomic.Int64 // makes each apiGet's tonce unique
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -127,7 +129,8 @@ func signed(token, method, path, tonce string, params url.Values) url.Values {
 // apiGet sends a correctly signed GET to an APIv2 path.
 func (f *fixture) apiGet(t *testing.T, token, path string, params url.Values) (int, []byte) {
 	t.Helper()
-	status, _, body := f.get(t, path, signed(token, http.MethodGet, path, f.tonce(0), params))
+	tonce := f.tonce(time.Duration(f.seq.Add(1)) * time.Millisecond)
+	status, _, body := f.get(t, path, signed(token, http.MethodGet, path, tonce, params))
 	return status, body
 }
 
