@@ -160,8 +160,9 @@ var msDigits = regexp.MustCompile(`\b[0-9]{12,16}\b`)
 
 // ObserveError looks at a Peatio API error body. A 2007 answer (invalid
 // tonce) whose message carries the server's time in milliseconds sets the
-// clock offset used for later tonces; it reports whether it did. Every
-// other body is ignored.
+// clock offset used for later tonces, and restarts at server time the
+// sequence of any key whose last tonce is beyond the server's ±30 s window;
+// it reports whether it did. Every other body is ignored.
 func (s *PeatioSigner) ObserveError(body []byte) bool {
 	code, msg, ok := parsePeatioError(body)
 	if !ok || code != PeatioInvalidTonce {
@@ -173,10 +174,21 @@ func (s *PeatioSigner) ObserveError(body []byte) bool {
 	}
 	local := s.now().UnixMilli()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.offset = server - local
-	s.mu.Unlock()
+	// A key whose last tonce lies beyond the server's window was running on
+	// a clock that is ahead: max(now, last+1) would stay out of range until
+	// real time caught up, so its sequence restarts at server time.
+	for k, last := range s.last {
+		if last > server+peatioTonceWindow {
+			s.last[k] = server - 1
+		}
+	}
 	return true
 }
+
+// peatioTonceWindow is how far from its clock Peatio accepts a tonce (ms).
+const peatioTonceWindow = 30_000
 
 // serverTimeMS extracts the server time from a 2007 message: the number
 // after "timestamp is" or "server time", else the last 12–16 digit number

@@ -173,6 +173,7 @@ func TestPeatioObserveError(t *testing.T) {
 	}{
 		{"peatio message", `{"error":{"code":2007,"message":"The tonce 1699999000000 is invalid, current timestamp is 1700000090000"}}`, true, 90 * time.Second},
 		{"server behind", `{"error":{"code":2007,"message":"tonce invalid, server time 1699999940000 ms"}}`, true, -60 * time.Second},
+		{"fakeexchange format", `{"error":{"code":2007,"message":"tonce 1699999000000 is out of range, server time is 1700000090000"}}`, true, 90 * time.Second},
 		{"only number", `{"error":{"code":2007,"message":"1700000001000"}}`, true, time.Second},
 		{"other code", `{"error":{"code":2010,"message":"expired 1700000090000"}}`, false, 0},
 		{"no time", `{"error":{"code":2007,"message":"bad tonce"}}`, false, 0},
@@ -192,5 +193,26 @@ func TestPeatioObserveError(t *testing.T) {
 				t.Errorf("tonce after offset = %d, want %d", q.Tonce, want)
 			}
 		})
+	}
+}
+
+func TestPeatioObserveErrorRestartsAheadClock(t *testing.T) {
+	local := int64(1_700_000_000_000)
+	s := &PeatioSigner{Now: func() time.Time { return time.UnixMilli(local) }}
+	for range 3 {
+		s.Sign("GET", "/a", nil, "k", "s", nil)
+	}
+	// The server is 5 minutes behind: every tonce so far was out of range.
+	server := local - 5*60*1000
+	if !s.ObserveError([]byte(fmt.Sprintf(`{"error":{"code":2007,"message":"tonce 1 is out of range, server time is %d"}}`, server))) {
+		t.Fatal("ObserveError did not take the 2007 answer")
+	}
+	q, _ := s.Sign("GET", "/a", nil, "k", "s", nil)
+	if q.Tonce != server {
+		t.Errorf("tonce after correction = %d, want server time %d", q.Tonce, server)
+	}
+	q2, _ := s.Sign("GET", "/a", nil, "k", "s", nil)
+	if q2.Tonce <= q.Tonce {
+		t.Errorf("tonce went back: %d after %d", q2.Tonce, q.Tonce)
 	}
 }

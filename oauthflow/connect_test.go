@@ -1,0 +1,188 @@
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// browser is a test opener: it follows the URL with a plain http.Client,
+// as a browser would, and keeps the last page.
+type browser struct {
+	mu     sync.Mutex
+	status int
+	body   string
+	header http.Header
+	opened []string
+}
+
+func (b *browser) open(ctx context.Context, u string) error {
+	b.mu.Lock()
+	b.opened = append(b.opened, u)
+	b.mu.Unlock()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	b.mu.Lock()
+	b.status, b.body, b.header = resp.StatusCode, string(body), resp.Header
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *browser) page() (int, string, http.Header) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.status, b.body, b.header
+}
+
+var exchangeProvider = Provider{ID: "exchange", Name: "EXchange", TokenFormat: FormatPeatio, DefaultLifetime: Duration(4 * time.Hour)}
+
+func TestConnectRelay(t *testing.T) {
+	d := newRelayDouble(t)
+	dev := newTestDevice(t)
+	b := &browser{}
+	var onURL string
+	tok, err := ConnectRelay(context.Background(), RelayConnect{
+		Relay:    &RelayClient{BaseURL: d.srv.URL, Device: dev},
+		Provider: exchangeProvider,
+		Scopes:   []string{"profile", "history", "trade"},
+		Open:     b.open,
+		OnURL:    func(u string) { onURL = u },
+		Timeout:  10 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("ConnectRelay: %v", err)
+	}
+	if tok.AccessKey != "AK1" || tok.SecretKey != "SK1" || tok.TokenType != FormatPeatio {
+		t.Errorf("token keys = %q/%q (%s), want AK1/SK1 peatio", tok.AccessKey, tok.SecretKey, tok.TokenType)
+	}
+	if !slices.Equal(tok.ScopesGranted, []string{"profile", "history"}) || !slices.Equal(tok.ScopesRequested, []string{"profile", "history", "trade"}) {
+		t.Errorf("scopes = %q granted, %q requested", tok.ScopesGranted, tok.ScopesRequested)
+	}
+	if !strings.HasPrefix(tok.Refresh, "BLOB-") {
+		t.Errorf("Refresh = %q, want the relay's blob", tok.Refresh)
+	}
+	if onURL == "" || len(b.opened) != 1 || b.opened[0] != onURL {
+		t.Errorf("OnURL got %q, opener got %q", onURL, b.opened)
+	}
+	status, body, h := b.page()
+	if status != 200 || !strings.Contains(body, "Connected") {
+		t.Errorf("final page = %d %q", status, body)
+	}
+	checkPageHeaders(t, h)
+}
+
+func checkPageHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'",
+		"Cache-Control":           "no-store",
+		"Referrer-Policy":         "no-referrer",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestConnectRelayErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		callback url.Values // what the relay sends to the loopback; DEVICE_STATE is replaced
+		wantCode string
+		wantSrc  string
+		wantText string
+	}{
+		{
+			name:     "provider refusal verbatim",
+			callback: url.Values{"error": {"access_denied"}, "error_description": {"The resource owner <b>denied</b> the request."}, "error_source": {"provider"}, "state": {"DEVICE_STATE"}},
+			wantCode: "access_denied", wantSrc: SourceProvider, wantText: "The resource owner &lt;b&gt;denied&lt;/b&gt; the request.",
+		},
+		{
+			name:     "relay refusal",
+			callback: url.Values{"error": {"ticket_expired"}, "error_description": {"the flow took too long"}, "error_source": {"relay"}, "state": {"DEVICE_STATE"}},
+			wantCode: "ticket_expired", wantSrc: SourceRelay, wantText: "the flow took too long",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newRelayDouble(t)
+			d.callbackQ = tt.callback
+			b := &browser{}
+			_, err := ConnectRelay(context.Background(), RelayConnect{
+				Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+				Scopes: []string{"profile"}, Open: b.open, Timeout: 10 * time.Second,
+			})
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("ConnectRelay error = %v, want *Error", err)
+			}
+			if e.Code != tt.wantCode || e.Source != tt.wantSrc || e.Description != tt.callback.Get("error_description") {
+				t.Errorf("error = %+v, want code %s source %s, description verbatim", e, tt.wantCode, tt.wantSrc)
+			}
+			_, body, h := b.page()
+			if !strings.Contains(body, tt.wantText) || strings.Contains(body, "<b>") {
+				t.Errorf("error page does not show the escaped text %q:\n%s", tt.wantText, body)
+			}
+			checkPageHeaders(t, h)
+		})
+	}
+}
+
+func TestConnectRelayDown(t *testing.T) {
+	d := newRelayDouble(t)
+	d.srv.Close()
+	_, err := ConnectRelay(context.Background(), RelayConnect{
+		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+		Open: func(context.Context, string) error { t.Error("opener called though the relay is down"); return nil },
+	})
+	if !errors.Is(err, ErrRelayUnreachable) {
+		t.Fatalf("ConnectRelay with the relay down = %v, want ErrRelayUnreachable", err)
+	}
+}
+
+func TestConnectRelayTimeoutAndCancel(t *testing.T) {
+	d := newRelayDouble(t)
+	relay := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	var loopback string
+	noBrowser := func(_ context.Context, u string) error {
+		pu, _ := url.Parse(u)
+		d.mu.Lock()
+		loopback = d.flows[pu.Query().Get("state")].loopback
+		d.mu.Unlock()
+		return nil
+	}
+	_, err := ConnectRelay(context.Background(), RelayConnect{Relay: relay, Provider: exchangeProvider, Open: noBrowser, Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("ConnectRelay after its timeout = %v, want ErrTimeout", err)
+	}
+	if _, err := http.Get(loopback); err == nil {
+		t.Errorf("loopback %s still answers after the flow ended", loopback)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := ConnectRelay(ctx, RelayConnect{Relay: relay, Provider: exchangeProvider, OnURL: func(string) { cancel() }})
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("ConnectRelay after cancel = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ConnectRelay did not end on cancel")
+	}
+}

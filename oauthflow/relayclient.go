@@ -1,0 +1,328 @@
+package oauthflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBody caps every answer read from the relay or a provider.
+const maxBody = 1 << 20
+
+// DeviceSigner is the device's Ed25519 key (the vault holds it). Sign must
+// return an Ed25519 signature of msg by the key of PublicKey.
+type DeviceSigner interface {
+	PublicKey() ed25519.PublicKey
+	Sign(msg []byte) ([]byte, error)
+}
+
+// RelayClient speaks the relay's HTTP API (CONTRACTS §2, §3). Its exported
+// fields are set once before use; after that it is safe for concurrent use.
+type RelayClient struct {
+	// BaseURL is the relay's base URL: https, or http on a loopback host.
+	BaseURL string
+	// HTTPClient sends the requests; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Device signs refresh and revoke proofs and is bound to every refresh
+	// blob the relay hands out.
+	Device DeviceSigner
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	offset time.Duration // relay clock minus ours, from stale_proof; guarded by mu
+}
+
+// AuthorizeRequest is the device's part of POST /v1/authorize.
+type AuthorizeRequest struct {
+	Provider      string            // provider id
+	Scopes        []string          // requested scopes
+	Fields        map[string]string // extra Connect fields
+	Loopback      string            // http://127.0.0.1:PORT/callback
+	State         string            // the device's state, echoed to the loopback
+	CodeChallenge string            // S256 challenge of the device's verifier
+}
+
+// Providers fetches GET /v1/providers.
+func (c *RelayClient) Providers(ctx context.Context) ([]Provider, error) {
+	var out struct {
+		Providers []Provider `json:"providers"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/providers", nil, "", &out); err != nil {
+		return nil, fmt.Errorf("relay providers: %w", err)
+	}
+	return out.Providers, nil
+}
+
+// Authorize asks the relay to start a flow (POST /v1/authorize) and returns
+// the provider's authorize URL to open in the browser.
+func (c *RelayClient) Authorize(ctx context.Context, r AuthorizeRequest) (string, error) {
+	if c.Device == nil {
+		return "", errors.New("relay authorize: no device key")
+	}
+	body := map[string]any{
+		"provider":              r.Provider,
+		"scopes":                nonNil(r.Scopes),
+		"fields":                r.Fields,
+		"loopback":              r.Loopback,
+		"state":                 r.State,
+		"code_challenge":        r.CodeChallenge,
+		"code_challenge_method": "S256",
+		"device_key":            base64.RawURLEncoding.EncodeToString(c.Device.PublicKey()),
+	}
+	if r.Fields == nil {
+		body["fields"] = map[string]string{}
+	}
+	var out struct {
+		AuthorizeURL string `json:"authorize_url"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/authorize", body, "", &out); err != nil {
+		return "", fmt.Errorf("relay authorize: %w", err)
+	}
+	if _, err := checkServerURL(out.AuthorizeURL); err != nil {
+		return "", fmt.Errorf("relay authorize: authorize_url: %w", err)
+	}
+	return out.AuthorizeURL, nil
+}
+
+// Redeem trades a flow result and the PKCE verifier for tokens
+// (POST /v1/redeem). p gives the token format and default lifetime;
+// requested are the scopes the user asked for.
+func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string, result, codeVerifier string) (*Token, error) {
+	body := map[string]string{"result": result, "code_verifier": codeVerifier}
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodPost, "/v1/redeem", body, "", &raw); err != nil {
+		return nil, fmt.Errorf("relay redeem: %w", err)
+	}
+	tok, err := parseTokenResponse(raw, specFor(p, requested, c.now()))
+	if err != nil {
+		return nil, fmt.Errorf("relay redeem: %w", err)
+	}
+	return tok, nil
+}
+
+// Refresh renews old through the relay (POST /v1/refresh) with old.Refresh,
+// the sealed blob, and a fresh proof; the answer holds a new blob. When the
+// answer names no scope, the old granted scopes stay (RFC 6749 §6).
+// A stale_proof answer corrects the clock offset and is retried once.
+func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Token, error) {
+	if old == nil || old.Refresh == "" {
+		return nil, errors.New("relay refresh: no refresh blob")
+	}
+	var raw json.RawMessage
+	err := c.withProof(ctx, "refresh", old.Refresh, func(proof map[string]any) error {
+		body := map[string]any{"provider": p.ID, "refresh": old.Refresh, "proof": proof}
+		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.Refresh, &raw)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay refresh: %w", err)
+	}
+	spec := specFor(p, old.ScopesRequested, c.now())
+	spec.fallback = old.ScopesGranted
+	tok, err := parseTokenResponse(raw, spec)
+	if err != nil {
+		return nil, fmt.Errorf("relay refresh: %w", err)
+	}
+	return tok, nil
+}
+
+// Revoke revokes tok at the provider through the relay (POST /v1/revoke)
+// with tok.Refresh and tok.AccessToken; nil means the provider accepted.
+func (c *RelayClient) Revoke(ctx context.Context, p Provider, tok *Token) error {
+	if tok == nil || tok.Refresh == "" {
+		return errors.New("relay revoke: no refresh blob")
+	}
+	err := c.withProof(ctx, "revoke", tok.Refresh, func(proof map[string]any) error {
+		body := map[string]any{"provider": p.ID, "refresh": tok.Refresh, "access_token": tok.AccessToken, "proof": proof}
+		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.Refresh, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("relay revoke: %w", err)
+	}
+	return nil
+}
+
+// ClockOffset returns the relay's clock minus ours, as learnt from
+// stale_proof answers.
+func (c *RelayClient) ClockOffset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}
+
+// withProof runs call with a fresh proof for op over blob; a 401
+// stale_proof carrying server_time sets the offset and retries once with
+// another fresh proof.
+func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(map[string]any) error) error {
+	for attempt := 0; ; attempt++ {
+		proof, err := c.proof(op, blob)
+		if err != nil {
+			return err
+		}
+		err = call(proof)
+		var e *Error
+		if attempt == 0 && errors.As(err, &e) && e.Code == "stale_proof" && e.ServerTime > 0 {
+			c.mu.Lock()
+			c.offset = time.Unix(e.ServerTime, 0).Sub(c.localNow())
+			c.mu.Unlock()
+			continue
+		}
+		return err
+	}
+}
+
+// proof builds {"sig","ts","nonce"} over "tokentray-proof|OP|hex(SHA256(blob))|T|N"
+// (CONTRACTS §3) with T the corrected Unix time.
+func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
+	if c.Device == nil {
+		return nil, errors.New("no device key")
+	}
+	var n [16]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return nil, fmt.Errorf("proof nonce: %w", err)
+	}
+	nonce := base64.RawURLEncoding.EncodeToString(n[:])
+	ts := c.now().Unix()
+	sig, err := c.Device.Sign(proofMessage(op, blob, ts, nonce))
+	if err != nil {
+		return nil, fmt.Errorf("sign proof: %w", err)
+	}
+	return map[string]any{"sig": base64.RawURLEncoding.EncodeToString(sig), "ts": ts, "nonce": nonce}, nil
+}
+
+// proofMessage is the byte string a proof signs.
+func proofMessage(op, blob string, ts int64, nonce string) []byte {
+	return []byte("tokentray-proof|" + op + "|" + blobHash(blob) + "|" + strconv.FormatInt(ts, 10) + "|" + nonce)
+}
+
+// blobHash is hex(SHA256(blob)), also sent as X-Tokentray-Blob.
+func blobHash(blob string) string {
+	sum := sha256.Sum256([]byte(blob))
+	return hex.EncodeToString(sum[:])
+}
+
+// localNow is our clock; now is it corrected by the relay's offset.
+func (c *RelayClient) localNow() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *RelayClient) now() time.Time {
+	c.mu.Lock()
+	off := c.offset
+	c.mu.Unlock()
+	return c.localNow().Add(off)
+}
+
+// do sends one JSON request and decodes a 2xx answer into out (nil: the
+// answer is ignored). Transport failures wrap ErrRelayUnreachable; error
+// answers become *Error.
+func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob string, out any) error {
+	base, err := checkServerURL(c.BaseURL)
+	if err != nil {
+		return fmt.Errorf("relay url: %w", err)
+	}
+	u := base.JoinPath(path)
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if blob != "" {
+		req.Header.Set("X-Tokentray-Blob", blobHash(blob))
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s %s: %w: %w", method, path, ErrRelayUnreachable, redactURLError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w: %w", method, path, ErrRelayUnreachable, err)
+	}
+	if len(data) > maxBody {
+		return fmt.Errorf("%s %s: answer over %d bytes: %w", method, path, maxBody, ErrBadResponse)
+	}
+	if resp.StatusCode/100 != 2 {
+		return relayError(resp.StatusCode, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, path, ErrBadResponse)
+	}
+	return nil
+}
+
+// relayError turns an error answer into *Error. A body that is not the
+// contract's error shape still yields an *Error (code "http_STATUS"),
+// without quoting the body.
+func relayError(status int, data []byte) error {
+	var b struct {
+		Code           string `json:"error"`
+		Description    string `json:"error_description"`
+		Source         string `json:"source"`
+		ProviderStatus int    `json:"provider_status"`
+		ServerTime     int64  `json:"server_time"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil || b.Code == "" {
+		return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: SourceRelay, HTTPStatus: status}
+	}
+	if b.Source != SourceProvider {
+		b.Source = SourceRelay
+	}
+	return &Error{Code: b.Code, Description: b.Description, Source: b.Source, HTTPStatus: status,
+		ProviderStatus: b.ProviderStatus, ServerTime: b.ServerTime}
+}
+
+// redactURLError drops the URL (which may carry a query) from a *url.Error.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
+	}
+	return err
+}
+
+// nonNil returns s, or an empty slice for nil so JSON has [] not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
