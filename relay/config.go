@@ -1,0 +1,414 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the relay's configuration file (CONTRACTS.md §1). LoadConfig fills the
+// defaults and resolves relative paths; a Config built in code must set them itself.
+type Config struct {
+	// Listen is the public listener's address, e.g. "127.0.0.1:8787". Required.
+	Listen string `toml:"listen"`
+	// PublicURL is what browsers reach; the callback is PublicURL + "/v1/callback".
+	// Required; https, or http on a loopback host.
+	PublicURL string `toml:"public_url"`
+	// TLSCert and TLSKey make the relay serve TLS itself; both or neither.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// BehindProxy trusts X-Forwarded-For (rate limiting only) and allows plain HTTP on
+	// a non-loopback Listen. Default false.
+	BehindProxy bool `toml:"behind_proxy"`
+	// SealKeysFile holds lines "KID KEY"; the first key seals, all keys open. Required.
+	SealKeysFile string `toml:"seal_keys_file"`
+	// RatePerMinute is the per-client-IP request rate. Default 60.
+	RatePerMinute int `toml:"rate_per_minute"`
+	// ProviderCallsPerSecond caps calls to each provider. Default 20.
+	ProviderCallsPerSecond int `toml:"provider_calls_per_second"`
+	// ProviderTimeout bounds every provider call. Default 15s.
+	ProviderTimeout time.Duration `toml:"provider_timeout"`
+	// MetricsListen is where /metrics is served; never the public listener. Optional.
+	MetricsListen string `toml:"metrics_listen"`
+	// Providers are the OAuth providers the relay brokers. At least one.
+	Providers []Provider `toml:"provider"`
+}
+
+// Provider is one [[provider]] table of the relay's configuration.
+type Provider struct {
+	ID           string `toml:"id"`
+	Name         string `toml:"name"`
+	AuthorizeURL string `toml:"authorize_url"`
+	TokenURL     string `toml:"token_url"`
+	RevokeURL    string `toml:"revoke_url"`
+	// RevokeStyle is "doorkeeper" (default) or "rfc7009".
+	RevokeStyle string `toml:"revoke_style"`
+	ClientID    string `toml:"client_id"`
+	// ClientSecretFile or ClientSecretEnv names where the client secret is read from.
+	ClientSecretFile string `toml:"client_secret_file"`
+	ClientSecretEnv  string `toml:"client_secret_env"`
+	// ClientSecret is never read from the file; it is for Configs built in code (the
+	// demo). When set it wins over the file and the environment.
+	ClientSecret string `toml:"-"`
+	// AuthStyle is how the secret is sent: "params" (default) or "basic".
+	AuthStyle string `toml:"auth_style"`
+	// PKCEToProvider also sends the relay's own PKCE (S256) to the provider.
+	PKCEToProvider bool `toml:"pkce_to_provider"`
+	// TokenFormat is "peatio" (access_token is "AK:SK") or "bearer".
+	TokenFormat string `toml:"token_format"`
+	// DefaultLifetime applies when a token response has no expires_in. Default 4h.
+	DefaultLifetime time.Duration     `toml:"default_lifetime"`
+	APIBase         string            `toml:"api_base"`
+	MePath          string            `toml:"me_path"`
+	Label           string            `toml:"label"`
+	AccountField    string            `toml:"account_field"`
+	AllowedHosts    []string          `toml:"allowed_hosts"`
+	DefaultParams   map[string]string `toml:"default_params"`
+	Scopes          []Scope           `toml:"scope"`
+	Fields          []Field           `toml:"field"`
+}
+
+// Scope is one scope a provider offers.
+type Scope struct {
+	Name        string `toml:"name" json:"name"`
+	Description string `toml:"description" json:"description"`
+	Default     bool   `toml:"default" json:"default"`
+	Required    bool   `toml:"required" json:"required"`
+}
+
+// Field is an extra value asked at Connect time.
+type Field struct {
+	Name     string   `toml:"name" json:"name"`
+	Label    string   `toml:"label" json:"label"`
+	Kind     string   `toml:"kind" json:"kind"` // "text" (default) or "select"
+	Options  []string `toml:"options" json:"options,omitempty"`
+	Required bool     `toml:"required" json:"required"`
+	Default  string   `toml:"default" json:"default,omitempty"`
+}
+
+const maxConfigSize = 1 << 20
+
+var (
+	providerIDPattern = regexp.MustCompile(`^[a-z0-9-]+$`)
+	envNamePattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// LoadConfig reads, defaults and validates the TOML file at path. Unknown keys are an
+// error naming the key; relative paths resolve from the file's folder. It does not
+// read the seal keys or secrets; New does, and fails if they are missing or malformed.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config folder: %w", err)
+	}
+	cfg, err := parseConfig(data, dir)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// parseConfig decodes and validates data, resolving relative paths from dir.
+func parseConfig(data []byte, dir string) (*Config, error) {
+	if len(data) > maxConfigSize {
+		return nil, errors.New("file larger than 1 MiB")
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, errors.New("file contains a NUL byte")
+	}
+	var cfg Config
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		key := undecoded[0].String()
+		if strings.HasSuffix(key, "client_secret") {
+			return nil, fmt.Errorf("key %q: secrets never appear inline; use client_secret_file or client_secret_env", key)
+		}
+		return nil, fmt.Errorf("unknown key %q", key)
+	}
+	cfg.applyDefaults(dir)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) applyDefaults(dir string) {
+	if c.RatePerMinute == 0 {
+		c.RatePerMinute = 60
+	}
+	if c.ProviderCallsPerSecond == 0 {
+		c.ProviderCallsPerSecond = 20
+	}
+	if c.ProviderTimeout == 0 {
+		c.ProviderTimeout = 15 * time.Second
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	c.SealKeysFile = resolvePath(dir, c.SealKeysFile)
+	c.TLSCert = resolvePath(dir, c.TLSCert)
+	c.TLSKey = resolvePath(dir, c.TLSKey)
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		p.ClientSecretFile = resolvePath(dir, p.ClientSecretFile)
+		if p.RevokeStyle == "" {
+			p.RevokeStyle = "doorkeeper"
+		}
+		if p.AuthStyle == "" {
+			p.AuthStyle = "params"
+		}
+		if p.DefaultLifetime == 0 {
+			p.DefaultLifetime = 4 * time.Hour
+		}
+		for j := range p.Fields {
+			if p.Fields[j].Kind == "" {
+				p.Fields[j].Kind = "text"
+			}
+		}
+	}
+}
+
+func resolvePath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// validate reports the first missing or malformed setting.
+func (c *Config) validate() error {
+	if c.Listen == "" {
+		return errors.New("listen is required")
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls_cert and tls_key go together")
+	}
+	if c.TLSCert == "" && !c.BehindProxy && !isLoopbackHost(host) {
+		return fmt.Errorf("listen %q is not loopback: set tls_cert and tls_key, or behind_proxy = true", c.Listen)
+	}
+	if c.SealKeysFile == "" {
+		return errors.New("seal_keys_file is required")
+	}
+	if c.RatePerMinute < 1 {
+		return fmt.Errorf("rate_per_minute %d must be at least 1", c.RatePerMinute)
+	}
+	if c.ProviderCallsPerSecond < 1 {
+		return fmt.Errorf("provider_calls_per_second %d must be at least 1", c.ProviderCallsPerSecond)
+	}
+	if c.ProviderTimeout < time.Second || c.ProviderTimeout > 5*time.Minute {
+		return fmt.Errorf("provider_timeout %s must be between 1s and 5m", c.ProviderTimeout)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("metrics_listen %q: %w", c.MetricsListen, err)
+		}
+		if c.MetricsListen == c.Listen {
+			return errors.New("metrics_listen must differ from listen")
+		}
+	}
+	if len(c.Providers) == 0 {
+		return errors.New("at least one [[provider]] is required")
+	}
+	seen := map[string]bool{}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		if err := p.validate(); err != nil {
+			if p.ID != "" {
+				return fmt.Errorf("provider %q: %w", p.ID, err)
+			}
+			return fmt.Errorf("provider #%d: %w", i+1, err)
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("provider %q: duplicate id", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	return nil
+}
+
+func checkPublicURL(s string) error {
+	if s == "" {
+		return errors.New("public_url is required")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("public_url: %w", err)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("public_url %q must be an absolute URL without user, query or fragment", s)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("public_url %q must be https (http only on loopback)", s)
+	}
+	return nil
+}
+
+func (p *Provider) validate() error {
+	switch {
+	case p.ID == "":
+		return errors.New("id is required")
+	case !providerIDPattern.MatchString(p.ID) || len(p.ID) > 64:
+		return fmt.Errorf("id %q must match [a-z0-9-]+ (at most 64)", p.ID)
+	case p.Name == "":
+		return errors.New("name is required")
+	case p.ClientID == "":
+		return errors.New("client_id is required")
+	}
+	for _, u := range []struct{ key, val string }{
+		{"authorize_url", p.AuthorizeURL}, {"token_url", p.TokenURL},
+	} {
+		if u.val == "" {
+			return fmt.Errorf("%s is required", u.key)
+		}
+	}
+	for _, u := range []struct{ key, val string }{
+		{"authorize_url", p.AuthorizeURL}, {"token_url", p.TokenURL},
+		{"revoke_url", p.RevokeURL}, {"api_base", p.APIBase},
+	} {
+		if u.val == "" {
+			continue
+		}
+		if err := checkProviderURL(u.val); err != nil {
+			return fmt.Errorf("%s: %w", u.key, err)
+		}
+	}
+	secrets := 0
+	for _, s := range []string{p.ClientSecret, p.ClientSecretFile, p.ClientSecretEnv} {
+		if s != "" {
+			secrets++
+		}
+	}
+	if secrets == 0 {
+		return errors.New("client_secret_file or client_secret_env is required")
+	}
+	if p.ClientSecretFile != "" && p.ClientSecretEnv != "" {
+		return errors.New("set only one of client_secret_file and client_secret_env")
+	}
+	if p.ClientSecretEnv != "" && !envNamePattern.MatchString(p.ClientSecretEnv) {
+		return fmt.Errorf("client_secret_env %q is not a variable name", p.ClientSecretEnv)
+	}
+	if p.RevokeStyle != "doorkeeper" && p.RevokeStyle != "rfc7009" {
+		return fmt.Errorf("revoke_style %q must be \"doorkeeper\" or \"rfc7009\"", p.RevokeStyle)
+	}
+	if p.AuthStyle != "params" && p.AuthStyle != "basic" {
+		return fmt.Errorf("auth_style %q must be \"params\" or \"basic\"", p.AuthStyle)
+	}
+	if p.TokenFormat == "" {
+		return errors.New("token_format is required")
+	}
+	if p.TokenFormat != "peatio" && p.TokenFormat != "bearer" {
+		return fmt.Errorf("token_format %q must be \"peatio\" or \"bearer\"", p.TokenFormat)
+	}
+	if p.DefaultLifetime < time.Minute {
+		return fmt.Errorf("default_lifetime %s must be at least 1m", p.DefaultLifetime)
+	}
+	if p.MePath != "" && !strings.HasPrefix(p.MePath, "/") {
+		return fmt.Errorf("me_path %q must start with /", p.MePath)
+	}
+	if p.Label != "" {
+		if _, err := template.New("label").Option("missingkey=zero").Parse(p.Label); err != nil {
+			return fmt.Errorf("label: %w", err)
+		}
+	}
+	for _, h := range p.AllowedHosts {
+		if !validHostPattern(h) {
+			return fmt.Errorf("allowed_hosts entry %q must be a host name or *.domain", h)
+		}
+	}
+	return p.validateScopesAndFields()
+}
+
+func (p *Provider) validateScopesAndFields() error {
+	if len(p.Scopes) == 0 {
+		return errors.New("at least one [[provider.scope]] is required")
+	}
+	seen := map[string]bool{}
+	for _, s := range p.Scopes {
+		if s.Name == "" || strings.ContainsAny(s.Name, " \t\r\n\"\\") {
+			return fmt.Errorf("scope name %q must be non-empty without spaces, quotes or backslashes", s.Name)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("scope %q: duplicate", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	seen = map[string]bool{}
+	for _, f := range p.Fields {
+		if f.Name == "" {
+			return errors.New("field name is required")
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("field %q: duplicate", f.Name)
+		}
+		seen[f.Name] = true
+		switch f.Kind {
+		case "text":
+		case "select":
+			if len(f.Options) == 0 {
+				return fmt.Errorf("field %q: a select needs options", f.Name)
+			}
+			if f.Default != "" && !slices.Contains(f.Options, f.Default) {
+				return fmt.Errorf("field %q: default %q is not an option", f.Name, f.Default)
+			}
+		default:
+			return fmt.Errorf("field %q: kind %q must be \"text\" or \"select\"", f.Name, f.Kind)
+		}
+	}
+	if len(p.Fields) > maxFields {
+		return fmt.Errorf("at most %d fields", maxFields)
+	}
+	return nil
+}
+
+func checkProviderURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	if u.Host == "" || u.User != nil || u.Fragment != "" {
+		return fmt.Errorf("%q must be an absolute URL without user or fragment", s)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("%q must be https (http only on loopback)", s)
+	}
+	return nil
+}
+
+var hostPattern = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+
+func validHostPattern(h string) bool {
+	return len(h) <= 253 && hostPattern.MatchString(h) ||
+		net.ParseIP(h) != nil
+}
+
+// isLoopbackHost reports whether host is "localhost" or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

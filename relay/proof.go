@@ -1,0 +1,93 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// Proof operations (CONTRACTS.md §3).
+const (
+	opRefresh = "refresh"
+	opRevoke  = "revoke"
+)
+
+const (
+	// maxProofSkew is how far a proof's time may be from the relay's clock.
+	maxProofSkew  = 120 * time.Second
+	proofNonceLen = 16
+)
+
+// proof is the device's signature over one request (CONTRACTS.md §3).
+type proof struct {
+	Sig   string      `json:"sig"`
+	TS    json.Number `json:"ts"`
+	Nonce string      `json:"nonce"`
+}
+
+// proofMessage is the signed text: "tokentray-proof|OP|hex(SHA256(blob))|T|N", with T and
+// N exactly as sent.
+func proofMessage(op, blob, ts, nonce string) []byte {
+	sum := sha256.Sum256([]byte(blob))
+	msg := make([]byte, 0, 128)
+	msg = append(msg, "tokentray-proof|"...)
+	msg = append(msg, op...)
+	msg = append(msg, '|')
+	msg = hex.AppendEncode(msg, sum[:])
+	msg = append(msg, '|')
+	msg = append(msg, ts...)
+	msg = append(msg, '|')
+	msg = append(msg, nonce...)
+	return msg
+}
+
+// decodeDeviceKey parses a device's Ed25519 public key: 32 bytes, base64url without padding.
+func decodeDeviceKey(s string) (ed25519.PublicKey, bool) {
+	if len(s) != base64.RawURLEncoding.EncodedLen(ed25519.PublicKeySize) {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, false
+	}
+	return ed25519.PublicKey(b), true
+}
+
+// checkProof verifies p for op over blob with the device key, its age against now and,
+// last, that it was not seen before (recording it). The answer is a 401 apiError.
+func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time, seen *expiringSet) *apiError {
+	if p == nil || (p.Sig == "" && p.TS == "" && p.Nonce == "") {
+		return unauthorized("invalid_proof", "the request carries no proof")
+	}
+	ts, err := strconv.ParseInt(string(p.TS), 10, 64)
+	if err != nil {
+		return unauthorized("invalid_proof", "the proof's ts is not whole Unix seconds")
+	}
+	nonce, err := base64.RawURLEncoding.Strict().DecodeString(p.Nonce)
+	if err != nil || len(nonce) != proofNonceLen {
+		return unauthorized("invalid_proof", "the proof's nonce is not 16 bytes of base64url")
+	}
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(p.Sig)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return unauthorized("invalid_proof", "the proof's sig is not an Ed25519 signature in base64url")
+	}
+	if !ed25519.Verify(key, proofMessage(op, blob, string(p.TS), p.Nonce), sig) {
+		return unauthorized("invalid_proof", "the proof is not signed by the device key this blob is bound to")
+	}
+	made := time.Unix(ts, 0)
+	if skew := now.Sub(made); skew > maxProofSkew || skew < -maxProofSkew {
+		e := unauthorized("stale_proof", "the proof's time is more than 120 s from the relay's clock")
+		e.ServerTime = now.Unix()
+		return e
+	}
+	// A signature covers op, blob, time and nonce, and Ed25519 verification rejects
+	// malleated signatures, so the signature names the proof.
+	if !seen.add(sha256.Sum256(sig), made.Add(maxProofSkew+time.Second), now) {
+		return unauthorized("replayed_proof", "this proof was already used; sign a fresh one")
+	}
+	return nil
+}

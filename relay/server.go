@@ -1,0 +1,228 @@
+package relay
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// maxRequestBody bounds a JSON request body; larger ones answer 413.
+const maxRequestBody = 64 << 10
+
+// Server is the relay's public HTTP handler (CONTRACTS.md §2). Several Servers sharing
+// one seal keys file serve each other's tickets, results and refresh blobs; the proof,
+// spent-result and refresh-answer memories are per Server. It is safe for concurrent use.
+type Server struct {
+	cfg       *Config
+	now       func() time.Time
+	log       *slog.Logger
+	sealer    *sealer
+	providers map[string]*providerClient
+	order     []*providerClient // config order
+	proofs    *expiringSet      // proofs seen while valid
+	spent     *expiringSet      // results redeemed, until they expire
+	refreshes *refreshCache
+	routes    map[string]route
+}
+
+type route struct {
+	method string
+	serve  func(http.ResponseWriter, *http.Request)
+}
+
+// Option changes a Server built by New.
+type Option func(*Server)
+
+// WithClock sets the Server's clock; the default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// WithLogger sets the Server's logger; the default is slog.Default(). The relay logs
+// request ids, routes, statuses and outcomes, never a secret.
+func WithLogger(log *slog.Logger) Option {
+	return func(s *Server) { s.log = log }
+}
+
+// New validates a copy of cfg (filling defaults LoadConfig would), reads its seal keys
+// and client secrets, and returns the handler for the public listener. It does not
+// listen.
+func New(cfg *Config, opts ...Option) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("relay: nil config")
+	}
+	c := *cfg
+	c.Providers = append([]Provider(nil), cfg.Providers...)
+	cfg = &c
+	cfg.applyDefaults("")
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("relay config: %w", err)
+	}
+	s := &Server{
+		cfg:       cfg,
+		now:       time.Now,
+		log:       slog.Default(),
+		providers: map[string]*providerClient{},
+		proofs:    newExpiringSet(),
+		spent:     newExpiringSet(),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.refreshes = newRefreshCache(s.now)
+	sl, err := readSealKeys(cfg.SealKeysFile, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	s.sealer = sl
+	httpClient := &http.Client{
+		Timeout: cfg.ProviderTimeout,
+		// Token endpoints answer directly; a redirect would drop the POST body.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	for i := range cfg.Providers {
+		p := &cfg.Providers[i]
+		secret, err := p.clientSecret(s.log)
+		if err != nil {
+			return nil, fmt.Errorf("relay: provider %q: %w", p.ID, err)
+		}
+		c := &providerClient{cfg: p, secret: secret, http: httpClient, log: s.log}
+		s.providers[p.ID] = c
+		s.order = append(s.order, c)
+	}
+	s.routes = map[string]route{
+		"/healthz":      {http.MethodGet, s.serveHealthz},
+		"/v1/providers": {http.MethodGet, s.serveProviders},
+		"/v1/authorize": {http.MethodPost, s.serveAuthorize},
+		"/v1/callback":  {http.MethodGet, s.serveCallback},
+		"/v1/redeem":    {http.MethodPost, s.serveRedeem},
+		"/v1/refresh":   {http.MethodPost, s.serveRefresh},
+		"/v1/revoke":    {http.MethodPost, s.serveRevoke},
+	}
+	return s, nil
+}
+
+// callbackURL is the one redirect URI registered at every provider.
+func (s *Server) callbackURL() string {
+	return s.cfg.PublicURL + "/v1/callback"
+}
+
+// ServeHTTP routes a request and logs its id, route, status and duration. Query strings
+// are never logged: the callback's carries the code and the ticket.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	id := newRequestID()
+	w.Header().Set("X-Request-Id", id)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	rt, ok := s.routes[r.URL.Path]
+	switch {
+	case !ok:
+		writeError(sw, relayErr(http.StatusNotFound, "not_found", "no such endpoint"))
+	case r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead):
+		sw.Header().Set("Allow", rt.method)
+		writeError(sw, relayErr(http.StatusMethodNotAllowed, "method_not_allowed", "use "+rt.method))
+	default:
+		rt.serve(sw, r)
+	}
+	s.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path,
+		"status", sw.status, "duration", s.now().Sub(start))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// decodeBody reads one JSON object of at most maxRequestBody bytes into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return relayErr(http.StatusRequestEntityTooLarge, "request_too_large", "the request body is larger than 64 KiB")
+		}
+		return badRequest("invalid_request", "the request body is not the expected JSON object")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("invalid_request", "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Server) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// providerInfo is the public description of a provider: never its client id, secret
+// or endpoints.
+type providerInfo struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	TokenFormat     string            `json:"token_format"`
+	DefaultLifetime string            `json:"default_lifetime"`
+	APIBase         string            `json:"api_base"`
+	MePath          string            `json:"me_path"`
+	Label           string            `json:"label"`
+	AccountField    string            `json:"account_field"`
+	AllowedHosts    []string          `json:"allowed_hosts"`
+	DefaultParams   map[string]string `json:"default_params"`
+	Scopes          []Scope           `json:"scopes"`
+	Fields          []Field           `json:"fields"`
+}
+
+func (s *Server) serveProviders(w http.ResponseWriter, _ *http.Request) {
+	list := make([]providerInfo, 0, len(s.order))
+	for _, c := range s.order {
+		p := c.cfg
+		info := providerInfo{
+			ID: p.ID, Name: p.Name, TokenFormat: p.TokenFormat,
+			DefaultLifetime: formatDuration(p.DefaultLifetime),
+			APIBase:         p.APIBase, MePath: p.MePath, Label: p.Label, AccountField: p.AccountField,
+			AllowedHosts: nonNil(p.AllowedHosts), DefaultParams: p.DefaultParams,
+			Scopes: nonNil(p.Scopes), Fields: nonNil(p.Fields),
+		}
+		if info.DefaultParams == nil {
+			info.DefaultParams = map[string]string{}
+		}
+		list = append(list, info)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"providers": list})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// formatDuration writes d as a short Go duration string: "4h", not "4h0m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if len(s) > 3 && s[len(s)-3:] == "m0s" {
+		s = s[:len(s)-2]
+	}
+	if len(s) > 3 && s[len(s)-3:] == "h0m" {
+		s = s[:len(s)-2]
+	}
+	return s
+}

@@ -1,0 +1,214 @@
+package relay
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// tokenAnswer is the body of a successful redeem or refresh (CONTRACTS.md §2).
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
+	Refresh     string `json:"refresh,omitempty"`
+}
+
+// refreshBlob is the provider's refresh token bound to one device key (CONTRACTS.md §3).
+type refreshBlob struct {
+	Token     string `json:"rt"`
+	DeviceKey string `json:"dk"`
+	Issued    int64  `json:"iat"`
+	Scope     string `json:"sc,omitempty"`
+}
+
+type redeemRequest struct {
+	Result       string `json:"result"`
+	CodeVerifier string `json:"code_verifier"`
+}
+
+type refreshRequest struct {
+	Provider string `json:"provider"`
+	Refresh  string `json:"refresh"`
+	Proof    *proof `json:"proof"`
+}
+
+type revokeRequest struct {
+	Provider    string `json:"provider"`
+	Refresh     string `json:"refresh"`
+	AccessToken string `json:"access_token"`
+	Proof       *proof `json:"proof"`
+}
+
+// answer turns a provider's token response into the device's answer, sealing the refresh
+// token (or, when the provider did not rotate it, the old one) to deviceKey.
+func (s *Server) answer(c *providerClient, tr *tokenResponse, deviceKey, oldRefresh, scope string) (*tokenAnswer, error) {
+	expires, err := strconv.ParseInt(string(tr.ExpiresIn), 10, 64)
+	if err != nil || expires <= 0 {
+		expires = int64(c.cfg.DefaultLifetime / time.Second)
+	}
+	if tr.Scope != "" {
+		scope = tr.Scope
+	}
+	a := &tokenAnswer{AccessToken: tr.AccessToken, TokenType: tr.TokenType, ExpiresIn: expires, Scope: scope}
+	rt := tr.RefreshToken
+	if rt == "" {
+		rt = oldRefresh // RFC 6749 §6: the old refresh token stays valid
+	}
+	if rt != "" {
+		blob, err := s.sealer.sealJSON(purposeRefresh, c.cfg.ID, c.cfg.ClientID, refreshBlob{
+			Token: rt, DeviceKey: deviceKey, Issued: s.now().Unix(), Scope: scope,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.Refresh = blob
+	}
+	return a, nil
+}
+
+// serveRedeem opens a result for the holder of its PKCE verifier (RFC 7636 §4.6). A wrong
+// verifier does not spend the result; a right one spends it, so each result answers once.
+func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
+	var req redeemRequest
+	if e := decodeBody(w, r, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	if req.Result == "" || req.CodeVerifier == "" {
+		writeError(w, badRequest("invalid_request", "result and code_verifier are required"))
+		return
+	}
+	var res result
+	var c *providerClient
+	for _, pc := range s.order {
+		if s.sealer.openJSON(purposeResult, pc.cfg.ID, pc.cfg.ClientID, req.Result, &res) == nil {
+			c = pc
+			break
+		}
+	}
+	if c == nil {
+		writeError(w, badRequest("invalid_result", "the result does not open; connect again"))
+		return
+	}
+	now := s.now()
+	if now.Unix() >= res.Expires {
+		writeError(w, badRequest("expired_result", "the result is older than 2 minutes; connect again"))
+		return
+	}
+	sum := sha256.Sum256([]byte(req.CodeVerifier))
+	got := base64.RawURLEncoding.EncodeToString(sum[:])
+	if subtle.ConstantTimeCompare([]byte(got), []byte(res.Challenge)) != 1 {
+		s.log.Info("redeem refused", "provider", c.cfg.ID, "error", "invalid_verifier")
+		writeError(w, badRequest("invalid_verifier", "code_verifier does not match the code_challenge"))
+		return
+	}
+	if !s.spent.add(sha256.Sum256([]byte(req.Result)), time.Unix(res.Expires, 0), now) {
+		s.log.Info("redeem refused", "provider", c.cfg.ID, "error", "result_used")
+		writeError(w, badRequest("result_used", "the result was already redeemed; connect again"))
+		return
+	}
+	s.log.Info("redeemed", "provider", c.cfg.ID)
+	writeJSON(w, http.StatusOK, res.Answer)
+}
+
+// openRefresh finds the provider, opens its refresh blob and checks the proof for op.
+func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
+	c, ok := s.providers[providerID]
+	if !ok {
+		return nil, nil, badRequest("unknown_provider", "the relay has no provider with this id")
+	}
+	if blob == "" {
+		return nil, nil, badRequest("invalid_request", "refresh is required")
+	}
+	var rb refreshBlob
+	if s.sealer.openJSON(purposeRefresh, c.cfg.ID, c.cfg.ClientID, blob, &rb) != nil {
+		return nil, nil, badRequest("invalid_refresh", "the refresh blob does not open for this provider; connect again")
+	}
+	key, ok := decodeDeviceKey(rb.DeviceKey)
+	if !ok {
+		return nil, nil, internalErr()
+	}
+	if e := checkProof(p, op, blob, key, s.now(), s.proofs); e != nil {
+		return nil, nil, e
+	}
+	return c, &rb, nil
+}
+
+// serveRefresh refreshes through the provider. The provider call runs to its end even
+// if the device hangs up; its answer is kept for 2 minutes for a retry with a new proof,
+// and concurrent refreshes of one blob share one call (CONTRACTS.md §3).
+func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if e := decodeBody(w, r, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRefresh)
+	if e != nil {
+		s.log.Info("refresh refused", "provider", req.Provider, "error", e.Code)
+		writeError(w, e)
+		return
+	}
+	key := sha256.Sum256([]byte(req.Refresh))
+	answer, e := s.refreshes.do(r.Context(), key, func() (*tokenAnswer, *apiError) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
+		defer cancel()
+		tr, e := c.refresh(ctx, rb.Token)
+		if e != nil {
+			return nil, e
+		}
+		a, err := s.answer(c, tr, rb.DeviceKey, rb.Token, rb.Scope)
+		if err != nil {
+			s.log.Error("seal refresh", "provider", c.cfg.ID, "err", err)
+			return nil, internalErr()
+		}
+		s.log.Info("refreshed at provider", "provider", c.cfg.ID)
+		return a, nil
+	})
+	if e != nil {
+		s.log.Info("refresh failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// serveRevoke revokes the blob's refresh token at the provider per its revoke_style.
+func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	var req revokeRequest
+	if e := decodeBody(w, r, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	if c, ok := s.providers[req.Provider]; ok {
+		switch {
+		case c.cfg.RevokeURL == "":
+			writeError(w, badRequest("revoke_unsupported", "this provider has no revoke endpoint"))
+			return
+		case c.cfg.RevokeStyle == "doorkeeper" && req.AccessToken == "":
+			writeError(w, badRequest("invalid_request", "access_token is required to revoke at this provider"))
+			return
+		}
+	}
+	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRevoke)
+	if e != nil {
+		s.log.Info("revoke refused", "provider", req.Provider, "error", e.Code)
+		writeError(w, e)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
+	defer cancel()
+	if e := c.revoke(ctx, rb.Token, req.AccessToken); e != nil {
+		s.log.Info("revoke failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
+		writeError(w, e)
+		return
+	}
+	s.log.Info("revoked at provider", "provider", c.cfg.ID)
+	w.WriteHeader(http.StatusNoContent)
+}
