@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -208,7 +209,11 @@ func (d *relayDouble) serveProofed(w http.ResponseWriter, r *http.Request, op st
 	clock := d.clock
 	hook := d.refreshOp
 	d.mu.Unlock()
-	key, err := base64.RawURLEncoding.DecodeString(in.Refresh[len("BLOB-"):])
+	var key []byte
+	err := errors.New("blob does not name a key")
+	if len(in.Refresh) >= 5+43 {
+		key, err = base64.RawURLEncoding.DecodeString(in.Refresh[5 : 5+43])
+	}
 	sig, err2 := base64.RawURLEncoding.Strict().DecodeString(in.Proof.Sig)
 	nonce, err3 := base64.RawURLEncoding.Strict().DecodeString(in.Proof.Nonce)
 	if err != nil || err2 != nil || err3 != nil || len(nonce) != 16 || len(key) != ed25519.PublicKeySize {

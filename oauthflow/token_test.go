@@ -39,7 +39,7 @@ func TestParseTokenResponse(t *testing.T) {
 		},
 		{
 			name: "bearer rfc 6749 answer with string expires_in", spec: bearer,
-			body: `{"access_token":"tok","token_type":"bearer","expires_in":"60","refresh_token":"rt"}`,
+			body:   `{"access_token":"tok","token_type":"bearer","expires_in":"60","refresh_token":"rt"}`,
 			access: "tok", expiry: tokenNow.Add(time.Minute), granted: []string{"read"}, refresh: "rt",
 		},
 		{
