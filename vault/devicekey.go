@@ -60,8 +60,13 @@ func (k *DeviceKey) PublicKey() ed25519.PublicKey {
 }
 
 // Sign signs msg with the private key, opened into locked memory for the call only.
-// crypto/ed25519 derives the signing scalar on the stack during the call; that transient
-// copy cannot be avoided. It fails once the vault is closed or memory purged.
+// It fails once the vault is closed or memory purged.
+//
+// Unavoidable heap copy: since Go 1.26 ed25519.Sign caches the expanded key in a weak map
+// keyed by the key's address, which panics for memory outside the Go heap (memguard's).
+// So the 64-byte key is copied to a Go slice for the call and wiped right after; the
+// expanded key the standard library caches for that slice is dropped (not wiped) at the
+// next garbage collection. Signing happens once per refresh or revoke, not per request.
 func (k *DeviceKey) Sign(msg []byte) ([]byte, error) {
 	priv := k.priv.Load()
 	if priv == nil {
@@ -72,7 +77,10 @@ func (k *DeviceKey) Sign(msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("vault: device key unreadable (memory purged?): %w", err)
 	}
 	defer lb.Destroy()
-	return ed25519.Sign(ed25519.PrivateKey(lb.Bytes()), msg), nil
+	key := make(ed25519.PrivateKey, ed25519.PrivateKeySize)
+	copy(key, lb.Bytes())
+	defer memguard.WipeBytes(key)
+	return ed25519.Sign(key, msg), nil
 }
 
 // destroy drops the private key; Sign then fails.

@@ -75,8 +75,10 @@
 // plaintext is built and parsed only inside LockedBuffers, and decryption writes into
 // one. The vault key is opened only to seal or open the file, the device key only to
 // sign. Unavoidable Go-heap or string copies, each commented where it happens: the base64
-// key passed to and from the keyring API, argon2's output and ed25519's expanded key
-// (both moved into enclaves and wiped at once), and the scalar ed25519.Sign derives.
+// key passed to and from the keyring API; argon2's output and ed25519's expanded key
+// (both moved into enclaves and wiped at once); and, per signature, a Go copy of the
+// device key (wiped after the call) whose expansion crypto/ed25519 caches until the next
+// garbage collection — Go 1.26's ed25519.Sign cannot take memory outside the Go heap.
 // Hot secrets of a live connection may be kept by the caller in a LockedBuffer
 // (enclave.Open) to skip the ≈130 µs open per read; destroy it on revoke.
 // Close drops everything; the application calls memguard.Purge from its stop path

@@ -20,15 +20,15 @@ import (
 //	key check  16 bytes SHA-256("tokentray vault key check v1" ‖ key)[:16]
 //	nonce      24 bytes
 const (
-	formatVersion = 1
-	magic         = "TKTRAYV\x00"
-	maxWriterLen  = 255
-	idLen         = 16
-	saltLen       = 16
-	checkLen      = 16
-	nonceLen      = 24
-	fileKeyring   = 1
-	filePassword  = 2
+	formatVersion      = 1
+	magic              = "TKTRAYV\x00"
+	maxWriterLen       = 255
+	idLen              = 16
+	saltLen            = 16
+	checkLen           = 16
+	nonceLen           = 24
+	modeByteKeyring    = 1
+	modeBytePassphrase = 2
 )
 
 // errCorrupt marks a file that cannot be ours as written: kept aside, never overwritten.
@@ -54,7 +54,7 @@ type header struct {
 	Writer   string
 	ID       [idLen]byte
 	Mode     byte
-	KDF      kdfParams // Mode == filePassword only
+	KDF      kdfParams // Mode == modeBytePassphrase only
 	KeyCheck [checkLen]byte
 	Nonce    [nonceLen]byte
 }
@@ -68,7 +68,7 @@ func (h *header) marshal() []byte {
 	b.WriteString(h.Writer)
 	b.Write(h.ID[:])
 	b.WriteByte(h.Mode)
-	if h.Mode == filePassword {
+	if h.Mode == modeBytePassphrase {
 		b.Write(h.KDF.Salt[:])
 		b.Write(binary.BigEndian.AppendUint32(nil, h.KDF.Time))
 		b.Write(binary.BigEndian.AppendUint32(nil, h.KDF.MemoryKiB))
@@ -108,8 +108,8 @@ func parseHeader(data []byte) (header, int, error) {
 	copy(h.ID[:], id)
 	h.Mode = mode
 	switch mode {
-	case fileKeyring:
-	case filePassword:
+	case modeByteKeyring:
+	case modeBytePassphrase:
 		salt := r.take(saltLen)
 		t, ok1 := r.u32()
 		m, ok2 := r.u32()

@@ -113,9 +113,9 @@ func (v *Vault) decrypt(ctx context.Context, data, passphrase []byte) error {
 	if err != nil {
 		return err // *NewerVersionError or errCorrupt
 	}
-	want := byte(fileKeyring)
+	want := byte(modeByteKeyring)
 	if v.mode == ModePassphrase {
-		want = filePassword
+		want = modeBytePassphrase
 	}
 	if h.Mode != want {
 		return fmt.Errorf("vault: %w: the file is a %s vault, asked to open it as a %s vault", ErrModeMismatch, fileModeName(h.Mode), v.mode)
@@ -184,10 +184,10 @@ func (v *Vault) create(ctx context.Context, passphrase []byte) error {
 	var key *memguard.Enclave
 	switch v.mode {
 	case ModePassphrase:
-		h.Mode, h.KDF = filePassword, newKDFParams()
+		h.Mode, h.KDF = modeBytePassphrase, newKDFParams()
 		key = deriveKey(passphrase, h.KDF)
 	default:
-		h.Mode = fileKeyring
+		h.Mode = modeByteKeyring
 		var err error
 		if key, err = v.newKeyringKey(ctx, h.ID); err != nil {
 			return err
@@ -230,9 +230,9 @@ func (v *Vault) newKeyringKey(ctx context.Context, id [idLen]byte) (*memguard.En
 // fileModeName names a header mode byte.
 func fileModeName(m byte) string {
 	switch m {
-	case fileKeyring:
+	case modeByteKeyring:
 		return ModeKeyring.String()
-	case filePassword:
+	case modeBytePassphrase:
 		return ModePassphrase.String()
 	}
 	return fmt.Sprintf("mode-%d", m)

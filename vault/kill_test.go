@@ -1,0 +1,176 @@
+package vault
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/awnumar/memguard"
+)
+
+var killRounds = flag.Int("vault.killrounds", 200, "rounds of the SIGKILL test")
+
+// counterRecord is the record the kill test's child rewrites in a loop.
+func counterRecord(n int) Record {
+	return Record{
+		Meta:    json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)),
+		Secrets: map[string]*memguard.Enclave{"value": secret(fmt.Sprintf("value-%d", n))},
+	}
+}
+
+// readCounter returns the counter a vault holds, checking its secret agrees with its meta.
+func readCounter(t *testing.T, v *Vault) int {
+	t.Helper()
+	r, ok := v.Get("counter")
+	if !ok {
+		t.Fatalf("counter record missing")
+	}
+	var m struct{ N int }
+	if err := json.Unmarshal(r.Meta, &m); err != nil {
+		t.Fatalf("counter meta %q: %v", r.Meta, err)
+	}
+	if got, want := reveal(t, r.Secrets["value"]), fmt.Sprintf("value-%d", m.N); got != want {
+		t.Fatalf("secret %q does not match meta n=%d: a torn write", got, m.N)
+	}
+	return m.N
+}
+
+// TestSIGKILLLeavesOldOrNew re-executes the test binary as a child that saves in a loop and
+// SIGKILLs it at random moments; after each kill the vault must open with the last
+// reported save or the one in flight, never anything else.
+func TestSIGKILLLeavesOldOrNew(t *testing.T) {
+	dir := t.TempDir()
+	kr := fileKeyring{path: filepath.Join(t.TempDir(), "keyring.json")}
+	v := openT(t, Options{Dir: dir, Keyring: kr})
+	if err := v.Put("counter", counterRecord(0)); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill test: %d rounds, seed %d", *killRounds, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	current, killedMidOpen, killedMidSaves := 0, 0, 0
+	for round := range *killRounds {
+		lastSaved, ready := killRound(t, dir, kr.path, rng)
+		v, err := Open(context.Background(), Options{Dir: dir, Keyring: kr})
+		if err != nil {
+			t.Fatalf("round %d: Open after SIGKILL: %v", round, err)
+		}
+		got := readCounter(t, v)
+		notices := v.Notices()
+		v.Close()
+		low := max(current, lastSaved)
+		if got < low || got > low+1 {
+			t.Fatalf("round %d: vault holds n=%d, want %d (last durable) or %d (in flight)", round, got, low, low+1)
+		}
+		if len(notices) != 0 {
+			t.Fatalf("round %d: notices after SIGKILL: %q", round, notices)
+		}
+		if !ready {
+			killedMidOpen++
+		} else if got > current {
+			killedMidSaves++
+		}
+		current = got
+	}
+	if files := dirFiles(t, dir); len(files) != 2 {
+		t.Errorf("folder after kill test holds %v, want only the vault and its lock", files)
+	}
+	t.Logf("kill test: final n=%d; %d kills before the child was ready, %d after it saved", current, killedMidOpen, killedMidSaves)
+}
+
+// killRound starts a child, kills it at a random moment and reports the last save it
+// announced (-1 if none) and whether it had opened the vault.
+func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved int, ready bool) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=killloop", "VAULT_KILL_DIR="+dir, "VAULT_KILL_KEYRING="+keyringPath)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var saved atomic.Int64
+	saved.Store(-1)
+	readyc, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 2 && f[0] == "ready" {
+				close(readyc)
+			}
+			if len(f) == 2 && f[0] == "saved" {
+				n, _ := strconv.Atoi(f[1])
+				saved.Store(int64(n))
+			}
+		}
+	}()
+	// One round in five kills while the child may still be opening the vault.
+	if rng.IntN(5) == 0 {
+		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
+	} else {
+		select {
+		case <-readyc:
+			ready = true
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("child never became ready")
+		}
+		time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	<-done
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("child exited on its own; want it killed")
+	}
+	select {
+	case <-readyc:
+		ready = true
+	default:
+	}
+	return int(saved.Load()), ready
+}
+
+// killChild opens the vault and saves an increasing counter until killed.
+func killChild() int {
+	kr := fileKeyring{path: os.Getenv("VAULT_KILL_KEYRING")}
+	v, err := Open(context.Background(), Options{Dir: os.Getenv("VAULT_KILL_DIR"), Keyring: kr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		return 1
+	}
+	r, _ := v.Get("counter")
+	var m struct{ N int }
+	if err := json.Unmarshal(r.Meta, &m); err != nil {
+		fmt.Fprintln(os.Stderr, "child meta:", err)
+		return 1
+	}
+	fmt.Printf("ready %d\n", m.N)
+	for n := m.N + 1; ; n++ {
+		if err := v.Put("counter", counterRecord(n)); err != nil {
+			fmt.Fprintln(os.Stderr, "child put:", err)
+			return 1
+		}
+		fmt.Printf("saved %d\n", n)
+	}
+}
