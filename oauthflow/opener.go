@@ -1,0 +1,114 @@
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"strings"
+)
+
+// CheckOpenURL reports, as an error wrapping ErrURLRefused, whether u may
+// not be opened: only https URLs, or http to a loopback host, and never
+// one starting with "-" (it would read as a command-line option).
+func CheckOpenURL(u string) error {
+	if strings.HasPrefix(u, "-") {
+		return fmt.Errorf("url starts with '-': %w", ErrURLRefused)
+	}
+	if strings.ContainsAny(u, "\x00\r\n") {
+		return fmt.Errorf("url holds control characters: %w", ErrURLRefused)
+	}
+	_, err := checkServerURL(u)
+	return err
+}
+
+// XDGOpen opens url with xdg-open, the desktop's opener on Linux.
+func XDGOpen(ctx context.Context, url string) error {
+	if err := CheckOpenURL(url); err != nil {
+		return err
+	}
+	return startDetached([]string{"xdg-open", url})
+}
+
+// BrowserOpener returns the default Opener. It reads BROWSER through env
+// (os.Getenv in production) on every call, as Python's webbrowser and
+// xdg-open do (CONTRACTS §6): a ':'-separated list of commands, each split
+// on spaces and run without a shell; "%s" in an argument is replaced by
+// the URL, else the URL is appended. The first command that starts wins;
+// it is not waited for (but is reaped), and no display is required. When
+// BROWSER is unset or empty, fallback opens the URL (nil means XDGOpen).
+// URLs CheckOpenURL refuses are never handed to any command.
+func BrowserOpener(env func(string) string, fallback Opener) Opener {
+	if fallback == nil {
+		fallback = XDGOpen
+	}
+	return func(ctx context.Context, url string) error {
+		if err := CheckOpenURL(url); err != nil {
+			return err
+		}
+		spec := ""
+		if env != nil {
+			spec = strings.TrimSpace(env("BROWSER"))
+		}
+		if spec == "" {
+			return fallback(ctx, url)
+		}
+		var errs []error
+		for _, entry := range strings.Split(spec, ":") {
+			argv := browserArgv(entry, url)
+			if argv == nil {
+				continue
+			}
+			err := startDetached(argv)
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, err)
+		}
+		if len(errs) == 0 {
+			return errors.New("open browser: BROWSER names no command")
+		}
+		return fmt.Errorf("open browser: %w", errors.Join(errs...))
+	}
+}
+
+// browserArgv splits one BROWSER entry into argv with the URL in place of
+// "%s", or appended; nil for an empty entry.
+func browserArgv(entry, url string) []string {
+	argv := strings.Fields(entry)
+	if len(argv) == 0 {
+		return nil
+	}
+	replaced := false
+	for i := 1; i < len(argv); i++ {
+		if strings.Contains(argv[i], "%s") {
+			argv[i] = strings.ReplaceAll(argv[i], "%s", url)
+			replaced = true
+		}
+	}
+	if !replaced {
+		argv = append(argv, url)
+	}
+	return argv
+}
+
+// startDetached starts argv without a shell, with no stdin/stdout/stderr,
+// and reaps it in the background; it does not wait for it to exit. The
+// error names only the command, never its arguments (the URL).
+func startDetached(argv []string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			return fmt.Errorf("start %s: %w", argv[0], ee.Err)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("start %s: %w", argv[0], pe.Err)
+		}
+		return fmt.Errorf("start %s: failed", argv[0])
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
