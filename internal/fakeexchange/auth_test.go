@@ -219,7 +219,7 @@ func TestErrorsNeverCarrySecrets(t *testing.T) {
 	ak, sk, _ := strings.Cut(tok.AccessToken, ":")
 	f.ex.ExpireAllKeys()
 	for _, mutate := range []func(url.Values){
-		func(url.Values) {},                                // 2010
+		func(url.Values) {}, // 2010
 		func(q url.Values) { q.Set("access_key", ak+"x") }, // 2008
 	} {
 		q := signed(tok.AccessToken, "GET", "/api/v2/members/me", f.tonce(0), nil)

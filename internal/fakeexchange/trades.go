@@ -40,19 +40,15 @@ func (e *Exchange) serveTrades(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	base := e.cfg.Now().UTC()
+	marketJSON := strconv.Quote(market) // a known market id: plain ASCII
+	row := make([]byte, 0, 256)
 	bw.WriteByte('[')
 	for i := range limit {
+		row = appendTrade(row[:0], i, marketJSON, base)
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		id := 1000000 - i
-		price := 30000 + (i*37)%1000
-		side := "buy"
-		if i%2 == 1 {
-			side = "sell"
-		}
-		fmt.Fprintf(bw, `{"id":%d,"price":"%d.0","volume":"0.01","funds":"%d.%02d","market":%q,"created_at":%q,"side":%q}`,
-			id, price, price/100, price%100, market, base.Add(-time.Duration(i)*time.Second).Format(time.RFC3339), side)
+		bw.Write(row)
 		if (i+1)%tradesFlushEvery == 0 {
 			if bw.Flush() != nil || r.Context().Err() != nil {
 				return
@@ -62,4 +58,28 @@ func (e *Exchange) serveTrades(w http.ResponseWriter, r *http.Request) {
 	}
 	bw.WriteString("]\n")
 	bw.Flush()
+}
+
+// appendTrade appends the JSON of the i-th generated trade (newest first)
+// to b. marketJSON is the quoted market id.
+func appendTrade(b []byte, i int, marketJSON string, base time.Time) []byte {
+	price := 30000 + (i*37)%1000 // funds = price × 0.01
+	side := `"buy"`
+	if i%2 == 1 {
+		side = `"sell"`
+	}
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, int64(1000000-i), 10)
+	b = append(b, `,"price":"`...)
+	b = strconv.AppendInt(b, int64(price), 10)
+	b = append(b, `.0","volume":"0.01","funds":"`...)
+	b = strconv.AppendInt(b, int64(price/100), 10)
+	b = append(b, '.', byte('0'+price%100/10), byte('0'+price%10))
+	b = append(b, `","market":`...)
+	b = append(b, marketJSON...)
+	b = append(b, `,"created_at":"`...)
+	b = base.Add(-time.Duration(i)*time.Second).AppendFormat(b, time.RFC3339)
+	b = append(b, `","side":`...)
+	b = append(b, side...)
+	return append(b, '}')
 }
