@@ -68,11 +68,12 @@ type cachedAnswer struct {
 	until  time.Time
 }
 
-// flight is one provider call in progress; done closes when answer or err is set.
+// flight is one provider call in progress; done closes when answer and err are set.
 type flight struct {
-	done   chan struct{}
-	answer *tokenAnswer
-	err    *apiError
+	done    chan struct{}
+	answer  *tokenAnswer
+	err     *apiError
+	waiters int // guarded by refreshCache.mu; requests that joined this flight
 }
 
 func newRefreshCache(now func() time.Time) *refreshCache {
@@ -95,6 +96,7 @@ func (c *refreshCache) do(ctx context.Context, key [32]byte, call func() (*token
 		return a.answer, nil
 	}
 	if f, ok := c.flights[key]; ok {
+		f.waiters++
 		c.mu.Unlock()
 		select {
 		case <-f.done:
@@ -136,4 +138,14 @@ func (c *refreshCache) sweepLocked(now time.Time) {
 		}
 	}
 	c.nextSweep = now.Add(sweepEvery)
+}
+
+// waiting returns how many requests joined the flight in progress for key.
+func (c *refreshCache) waiting(key [32]byte) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, ok := c.flights[key]; ok {
+		return f.waiters
+	}
+	return 0
 }
