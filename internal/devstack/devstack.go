@@ -1,0 +1,186 @@
+// Package devstack runs the simulated EXchange and a real relay in-process on
+// loopback ports: the world that tokentray's tests and `tokentray demo` talk
+// to. Nothing leaves the machine.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relay"
+)
+
+// ProviderID is the id of the simulated exchange at the relay.
+const ProviderID = "exchange"
+
+// Options configure a Stack. Dir is required.
+type Options struct {
+	// Dir holds the relay's seal key file.
+	Dir string
+	// Now is the clock of the exchange and the relay. Default time.Now.
+	Now func() time.Time
+	// KeyLifetime is how long the exchange's keys live. Default 4h.
+	KeyLifetime time.Duration
+	// Approval is how the exchange's consent page answers. Default Manual.
+	Approval fakeexchange.Approval
+	// Logger gets the relay's log. Default: discarded.
+	Logger *slog.Logger
+}
+
+// Stack is a running simulated exchange and relay.
+type Stack struct {
+	Exchange    *fakeexchange.Exchange
+	ExchangeURL string // http://127.0.0.1:PORT
+	Relay       *relay.Server
+	RelayURL    string // http://127.0.0.1:PORT
+
+	relayDown atomic.Bool
+	servers   []*http.Server
+}
+
+// Start starts the exchange and the relay.
+func Start(opts Options) (*Stack, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("devstack: no folder for the seal keys")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{}
+	exLn, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	relayLn, err := listen()
+	if err != nil {
+		exLn.Close()
+		return nil, err
+	}
+	s.ExchangeURL = "http://" + exLn.Addr().String()
+	s.RelayURL = "http://" + relayLn.Addr().String()
+
+	secret := randomString(24)
+	s.Exchange = fakeexchange.New(fakeexchange.Config{
+		ClientSecret: secret,
+		RedirectURIs: []string{s.RelayURL + "/v1/callback"},
+		KeyLifetime:  opts.KeyLifetime,
+		Now:          opts.Now,
+	})
+	s.Exchange.SetApproval(opts.Approval)
+
+	keys := filepath.Join(opts.Dir, "seal.keys")
+	key := make([]byte, 32)
+	rand.Read(key)
+	line := "k1 " + base64.StdEncoding.EncodeToString(key) + "\n"
+	if err := os.WriteFile(keys, []byte(line), 0o600); err != nil {
+		return nil, fmt.Errorf("devstack: write seal keys: %w", err)
+	}
+	relayOpts := []relay.Option{relay.WithLogger(opts.Logger)}
+	if opts.Now != nil {
+		relayOpts = append(relayOpts, relay.WithClock(opts.Now))
+	}
+	s.Relay, err = relay.New(relayConfig(s, keys, secret), relayOpts...)
+	if err != nil {
+		exLn.Close()
+		relayLn.Close()
+		return nil, fmt.Errorf("devstack: relay: %w", err)
+	}
+	s.serve(exLn, s.Exchange)
+	s.serve(relayLn, http.HandlerFunc(s.serveRelay))
+	return s, nil
+}
+
+// relayConfig is the relay's configuration for the simulated exchange, as an
+// exchange's integration team would write it.
+func relayConfig(s *Stack, keys, secret string) *relay.Config {
+	return &relay.Config{
+		Listen:                 s.RelayURL[len("http://"):],
+		PublicURL:              s.RelayURL,
+		SealKeysFile:           keys,
+		RatePerMinute:          100000,
+		ProviderCallsPerSecond: 1000,
+		ProviderTimeout:        10 * time.Second,
+		Providers: []relay.Provider{{
+			ID:              ProviderID,
+			Name:            "EXchange",
+			AuthorizeURL:    s.ExchangeURL + "/oauth/authorize",
+			TokenURL:        s.ExchangeURL + "/oauth/token",
+			RevokeURL:       s.ExchangeURL + "/oauth/revoke",
+			RevokeStyle:     "doorkeeper",
+			ClientID:        "tokentray-demo",
+			ClientSecret:    secret,
+			AuthStyle:       "params",
+			TokenFormat:     "peatio",
+			DefaultLifetime: 4 * time.Hour,
+			APIBase:         s.ExchangeURL + "/api/v2",
+			MePath:          "/members/me",
+			Label:           "{{.name}}'s EXchange",
+			AccountField:    "sn",
+			AllowedHosts:    []string{"127.0.0.1"},
+			DefaultParams:   map[string]string{},
+			Scopes: []relay.Scope{
+				{Name: "profile", Description: "basic user information", Default: true, Required: true},
+				{Name: "history", Description: "your orders and trades", Default: true},
+				{Name: "trade", Description: "place and cancel orders"},
+			},
+		}},
+	}
+}
+
+// SetRelayDown makes the relay cut every connection (true) or serve again.
+func (s *Stack) SetRelayDown(down bool) { s.relayDown.Store(down) }
+
+func (s *Stack) serveRelay(w http.ResponseWriter, r *http.Request) {
+	if s.relayDown.Load() {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		http.Error(w, "relay down", http.StatusServiceUnavailable)
+		return
+	}
+	s.Relay.ServeHTTP(w, r)
+}
+
+// Close stops both servers.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.Exchange.Close()
+	for _, srv := range s.servers {
+		srv.Shutdown(ctx)
+	}
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go srv.Serve(ln)
+}
+
+func listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("devstack: listen: %w", err)
+	}
+	return ln, nil
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
