@@ -90,16 +90,17 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // HostAllowed reports whether host (a host name, without port) is in
 // p.AllowedHosts. Entries match exactly, ignoring case; "*.x.com" matches
-// every subdomain of x.com but not x.com itself.
+// every subdomain of x.com but not x.com itself, and never an IP address.
 func (p Provider) HostAllowed(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "" {
 		return false
 	}
+	isIP := net.ParseIP(strings.Trim(host, "[]")) != nil
 	for _, a := range p.AllowedHosts {
 		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
 		if rest, ok := strings.CutPrefix(a, "*."); ok {
-			if rest != "" && strings.HasSuffix(host, "."+rest) {
+			if rest != "" && !isIP && strings.HasSuffix(host, "."+rest) {
 				return true
 			}
 			continue
