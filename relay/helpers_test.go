@@ -94,6 +94,8 @@ type fixture struct {
 	rfcRevoke  string
 	// mutate edits the config text before each relay loads it.
 	mutate func(string) string
+	// lastCallback is the query the provider last sent to the relay's callback.
+	lastCallback url.Values
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -149,6 +151,15 @@ func (f *fixture) writeFile(name, text string) {
 	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(text), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+func (f *fixture) readFile(name string) string {
+	f.t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.dir, name))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(b)
 }
 
 func (f *fixture) configText(publicURL string) string {
@@ -308,7 +319,9 @@ func (f *fixture) authorize(relayURL string, req *authorizeRequest) string {
 	if status != http.StatusOK {
 		f.t.Fatalf("authorize = %d %s", status, body)
 	}
-	var out struct{ AuthorizeURL string `json:"authorize_url"` }
+	var out struct {
+		AuthorizeURL string `json:"authorize_url"`
+	}
 	if err := json.Unmarshal(body, &out); err != nil || out.AuthorizeURL == "" {
 		f.t.Fatalf("authorize body %s: %v", body, err)
 	}
@@ -328,6 +341,7 @@ func (f *fixture) walk(authorizeURL, callbackBase string) url.Values {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.lastCallback = cb.Query()
 	if callbackBase != "" {
 		base, _ := url.Parse(callbackBase)
 		cb.Scheme, cb.Host = base.Scheme, base.Host
@@ -402,4 +416,13 @@ func (f *fixture) me(accessToken string) (int, int) {
 	var e fakeexchange.APIError
 	_ = json.NewDecoder(resp.Body).Decode(&e)
 	return resp.StatusCode, e.Err.Code
+}
+
+func jsonBody(t *testing.T, v any) io.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
 }
