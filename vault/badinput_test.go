@@ -141,7 +141,7 @@ func TestKeyringItemNeverOverwritten(t *testing.T) {
 type presentKeyring struct{ sets int }
 
 func (k *presentKeyring) Get(service, user string) (string, error) { return "c29tZXRoaW5n", nil }
-func (k *presentKeyring) Set(service, user, password string) error  { k.sets++; return nil }
+func (k *presentKeyring) Set(service, user, password string) error { k.sets++; return nil }
 
 func TestWrongPassphraseLeavesFileAlone(t *testing.T) {
 	dir := t.TempDir()

@@ -38,6 +38,8 @@ func runChild(role string) int {
 		return killChild()
 	case "nobus":
 		return noBusChild()
+	case "locked":
+		return lockedChild()
 	}
 	fmt.Fprintf(os.Stderr, "unknown child role %q\n", role)
 	return 2
