@@ -96,6 +96,7 @@ func (e *Exchange) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	default:
 		consent := randomHex(32)
 		e.mu.Lock()
+		e.pruneLocked()
 		e.consents[consent] = &pendingAuth{
 			redirectURI: redirectURI,
 			scopes:      scopes,
@@ -140,6 +141,7 @@ func (e *Exchange) serveConsent(w http.ResponseWriter, r *http.Request) {
 func (e *Exchange) redirectCode(w http.ResponseWriter, r *http.Request, redirectURI string, scopes []string, state string) {
 	code := randomHex(32)
 	e.mu.Lock()
+	e.pruneLocked()
 	e.codes[code] = &authCode{
 		clientID:    e.cfg.ClientID,
 		redirectURI: redirectURI,
@@ -148,6 +150,22 @@ func (e *Exchange) redirectCode(w http.ResponseWriter, r *http.Request, redirect
 	}
 	e.mu.Unlock()
 	redirect(w, r, redirectURI, url.Values{"code": {code}}, state)
+}
+
+// pruneLocked forgets expired consent pages and codes, so a long demo does
+// not grow without bound. e.mu must be held.
+func (e *Exchange) pruneLocked() {
+	now := e.cfg.Now()
+	for k, p := range e.consents {
+		if !now.Before(p.expiresAt) {
+			delete(e.consents, k)
+		}
+	}
+	for k, c := range e.codes {
+		if !now.Before(c.expiresAt) {
+			delete(e.codes, k)
+		}
+	}
 }
 
 // redirectError redirects to redirectURI with error, error_description and
