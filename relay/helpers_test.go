@@ -76,7 +76,7 @@ type gate struct {
 // fixture is a simulated exchange, a loopback listener and a device key; relays are
 // started with newRelay.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *testClock
 	ex       *fakeexchange.Exchange
 	exURL    string
@@ -98,7 +98,7 @@ type fixture struct {
 	lastCallback url.Values
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{
 		t:          t,
@@ -383,7 +383,7 @@ func (f *fixture) connect(relayURL string) *tokenAnswer {
 	return decodeAnswer(f.t, body)
 }
 
-func decodeAnswer(t *testing.T, body []byte) *tokenAnswer {
+func decodeAnswer(t testing.TB, body []byte) *tokenAnswer {
 	t.Helper()
 	var a tokenAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
@@ -418,7 +418,7 @@ func (f *fixture) me(accessToken string) (int, int) {
 	return resp.StatusCode, e.Err.Code
 }
 
-func jsonBody(t *testing.T, v any) io.Reader {
+func jsonBody(t testing.TB, v any) io.Reader {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
