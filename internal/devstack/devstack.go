@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,9 @@ type Stack struct {
 
 	relayDown atomic.Bool
 	servers   []*http.Server
+
+	mu         sync.Mutex // guards relayCalls
+	relayCalls map[string]int
 }
 
 // Start starts the exchange and the relay.
@@ -141,7 +145,23 @@ func relayConfig(s *Stack, keys, secret string) *relay.Config {
 // SetRelayDown makes the relay cut every connection (true) or serve again.
 func (s *Stack) SetRelayDown(down bool) { s.relayDown.Store(down) }
 
+// RelayCalls returns how many requests for path the relay has served (cut
+// ones not counted).
+func (s *Stack) RelayCalls(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.relayCalls[path]
+}
+
 func (s *Stack) serveRelay(w http.ResponseWriter, r *http.Request) {
+	if !s.relayDown.Load() {
+		s.mu.Lock()
+		if s.relayCalls == nil {
+			s.relayCalls = make(map[string]int)
+		}
+		s.relayCalls[r.URL.Path]++
+		s.mu.Unlock()
+	}
 	if s.relayDown.Load() {
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {

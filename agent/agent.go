@@ -1,0 +1,166 @@
+// Package agent is the core of tokentray: it owns connections, keeps their
+// keys fresh, and publishes events, settings and an activity record. The
+// socket API, the CLI and the GUI are all views of it.
+//
+// Concurrency: every exported method of *Agent is safe for concurrent use.
+// Each connection has its own mutex; at most one refresh runs per connection
+// at a time, and callers that need a fresh key while one runs wait for it.
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// Sentinel errors callers branch on with errors.Is.
+var (
+	ErrNotFound         = errors.New("no such connection")
+	ErrAmbiguous        = errors.New("several connections of that provider; name one by its id")
+	ErrNeedsReconnect   = errors.New("the provider refused the connection's grant; connect again")
+	ErrForbidden        = errors.New("scripts may not read this connection's raw keys")
+	ErrUnknownProvider  = errors.New("unknown provider")
+	ErrBadRequest       = errors.New("bad request")
+	ErrRelayUnreachable = oauthflow.ErrRelayUnreachable
+	ErrNoRelay          = errors.New("no relay configured: set TOKENTRAY_RELAY or relay_url in config.toml")
+)
+
+// Config is what an Agent is made of. Only Vault is required.
+type Config struct {
+	// Vault holds the connections, the device key, the cached provider
+	// profiles and the settings. The agent does not close it.
+	Vault *vault.Vault
+	// Relay brokers flows, refreshes and revocations of relay providers; nil
+	// when no relay is configured (then only local providers work).
+	Relay *oauthflow.RelayClient
+	// LocalProviders are public clients configured in config.toml; the device
+	// runs their flow directly.
+	LocalProviders []oauthflow.Provider
+	// Open opens the authorize URL in a browser. Default: none (the URL only
+	// reaches the caller of Connect).
+	Open oauthflow.Opener
+	// HTTPClient calls providers' APIs (the me-API, direct token calls).
+	// Default: a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Clock is the source of time. Default: SystemClock.
+	Clock Clock
+	// Logger gets the agent's log. Default: slog.Default().
+	Logger *slog.Logger
+	// Version is reported by Status.
+	Version string
+	// WakeEvery bounds how long the scheduler sleeps, so that time lost in
+	// suspend is noticed. Default: 1 minute.
+	WakeEvery time.Duration
+	// ConnectTimeout bounds a Connect flow. Default: 5 minutes.
+	ConnectTimeout time.Duration
+}
+
+// Agent owns the connections. Make one with New, then call Run.
+type Agent struct {
+	cfg    Config
+	vault  *vault.Vault
+	relay  *oauthflow.RelayClient
+	clock  Clock
+	log    *slog.Logger
+	hc     *http.Client
+	signer *oauthflow.PeatioSigner
+
+	ctx    context.Context // lives until Close; refreshes run under it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // refreshes and revocations in flight
+	kick   chan struct{}  // wakes the scheduler
+
+	mu        sync.Mutex // guards the fields below
+	conns     map[string]*conn
+	providers []oauthflow.Provider // the relay's list, as last fetched or cached
+	settings  Settings
+	revoking  map[string]bool // pending revocations being retried, by vault key
+
+	events   eventHub
+	activity activityLog
+}
+
+// New loads the connections, provider profiles and settings from the vault.
+// It does not contact the relay: keys are served even while it is down.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Vault == nil {
+		return nil, errors.New("agent: no vault")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.WakeEvery <= 0 {
+		cfg.WakeEvery = time.Minute
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Agent{
+		cfg:      cfg,
+		vault:    cfg.Vault,
+		relay:    cfg.Relay,
+		clock:    cfg.Clock,
+		log:      cfg.Logger,
+		hc:       cfg.HTTPClient,
+		signer:   &oauthflow.PeatioSigner{Now: cfg.Clock.Now},
+		ctx:      ctx,
+		cancel:   cancel,
+		kick:     make(chan struct{}, 1),
+		conns:    make(map[string]*conn),
+		revoking: make(map[string]bool),
+		activity: activityLog{max: 1000},
+	}
+	if err := a.load(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close stops the scheduler and waits for refreshes in flight to end, so that
+// their results are saved. It wipes the hot keys from memory; the vault
+// stays open for its owner to close.
+func (a *Agent) Close() {
+	a.cancel()
+	a.wg.Wait()
+	a.events.closeAll()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.conns {
+		c.wipe()
+	}
+}
+
+// Status is the agent's summary.
+type Status struct {
+	Version     string
+	Connections int
+}
+
+// Status reports the agent's version and number of connections.
+func (a *Agent) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return Status{Version: a.cfg.Version, Connections: len(a.conns)}
+}
+
+// wake asks the scheduler to look at the connections again.
+func (a *Agent) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}

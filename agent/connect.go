@@ -1,0 +1,125 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tokentray/tokentray/oauthflow"
+)
+
+// ConnectRequest asks for a new connection.
+type ConnectRequest struct {
+	Provider string
+	Scopes   []string          // none: the provider's defaults
+	Fields   map[string]string // the provider's extra Connect fields
+}
+
+// Connect runs the flow for a new connection: the authorize URL goes to onURL
+// (if set) and the opener as soon as it is known; Connect returns when the
+// user has approved or refused in the browser, or the flow timed out.
+// Connecting an account that is already connected updates that connection
+// (new keys, scopes, fields) and never duplicates it.
+func (a *Agent) Connect(ctx context.Context, req ConnectRequest, onURL func(string)) (Connection, error) {
+	p, local, err := a.provider(ctx, req.Provider)
+	if err != nil {
+		return Connection{}, err
+	}
+	scopes, err := chooseScopes(p, req.Scopes)
+	if err != nil {
+		return Connection{}, err
+	}
+	fields, err := checkFields(p, req.Fields)
+	if err != nil {
+		return Connection{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.ConnectTimeout)
+	defer cancel()
+
+	var tok *oauthflow.Token
+	if local {
+		tok, err = a.connectDirect(ctx, p, scopes, onURL)
+	} else if a.relay == nil {
+		err = ErrNoRelay
+	} else {
+		tok, err = oauthflow.ConnectRelay(ctx, oauthflow.RelayConnect{
+			Relay: a.relay, Provider: p, Scopes: scopes, Fields: fields,
+			Open: a.cfg.Open, OnURL: onURL, Timeout: a.cfg.ConnectTimeout,
+		})
+	}
+	if err != nil {
+		return Connection{}, fmt.Errorf("connect %s: %w", p.Name, err)
+	}
+	me, err := oauthflow.FetchMe(ctx, a.hc, p, tok, fields, a.signer)
+	if err != nil {
+		// A grant the agent cannot name must not linger at the provider.
+		a.queueRevocation(record{ID: "unnamed-" + randomHex(4), Provider: p.ID, Local: local, Profile: p}, tok)
+		return Connection{}, fmt.Errorf("connect %s: identify the account: %w", p.Name, err)
+	}
+	return a.adopt(p, local, scopes, fields, tok, me)
+}
+
+// adopt stores a new grant: as a new connection, or, for an account already
+// connected, in place of that connection's old grant (which is revoked).
+func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields map[string]string, tok *oauthflow.Token, me oauthflow.Me) (Connection, error) {
+	a.mu.Lock()
+	var c *conn
+	for _, x := range a.conns {
+		x.mu.Lock()
+		same := x.rec.Provider == p.ID && x.rec.Account == me.Account
+		x.mu.Unlock()
+		if same {
+			c = x
+			break
+		}
+	}
+	fresh := c == nil
+	if fresh {
+		// Locked before it is listed, so nobody sees it without its keys.
+		c = &conn{rec: record{ID: p.ID + "-" + randomHex(4), Provider: p.ID, RawKeys: true}}
+		c.mu.Lock()
+		a.conns[c.rec.ID] = c
+		a.mu.Unlock()
+	} else {
+		a.mu.Unlock()
+		c.mu.Lock()
+	}
+	defer c.mu.Unlock()
+	if !fresh && c.refresh != nil {
+		a.queueRevocation(c.rec, a.tokenOf(c))
+	}
+	c.rec.Local, c.rec.Profile, c.rec.Account = local, p, me.Account
+	if !c.rec.LabelByUser {
+		c.rec.Label = me.Label
+	}
+	c.rec.Fields = fields
+	c.rec.ScopesRequested = slices.Clone(scopes)
+	c.rec.ScopesGranted = tok.ScopesGranted
+	c.rec.NeedsReconnect = false
+	c.failures, c.lastErr = 0, ""
+	a.applyToken(c, tok)
+	a.log.Info("connected", "connection", c.rec.ID, "provider", p.ID, "scopes", c.rec.ScopesGranted)
+	a.emit(EventConnected, c)
+	a.wake()
+	return c.snapshot(a.clock.Now()), nil
+}
+
+// tokenOf returns the connection's current secrets as a token, for a
+// revocation. c.mu must be held.
+func (a *Agent) tokenOf(c *conn) *oauthflow.Token {
+	tok := &oauthflow.Token{TokenType: c.rec.Profile.TokenFormat}
+	if c.access != nil {
+		tok.AccessToken = strings.Clone(c.access.String()) // a Go string copy: the relay client takes strings
+	}
+	tok.Refresh, _ = readRefresh(c)
+	return tok
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

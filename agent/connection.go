@@ -1,0 +1,142 @@
+package agent
+
+import (
+	"sync"
+	"time"
+
+	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/oauthflow"
+)
+
+// The states of a connection (CONTRACTS §4).
+const (
+	StateConnecting     = "connecting"
+	StateConnected      = "connected"
+	StateRefreshing     = "refreshing"
+	StateExpired        = "expired"
+	StateNeedsReconnect = "needs_reconnect"
+)
+
+// Connection is a snapshot of one connected account, without its secrets.
+type Connection struct {
+	ID              string
+	Provider        string
+	ProviderName    string
+	Label           string
+	Account         string
+	Fields          map[string]string
+	ScopesGranted   []string
+	ScopesRequested []string
+	ExpiresAt       time.Time
+	IssuedAt        time.Time
+	State           string
+	Generation      int64
+	RawKeys         bool
+	TokenFormat     string
+	// LastError is the provider's or relay's text of the last failed refresh,
+	// "" once a refresh succeeds.
+	LastError string
+}
+
+// record is what the vault keeps of a connection besides its secrets. It pins
+// the provider profile the connection was made with (api_base, allowed_hosts,
+// …), so that keys and signatures are served while the relay is down.
+type record struct {
+	ID              string            `json:"id"`
+	Provider        string            `json:"provider"`
+	Local           bool              `json:"local,omitempty"` // a direct (relay-less) provider
+	Label           string            `json:"label"`
+	LabelByUser     bool              `json:"label_by_user,omitempty"`
+	Account         string            `json:"account"`
+	Fields          map[string]string `json:"fields"`
+	ScopesGranted   []string          `json:"scopes_granted"`
+	ScopesRequested []string          `json:"scopes_requested"`
+	IssuedAt        time.Time         `json:"issued_at"`
+	ExpiresAt       time.Time         `json:"expires_at"`
+	Generation      int64             `json:"generation"`
+	RawKeys         bool              `json:"raw_keys"`
+	NeedsReconnect  bool              `json:"needs_reconnect,omitempty"`
+	// Profile is the provider profile the connection was made with, pinned so
+	// that keys, signatures and API calls work while the relay is down.
+	Profile oauthflow.Provider `json:"profile"`
+}
+
+// lifetime is how long the current key lives in all.
+func (r *record) lifetime() time.Duration { return r.ExpiresAt.Sub(r.IssuedAt) }
+
+// conn is a live connection: its record, its hot key in locked memory and its
+// sealed refresh in an enclave.
+type conn struct {
+	mu       sync.Mutex // guards the fields below
+	rec      record
+	access   *memguard.LockedBuffer // the access token ("AK:SK" for peatio), open for the hot path
+	sealed   *memguard.Enclave      // the same access token, sealed, for saving
+	refresh  *memguard.Enclave      // the relay's sealed refresh blob, or a direct provider's refresh token
+	flight   *flight                // the refresh in progress, if any
+	lastErr  string                 // the text of the last failed refresh
+	retryAt  time.Time              // when the scheduler tries a failed refresh again
+	failures int                    // failed refreshes in a row, for the backoff
+}
+
+// flight is one refresh in progress; waiters block on done.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// snapshot returns the connection as callers see it. c.mu must be held.
+func (c *conn) snapshot(now time.Time) Connection {
+	r := c.rec
+	return Connection{
+		ID:              r.ID,
+		Provider:        r.Provider,
+		ProviderName:    r.Profile.Name,
+		Label:           r.Label,
+		Account:         r.Account,
+		Fields:          cloneMap(r.Fields),
+		ScopesGranted:   append([]string(nil), r.ScopesGranted...),
+		ScopesRequested: append([]string(nil), r.ScopesRequested...),
+		ExpiresAt:       r.ExpiresAt,
+		IssuedAt:        r.IssuedAt,
+		State:           c.state(now),
+		Generation:      r.Generation,
+		RawKeys:         r.RawKeys,
+		TokenFormat:     r.Profile.TokenFormat,
+		LastError:       c.lastErr,
+	}
+}
+
+// state derives the connection's state. c.mu must be held.
+func (c *conn) state(now time.Time) string {
+	switch {
+	case c.rec.NeedsReconnect:
+		return StateNeedsReconnect
+	case c.flight != nil:
+		return StateRefreshing
+	case !now.Before(c.rec.ExpiresAt):
+		return StateExpired
+	default:
+		return StateConnected
+	}
+}
+
+// wipe destroys the connection's secrets in memory. c.mu must be held.
+func (c *conn) wipe() {
+	if c.access != nil {
+		c.access.Destroy()
+		c.access = nil
+	}
+	c.sealed, c.refresh = nil, nil
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,225 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/fakeclock"
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// env is an agent connected to a real relay and the simulated exchange, with
+// a fake clock shared by all three.
+type env struct {
+	t      *testing.T
+	clock  *fakeclock.Clock
+	stack  *devstack.Stack
+	vault  *vault.Vault
+	agent  *Agent
+	logs   *syncBuffer
+	stop   context.CancelFunc
+	done   chan struct{}
+	keys   *memKeyring
+	vdir   string
+	stopMu sync.Once
+}
+
+var epoch = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, clock: fakeclock.New(epoch), logs: &syncBuffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: t.TempDir()}
+	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Now: e.clock.Now, Approval: fakeexchange.AutoApprove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.stack = stack
+	t.Cleanup(stack.Close)
+	e.start()
+	t.Cleanup(e.close)
+	return e
+}
+
+// start opens the vault and starts an agent on it.
+func (e *env) start() {
+	e.t.Helper()
+	v, err := vault.Open(context.Background(), vault.Options{Dir: e.vdir, Keyring: e.keys, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.vault = v
+	rc := &oauthflow.RelayClient{BaseURL: e.stack.RelayURL, Device: v.DeviceKey(), Now: e.clock.Now}
+	a, err := New(Config{
+		Vault: v, Relay: rc, Open: followURL, Clock: e.clock,
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Version: "test",
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.agent = a
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stop, e.done = cancel, make(chan struct{})
+	go func() { defer close(e.done); a.Run(ctx) }()
+	e.stopMu = sync.Once{}
+}
+
+// close stops the agent and closes the vault, as the process would on exit.
+func (e *env) close() {
+	e.stopMu.Do(func() {
+		e.stop()
+		<-e.done
+		e.agent.Close()
+		e.vault.Close()
+	})
+}
+
+// restart stops the agent and starts a new one on the same vault file.
+func (e *env) restart() {
+	e.close()
+	e.start()
+}
+
+// connect connects the simulated exchange's account with the given scopes.
+func (e *env) connect(scopes ...string) Connection {
+	e.t.Helper()
+	c, err := e.agent.Connect(context.Background(), ConnectRequest{Provider: devstack.ProviderID, Scopes: scopes}, nil)
+	if err != nil {
+		e.t.Fatalf("Connect: %v", err)
+	}
+	return c
+}
+
+// me calls /members/me at the exchange, signed with key, and returns the
+// HTTP status and body.
+func (e *env) me(k Key) (int, string) {
+	e.t.Helper()
+	// The agent's own signer: with the clock frozen, only it knows which
+	// tonces the key has used.
+	q, err := e.agent.signer.Sign("GET", "/api/v2/members/me", url.Values{}, k.AccessKey, k.SecretKey, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.Get(e.stack.ExchangeURL + "/api/v2/members/me?" + q.Query)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// followURL is the test's browser: it follows the authorize URL through the
+// exchange (auto-approving), the relay's callback and the loopback redirect.
+func followURL(ctx context.Context, u string) error {
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+// waitFor polls cond in real time until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// idle waits until the agent is quiet: no refresh or revocation runs and the
+// scheduler sleeps on a timer with nothing left to look at.
+func (e *env) idle() {
+	e.t.Helper()
+	waitFor(e.t, "the agent to go idle", func() bool {
+		for _, c := range e.agent.snapshotConns() {
+			c.mu.Lock()
+			busy := c.flight != nil
+			c.mu.Unlock()
+			if busy {
+				return false
+			}
+		}
+		e.agent.mu.Lock()
+		revoking := len(e.agent.revoking)
+		e.agent.mu.Unlock()
+		_, parked := e.clock.Next()
+		return revoking == 0 && parked && len(e.agent.kick) == 0
+	})
+}
+
+// memKeyring is a keyring in memory, for vaults that outlive one agent.
+type memKeyring struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *memKeyring) Get(service, user string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[service+"/"+user]
+	if !ok {
+		return "", vault.ErrItemNotFound
+	}
+	return v, nil
+}
+
+func (k *memKeyring) Set(service, user, password string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.m[service+"/"+user] = password
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the agent's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// revokeAtExchange kills k's whole grant at the exchange, as a user would on
+// its website.
+func (e *env) revokeAtExchange(k Key) {
+	e.t.Helper()
+	form := url.Values{"token": {k.AccessKey + ":" + k.SecretKey}}
+	req, _ := http.NewRequest(http.MethodPost, e.stack.ExchangeURL+"/oauth/revoke", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+k.AccessKey+":"+k.SecretKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("revoke at the exchange: %s", resp.Status)
+	}
+}
