@@ -1,0 +1,275 @@
+package localapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Client calls the agent over its Unix socket. The zero value uses
+// SocketPath(os.Getenv). A Client is safe for concurrent use and keeps its
+// connections alive between calls.
+type Client struct {
+	// Socket is the path of the agent's socket; "" means SocketPath(os.Getenv).
+	Socket string
+
+	once sync.Once
+	hc   *http.Client
+}
+
+// NewClient returns a client for the socket at path ("" for the default).
+func NewClient(path string) *Client { return &Client{Socket: path} }
+
+func (c *Client) http() *http.Client {
+	c.once.Do(func() {
+		path := c.Socket
+		if path == "" {
+			path = SocketPath(os.Getenv)
+		}
+		var d net.Dialer
+		c.hc = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, "unix", path)
+			},
+			MaxIdleConnsPerHost: 8,
+			IdleConnTimeout:     time.Minute,
+		}}
+	})
+	return c.hc
+}
+
+// base is the URL every request goes to; the host is never dialled.
+const base = "http://tokentray"
+
+func connPath(id string, rest ...string) string {
+	return "/v1/connections/" + url.PathEscape(id) + strings.Join(rest, "")
+}
+
+// do sends one request and decodes a 2xx JSON answer into out (if non-nil).
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.send(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode agent answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends one request and returns a 2xx response; any other status
+// becomes an *Error.
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		if isNotListening(err) {
+			return nil, ErrAgentNotRunning
+		}
+		return nil, fmt.Errorf("call agent: %w", err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, decodeError(resp)
+}
+
+// decodeError turns an error answer into an *Error.
+func decodeError(resp *http.Response) error {
+	var body struct {
+		Error ErrorBody `json:"error"`
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
+		return &Error{Code: CodeInternal, Status: resp.StatusCode,
+			Message: fmt.Sprintf("agent answered %s", resp.Status)}
+	}
+	return &Error{Code: body.Error.Code, Message: body.Error.Message, Status: resp.StatusCode}
+}
+
+// isNotListening reports whether err means no agent owns the socket.
+func isNotListening(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// Status returns the agent's version, pid and number of connections.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var s Status
+	return &s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+}
+
+// Providers returns the providers a connection can be made with.
+func (c *Client) Providers(ctx context.Context) ([]Provider, error) {
+	var body struct {
+		Providers []Provider `json:"providers"`
+	}
+	return body.Providers, c.do(ctx, http.MethodGet, "/v1/providers", nil, &body)
+}
+
+// Connections lists the connections.
+func (c *Client) Connections(ctx context.Context) ([]Connection, error) {
+	var body struct {
+		Connections []Connection `json:"connections"`
+	}
+	return body.Connections, c.do(ctx, http.MethodGet, "/v1/connections", nil, &body)
+}
+
+// Connection returns one connection, by id or by provider id when exactly one
+// connection of that provider exists.
+func (c *Client) Connection(ctx context.Context, id string) (*Connection, error) {
+	var conn Connection
+	return &conn, c.do(ctx, http.MethodGet, connPath(id), nil, &conn)
+}
+
+// UpdateConnection renames a connection or changes whether scripts may read
+// its raw keys.
+func (c *Client) UpdateConnection(ctx context.Context, id string, p ConnectionPatch) (*Connection, error) {
+	var conn Connection
+	return &conn, c.do(ctx, http.MethodPatch, connPath(id), p, &conn)
+}
+
+// Token returns the connection's current key, refreshed first if it would
+// expire within minValid (0: any valid key).
+func (c *Client) Token(ctx context.Context, id string, minValid time.Duration) (*Token, error) {
+	path := connPath(id, "/token")
+	if minValid > 0 {
+		path += "?min_valid=" + strconv.FormatInt(int64(minValid/time.Second), 10)
+	}
+	var t Token
+	return &t, c.do(ctx, http.MethodGet, path, nil, &t)
+}
+
+// Sign signs a request for the exchange with the connection's key.
+func (c *Client) Sign(ctx context.Context, id string, r SignRequest) (*Signed, error) {
+	var s Signed
+	return &s, c.do(ctx, http.MethodPost, connPath(id, "/sign"), r, &s)
+}
+
+// Refresh refreshes the connection's key. With ifGeneration set it refreshes
+// only if that generation is still current.
+func (c *Client) Refresh(ctx context.Context, id string, ifGeneration *int64) (*Connection, error) {
+	var conn Connection
+	return &conn, c.do(ctx, http.MethodPost, connPath(id, "/refresh"), RefreshRequest{IfGeneration: ifGeneration}, &conn)
+}
+
+// Revoke revokes the connection at the provider and wipes it locally.
+func (c *Client) Revoke(ctx context.Context, id string) (*RevokeResult, error) {
+	var r RevokeResult
+	return &r, c.do(ctx, http.MethodDelete, connPath(id), nil, &r)
+}
+
+// Connect starts a connection. onURL, if non-nil, gets the authorize URL as
+// soon as the agent knows it; Connect returns when the flow ends.
+func (c *Client) Connect(ctx context.Context, r ConnectRequest, onURL func(string)) (*Connection, error) {
+	resp, err := c.send(ctx, http.MethodPost, "/v1/connect", r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var line ConnectLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return nil, fmt.Errorf("decode connect stream: %w", err)
+		}
+		switch {
+		case line.Error != nil:
+			return nil, &Error{Code: line.Error.Code, Message: line.Error.Message}
+		case line.Connection != nil:
+			return line.Connection, nil
+		case line.AuthorizeURL != "" && onURL != nil:
+			onURL(line.AuthorizeURL)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read connect stream: %w", err)
+	}
+	return nil, errors.New("the agent ended the connect stream without a result")
+}
+
+// Activity returns the recorded accesses, newest first.
+func (c *Client) Activity(ctx context.Context) ([]Activity, error) {
+	var body struct {
+		Activity []Activity `json:"activity"`
+	}
+	return body.Activity, c.do(ctx, http.MethodGet, "/v1/activity", nil, &body)
+}
+
+// Settings returns the agent-wide settings.
+func (c *Client) Settings(ctx context.Context) (*Settings, error) {
+	var s Settings
+	return &s, c.do(ctx, http.MethodGet, "/v1/settings", nil, &s)
+}
+
+// UpdateSettings changes the agent-wide settings.
+func (c *Client) UpdateSettings(ctx context.Context, p SettingsPatch) (*Settings, error) {
+	var s Settings
+	return &s, c.do(ctx, http.MethodPatch, "/v1/settings", p, &s)
+}
+
+// Events calls fn for every event until ctx ends or the stream breaks; it
+// returns nil when ctx ended it.
+func (c *Client) Events(ctx context.Context, fn func(Event)) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/events", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var typ string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			typ = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			ev := Event{Type: typ}
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.Connection); err != nil {
+				return fmt.Errorf("decode event: %w", err)
+			}
+			fn(ev)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	return errors.New("the agent closed the event stream")
+}

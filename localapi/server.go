@@ -1,0 +1,142 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/oauthflow"
+)
+
+// maxBody caps request bodies; no request of this API needs more.
+const maxBody = 64 << 10
+
+// Server serves the socket API over an agent.
+type Server struct {
+	agent *agent.Agent
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// NewServer returns the API handler for a. log may be nil.
+func NewServer(a *agent.Agent, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{agent: a, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// routes is the route table: one serveX per route. Methods are checked by the
+// handlers themselves, so that a wrong one gets this API's JSON error body.
+func (s *Server) routes() {
+	s.mux.HandleFunc("/v1/status", s.serveStatus)
+	s.mux.HandleFunc("/v1/providers", s.serveProviders)
+	s.mux.HandleFunc("/v1/connections", s.serveConnections)
+	s.mux.HandleFunc("/v1/connections/{id}", s.serveConnection)
+	s.mux.HandleFunc("/v1/connections/{id}/token", s.serveToken)
+	s.mux.HandleFunc("/v1/connections/{id}/sign", s.serveSign)
+	s.mux.HandleFunc("/v1/connections/{id}/refresh", s.serveRefresh)
+	s.mux.HandleFunc("/v1/connect", s.serveConnect)
+	s.mux.HandleFunc("/v1/activity", s.serveActivity)
+	s.mux.HandleFunc("/v1/events", s.serveEvents)
+	s.mux.HandleFunc("/v1/settings", s.serveSettings)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, CodeNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+	})
+}
+
+// ServeHTTP refuses requests from web pages, caps the body, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A browser adds Origin or Referer to what a web page sends; scripts and
+	// the CLI never do. Refusing them keeps pages away from the keys.
+	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
+		writeError(w, CodeForbidden, "requests from web pages are refused")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	s.mux.ServeHTTP(w, r)
+}
+
+// Serve answers on ln until ctx ends, then shuts down, giving requests in
+// flight up to 5 seconds. ln normally comes from Listen.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ConnContext:       ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	err := srv.Serve(ln)
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// allow checks the request's method; on a wrong one it answers 405 with the
+// API's error body and returns false.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	fmt.Fprintf(w, `{"error":{"code":%q,"message":"method %s is not allowed here; use %s"}}`+"\n",
+		CodeBadRequest, r.Method, strings.Join(methods, " or "))
+	return false
+}
+
+// record adds the request to the agent's activity record.
+func (s *Server) record(r *http.Request, connection, op string) {
+	p, _ := PeerFromContext(r.Context())
+	s.agent.Record(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op})
+}
+
+// writeAgentError answers with the API's error body for an agent error.
+// Agent errors carry no secret, so their text goes to the caller as it is.
+func writeAgentError(w http.ResponseWriter, err error) {
+	writeError(w, codeOf(err), err.Error())
+}
+
+// codeOf maps an agent error to the API's error codes.
+func codeOf(err error) string {
+	var oe *oauthflow.Error
+	switch {
+	case errors.Is(err, agent.ErrNotFound), errors.Is(err, agent.ErrUnknownProvider):
+		return CodeNotFound
+	case errors.Is(err, agent.ErrNeedsReconnect):
+		return CodeNeedsReconnect
+	case errors.Is(err, agent.ErrForbidden):
+		return CodeForbidden
+	case errors.Is(err, agent.ErrBadRequest), errors.Is(err, agent.ErrAmbiguous):
+		return CodeBadRequest
+	case errors.Is(err, agent.ErrRelayUnreachable), errors.Is(err, agent.ErrNoRelay):
+		return CodeRelayUnreachable
+	case errors.As(err, &oe), errors.Is(err, oauthflow.ErrTimeout),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return CodeProviderError
+	default:
+		return CodeInternal
+	}
+}

@@ -1,0 +1,107 @@
+// Package localapi is the HTTP/JSON API that the agent serves on a Unix socket
+// (CONTRACTS §4), and the Go client that the CLI and the GUI use to call it.
+//
+// The socket lives in a folder closed to others (0700), is itself 0600, and
+// answers only peers with the same uid: the check happens at accept time, from
+// SO_PEERCRED, before any request is read. Requests that carry Origin or Referer
+// are refused, so a web page cannot reach the agent through a browser.
+package localapi
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// ErrAgentRunning reports that another agent already answers on the socket.
+var ErrAgentRunning = errors.New("another tokentray agent is already running on this socket")
+
+// SocketPath returns where the agent's socket lives: $TOKENTRAY_SOCK, else
+// $XDG_RUNTIME_DIR/tokentray/agent.sock, else /tmp/tokentray-$UID/agent.sock.
+// getenv is os.Getenv outside tests.
+func SocketPath(getenv func(string) string) string {
+	if p := getenv("TOKENTRAY_SOCK"); p != "" {
+		return p
+	}
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "tokentray", "agent.sock")
+	}
+	return filepath.Join(os.TempDir(), "tokentray-"+strconv.Itoa(os.Getuid()), "agent.sock")
+}
+
+// Listen makes the socket's folder if needed (0700), checks that it belongs to
+// this user and is closed to others, removes a stale socket left by a crashed
+// agent — only after a dial to it fails — and listens on path with mode 0600.
+// A live socket means another agent: Listen then returns ErrAgentRunning.
+//
+// The returned listener accepts only peers with this process's uid.
+func Listen(path string) (net.Listener, error) {
+	if err := ensurePrivateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if err := removeStaleSocket(path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	// The folder is already 0700, so nobody else can reach the socket in the
+	// moment between its creation and this chmod.
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("restrict socket %s: %w", path, err)
+	}
+	return newPeerListener(ln.(*net.UnixListener), os.Getuid()), nil
+}
+
+// ensurePrivateDir creates dir with mode 0700, or checks that an existing one
+// is a folder owned by this user that others cannot enter or write.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create socket folder: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("check socket folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("socket folder %s is not a folder", dir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("socket folder %s belongs to uid %d, not to you (uid %d)", dir, st.Uid, os.Getuid())
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("socket folder %s is open to others (mode %04o); run: chmod 700 %s", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// removeStaleSocket removes path if it is a socket nobody answers on.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check socket %s: %w", path, err)
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("%s exists and is not a socket; remove it or set TOKENTRAY_SOCK", path)
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("%s: %w", path, ErrAgentRunning)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}

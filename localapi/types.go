@@ -1,0 +1,163 @@
+package localapi
+
+import "time"
+
+// The JSON bodies of the socket API, exactly as CONTRACTS §4 writes them. They
+// are the wire form: the agent keeps its own types and the server maps them,
+// so that clients (the CLI, the GUI) need not import the agent.
+
+// Connection is one connected account.
+type Connection struct {
+	ID              string            `json:"id"`
+	Provider        string            `json:"provider"`
+	Label           string            `json:"label"`
+	Account         string            `json:"account"`
+	Fields          map[string]string `json:"fields"`
+	ScopesGranted   []string          `json:"scopes_granted"`
+	ScopesRequested []string          `json:"scopes_requested"`
+	ExpiresAt       time.Time         `json:"expires_at"`
+	State           string            `json:"state"` // connecting | connected | refreshing | expired | needs_reconnect
+	Generation      int64             `json:"generation"`
+	RawKeys         bool              `json:"raw_keys"`
+}
+
+// The states of a connection.
+const (
+	StateConnecting     = "connecting"
+	StateConnected      = "connected"
+	StateRefreshing     = "refreshing"
+	StateExpired        = "expired"
+	StateNeedsReconnect = "needs_reconnect"
+)
+
+// ConnectionPatch is the body of PATCH /v1/connections/{id}; nil fields stay.
+type ConnectionPatch struct {
+	Label   *string `json:"label,omitempty"`
+	RawKeys *bool   `json:"raw_keys,omitempty"`
+}
+
+// Token is the answer of GET /v1/connections/{id}/token. Peatio connections
+// carry AccessKey and SecretKey; bearer ones AccessToken.
+type Token struct {
+	TokenType   string    `json:"token_type"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Scopes      []string  `json:"scopes"`
+	Generation  int64     `json:"generation"`
+	AccessKey   string    `json:"access_key,omitempty"`
+	SecretKey   string    `json:"secret_key,omitempty"`
+	AccessToken string    `json:"access_token,omitempty"`
+}
+
+// SignRequest is the body of POST /v1/connections/{id}/sign.
+type SignRequest struct {
+	Method string            `json:"method"`
+	Path   string            `json:"path"` // absolute as the exchange sees it: /api/v2/orders
+	Params map[string]string `json:"params"`
+}
+
+// Signed is a request signed the Peatio way; Query is the full encoded query
+// string to send.
+type Signed struct {
+	AccessKey string `json:"access_key"`
+	Tonce     int64  `json:"tonce"`
+	Signature string `json:"signature"`
+	Query     string `json:"query"`
+}
+
+// RefreshRequest is the body of POST /v1/connections/{id}/refresh. With
+// IfGeneration set, the agent refreshes only if that generation is still
+// current, so a burst of reports of one dead key makes one refresh.
+type RefreshRequest struct {
+	IfGeneration *int64 `json:"if_generation,omitempty"`
+}
+
+// RevokeResult is the answer of DELETE /v1/connections/{id}.
+type RevokeResult struct {
+	RevokedAtProvider bool   `json:"revoked_at_provider"`
+	Message           string `json:"message"`
+}
+
+// ConnectRequest is the body of POST /v1/connect.
+type ConnectRequest struct {
+	Provider string            `json:"provider"`
+	Scopes   []string          `json:"scopes"`
+	Fields   map[string]string `json:"fields"`
+}
+
+// ConnectLine is one line of the /v1/connect stream: first AuthorizeURL, last
+// Connection or Error.
+type ConnectLine struct {
+	AuthorizeURL string      `json:"authorize_url,omitempty"`
+	Connection   *Connection `json:"connection,omitempty"`
+	Error        *ErrorBody  `json:"error,omitempty"`
+}
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	Version     string `json:"version"`
+	PID         int    `json:"pid"`
+	Connections int    `json:"connections"`
+}
+
+// Activity is one recorded access to the agent.
+type Activity struct {
+	Time       time.Time `json:"time"`
+	PID        int       `json:"pid"`
+	Exe        string    `json:"exe"`
+	Connection string    `json:"connection"`
+	Op         string    `json:"op"`
+}
+
+// Settings are the agent-wide settings.
+type Settings struct {
+	RefreshMargin string `json:"refresh_margin"` // a Go duration
+	Autostart     bool   `json:"autostart"`
+}
+
+// SettingsPatch is the body of PATCH /v1/settings; nil fields stay.
+type SettingsPatch struct {
+	RefreshMargin *string `json:"refresh_margin,omitempty"`
+	Autostart     *bool   `json:"autostart,omitempty"`
+}
+
+// Event is one server-sent event of GET /v1/events.
+type Event struct {
+	Type       string     `json:"-"` // state | refreshed | connected | revoked
+	Connection Connection `json:"connection"`
+}
+
+// Provider is one provider a connection can be made with: the relay's list
+// plus the locally configured ones. It never holds a client id or secret.
+type Provider struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	TokenFormat     string            `json:"token_format"` // peatio | bearer
+	DefaultLifetime string            `json:"default_lifetime"`
+	APIBase         string            `json:"api_base"`
+	MePath          string            `json:"me_path"`
+	Label           string            `json:"label"`
+	AccountField    string            `json:"account_field"`
+	AllowedHosts    []string          `json:"allowed_hosts"`
+	DefaultParams   map[string]string `json:"default_params"`
+	Scopes          []Scope           `json:"scopes"`
+	Fields          []Field           `json:"fields"`
+	Local           bool              `json:"local,omitempty"` // configured in config.toml, no relay
+}
+
+// Scope is one scope a provider offers.
+type Scope struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Default     bool   `json:"default"`
+	Required    bool   `json:"required"`
+}
+
+// Field is one extra value asked at Connect time.
+type Field struct {
+	Name     string   `json:"name"`
+	Label    string   `json:"label"`
+	Kind     string   `json:"kind"` // text | select
+	Options  []string `json:"options,omitempty"`
+	Required bool     `json:"required"`
+	Default  string   `json:"default,omitempty"`
+}
