@@ -1,4 +1,42 @@
 // Package relay is the tokentray relay server: it receives the OAuth callback,
 // holds the client secrets and hands devices only sealed, device-bound refresh
-// tokens.
+// tokens (CONTRACTS.md §1–§3).
+//
+// LoadConfig reads the TOML config; New builds the public http.Handler; Run serves it
+// until its context ends. The package is pure Go and imports nothing of the device side.
+//
+// # Errors
+//
+// Every error answer is {"error", "error_description", "source", "provider_status"?,
+// "server_time"?}. The provider's own refusals pass through with HTTP 400 and source
+// "provider"; "provider_unavailable" (502) covers a provider that is down, slow, answers
+// 5xx or not JSON. The relay's own codes (source "relay"):
+//
+//	400 invalid_request      malformed body or a missing field
+//	400 unknown_provider     no provider with that id
+//	400 invalid_loopback     loopback is not http://127.0.0.1:PORT or http://[::1]:PORT[/path]
+//	400 invalid_state        state empty or over 128 bytes
+//	400 invalid_device_key   device_key is not a 32-byte Ed25519 key, base64url
+//	400 invalid_scope        a scope the provider does not offer
+//	400 invalid_fields       unknown field, bad option, over 8 values or 256 bytes
+//	400 invalid_result       the result does not open (forged, other purpose or provider)
+//	400 expired_result       the result is over 2 minutes old
+//	400 invalid_verifier     code_verifier does not match; the result stays redeemable
+//	400 result_used          the result was already redeemed (per relay process)
+//	400 invalid_refresh      the refresh blob does not open for this provider
+//	400 revoke_unsupported   the provider has no revoke_url
+//	401 invalid_proof        proof missing, malformed, or not by the blob's device key
+//	401 stale_proof          proof time over 120 s off; carries server_time
+//	401 replayed_proof       proof already used
+//	404 not_found, 405 method_not_allowed, 413 request_too_large, 500 internal
+//
+// On the callback, a ticket that does not open answers 400 with a plain page; every
+// other failure redirects to the loopback with error, error_description, error_source
+// and state, "expired_ticket" when the sign-in took over 10 minutes.
+//
+// # Memory
+//
+// Proofs seen, results spent and refresh answers (2 minutes, keyed by SHA256 of the old
+// blob) live in the memory of one Server; replicas share sealed state through the seal
+// keys file only, so route refreshes by X-Tokentray-Blob.
 package relay
