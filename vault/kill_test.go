@@ -53,7 +53,7 @@ func readCounter(t *testing.T, v *Vault) int {
 func TestSIGKILLLeavesOldOrNew(t *testing.T) {
 	dir := t.TempDir()
 	kr := fileKeyring{path: filepath.Join(t.TempDir(), "keyring.json")}
-	v := openT(t, Options{Dir: dir, Keyring: kr})
+	v := openT(t, Options{Dir: dir, Keyring: kr, Logger: quiet})
 	if err := v.Put("counter", counterRecord(0)); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestSIGKILLLeavesOldOrNew(t *testing.T) {
 	current, killedMidOpen, killedMidSaves := 0, 0, 0
 	for round := range *killRounds {
 		lastSaved, ready := killRound(t, dir, kr.path, rng)
-		v, err := Open(context.Background(), Options{Dir: dir, Keyring: kr})
+		v, err := Open(context.Background(), Options{Dir: dir, Keyring: kr, Logger: quiet})
 		if err != nil {
 			t.Fatalf("round %d: Open after SIGKILL: %v", round, err)
 		}
@@ -154,7 +154,7 @@ func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved
 // killChild opens the vault and saves an increasing counter until killed.
 func killChild() int {
 	kr := fileKeyring{path: os.Getenv("VAULT_KILL_KEYRING")}
-	v, err := Open(context.Background(), Options{Dir: os.Getenv("VAULT_KILL_DIR"), Keyring: kr})
+	v, err := Open(context.Background(), Options{Dir: os.Getenv("VAULT_KILL_DIR"), Keyring: kr, Logger: quiet})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		return 1
