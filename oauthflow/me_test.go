@@ -183,7 +183,10 @@ func TestFetchMeRefuses(t *testing.T) {
 			}
 		})
 	}
-	if e := (&Error{}); errors.As(func() error { _, err := FetchMe(context.Background(), nil, with(func(p *Provider) { p.MePath = "/bearer-error" }), tok, nil, nil); return err }(), &e) {
+	if e := (&Error{}); errors.As(func() error {
+		_, err := FetchMe(context.Background(), nil, with(func(p *Provider) { p.MePath = "/bearer-error" }), tok, nil, nil)
+		return err
+	}(), &e) {
 		if e.Description != "The access token expired" {
 			t.Errorf("Description = %q, want the provider's text", e.Description)
 		}
