@@ -189,6 +189,17 @@ func TestNewerVersionIsRefusedUntouched(t *testing.T) {
 		}
 		assertUntouched(t, dir, newer)
 	}
+	// Even a newer file cut short in its writer field is refused, not kept aside.
+	short := newer[:len(magic)+4]
+	if err := os.WriteFile(filepath.Join(dir, vaultFile), short, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), Options{Dir: dir, Keyring: kr})
+	var nv *NewerVersionError
+	if !errors.As(err, &nv) {
+		t.Fatalf("Open(short newer file) = %v, want *NewerVersionError", err)
+	}
+	assertUntouched(t, dir, short)
 }
 
 // TestCorruptFileIsKeptAside covers point 5: a corrupt, truncated or wrong-key file is

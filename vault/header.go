@@ -88,14 +88,18 @@ func parseHeader(data []byte) (header, int, error) {
 		return h, 0, fmt.Errorf("%w: not a tokentray vault (bad magic)", errCorrupt)
 	}
 	v, ok := r.u16()
-	wl, ok2 := r.u8()
-	w := r.take(int(wl))
-	if !ok || !ok2 || w == nil {
+	if !ok {
 		return h, 0, fmt.Errorf("%w: truncated header", errCorrupt)
 	}
+	wl, ok := r.u8()
+	w := r.take(int(wl))
 	h.Version, h.Writer = int(v), string(w)
 	if h.Version > formatVersion {
+		// Refused even when the writer field is cut short: a newer file is never touched.
 		return h, 0, &NewerVersionError{Version: h.Version, Writer: h.Writer}
+	}
+	if !ok || w == nil {
+		return h, 0, fmt.Errorf("%w: truncated header", errCorrupt)
 	}
 	if h.Version != formatVersion {
 		return h, 0, fmt.Errorf("%w: unknown format version %d", errCorrupt, h.Version)
