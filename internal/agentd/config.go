@@ -1,0 +1,116 @@
+// Package agentd assembles a running agent: it reads config.toml, opens the
+// vault, makes the relay client, starts the agent and serves the socket API.
+// `tokentray agent`, the tray app and the demo all start the agent through it.
+package agentd
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/tokentray/tokentray/oauthflow"
+)
+
+// FileConfig is config.toml (CONTRACTS §6).
+type FileConfig struct {
+	// RelayURL is the relay's base URL; $TOKENTRAY_RELAY wins over it.
+	RelayURL string `toml:"relay_url"`
+	// Vault is where the vault key lives: "keyring" (default), "passphrase"
+	// (asked at start) or "memory" (nothing is kept across restarts).
+	Vault string `toml:"vault"`
+	// Providers are local public clients, run without the relay.
+	Providers []oauthflow.Provider `toml:"provider"`
+}
+
+// ConfigDir is where config.toml lives: $TOKENTRAY_HOME, else
+// $XDG_CONFIG_HOME/tokentray, else ~/.config/tokentray.
+func ConfigDir(getenv func(string) string) (string, error) {
+	if d := getenv("TOKENTRAY_HOME"); d != "" {
+		return d, nil
+	}
+	if d := getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "tokentray"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no config folder: set TOKENTRAY_HOME: %w", err)
+	}
+	return filepath.Join(home, ".config", "tokentray"), nil
+}
+
+// LoadConfig reads path; a missing file is an empty config. Unknown keys
+// are an error that names them.
+func LoadConfig(path string) (FileConfig, error) {
+	var fc FileConfig
+	md, err := toml.DecodeFile(path, &fc)
+	if errors.Is(err, os.ErrNotExist) {
+		return FileConfig{}, nil
+	}
+	if err != nil {
+		return FileConfig{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return FileConfig{}, fmt.Errorf("config %s: unknown key %s", path, strings.Join(keys, ", "))
+	}
+	switch fc.Vault {
+	case "", "keyring", "passphrase", "memory":
+	default:
+		return FileConfig{}, fmt.Errorf("config %s: vault = %q: want keyring, passphrase or memory", path, fc.Vault)
+	}
+	for i, p := range fc.Providers {
+		if err := checkLocalProvider(p); err != nil {
+			return FileConfig{}, fmt.Errorf("config %s: provider %d: %w", path, i+1, err)
+		}
+		if fc.Providers[i].TokenFormat == "" {
+			fc.Providers[i].TokenFormat = oauthflow.FormatBearer
+		}
+	}
+	return fc, nil
+}
+
+func checkLocalProvider(p oauthflow.Provider) error {
+	switch {
+	case p.ID == "":
+		return errors.New("id is required")
+	case p.Name == "":
+		return fmt.Errorf("%s: name is required", p.ID)
+	case p.ClientID == "":
+		return fmt.Errorf("%s: client_id is required (a public client; no secret belongs here)", p.ID)
+	case p.Issuer == "" && (p.AuthorizeURL == "" || p.TokenURL == ""):
+		return fmt.Errorf("%s: set issuer, or authorize_url and token_url", p.ID)
+	case len(p.Scopes) == 0:
+		return fmt.Errorf("%s: at least one [[provider.scope]] is required", p.ID)
+	}
+	return nil
+}
+
+// RelayURL returns the relay's base URL: $TOKENTRAY_RELAY, else relay_url.
+// It must be https, or http on a loopback host.
+func RelayURL(getenv func(string) string, fc FileConfig) (string, error) {
+	raw := getenv("TOKENTRAY_RELAY")
+	if raw == "" {
+		raw = fc.RelayURL
+	}
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("relay URL %q is not a URL", raw)
+	}
+	host := u.Hostname()
+	loopback := host == "127.0.0.1" || host == "::1" || host == "localhost"
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+		return "", fmt.Errorf("relay URL %q must be https (http only on loopback)", raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}

@@ -1,0 +1,193 @@
+package agentd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// Options configure Start. The zero value starts the user's agent from the
+// environment and config.toml.
+type Options struct {
+	// Getenv reads the environment; default os.Getenv.
+	Getenv func(string) string
+	// Socket is the socket's path; default localapi.SocketPath.
+	Socket string
+	// VaultDir is the vault's folder; default as vault.Options.Dir.
+	VaultDir string
+	// VaultMode, when set, wins over config.toml's vault setting.
+	VaultMode *vault.Mode
+	// Passphrase is asked for when the vault is in passphrase mode.
+	Passphrase func() ([]byte, error)
+	// Keyring replaces the OS keyring (tests).
+	Keyring vault.Keyring
+	// RelayURL, when set, wins over $TOKENTRAY_RELAY and config.toml.
+	RelayURL string
+	// LocalProviders are added to config.toml's.
+	LocalProviders []oauthflow.Provider
+	// Open opens authorize URLs; default $BROWSER, else xdg-open.
+	Open oauthflow.Opener
+	// Clock drives the agent; default the system clock.
+	Clock agent.Clock
+	// Logger gets the log; default slog.Default().
+	Logger *slog.Logger
+	// Version is reported by /v1/status.
+	Version string
+}
+
+// Daemon is a running agent serving its socket.
+type Daemon struct {
+	Agent  *agent.Agent
+	Vault  *vault.Vault
+	Socket string
+
+	cancel   context.CancelFunc
+	served   chan struct{} // closed when the socket stops serving
+	serveErr error         // why it stopped; set before served closes
+	ran      chan struct{} // closed when the scheduler has stopped
+	stopOnce sync.Once
+}
+
+// Start opens the vault, starts the agent and serves the socket. The socket
+// appears only once everything else is ready, so a client that finds it can
+// be served at once.
+func Start(ctx context.Context, opts Options) (*Daemon, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Socket == "" {
+		opts.Socket = localapi.SocketPath(opts.Getenv)
+	}
+	fc, err := loadFileConfig(opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	relayURL := opts.RelayURL
+	if relayURL == "" {
+		if relayURL, err = RelayURL(opts.Getenv, fc); err != nil {
+			return nil, err
+		}
+	}
+	v, err := openVault(ctx, opts, fc)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range v.Notices() {
+		opts.Logger.Warn(n)
+	}
+	a, err := newAgent(opts, fc, v, relayURL)
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
+	ln, err := localapi.Listen(opts.Socket)
+	if err != nil {
+		a.Close()
+		v.Close()
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d := &Daemon{Agent: a, Vault: v, Socket: opts.Socket, cancel: cancel, served: make(chan struct{}), ran: make(chan struct{})}
+	go func() { defer close(d.ran); a.Run(runCtx) }()
+	go func() {
+		defer close(d.served)
+		d.serveErr = localapi.NewServer(a, opts.Logger).Serve(runCtx, ln)
+	}()
+	opts.Logger.Info("agent ready", "socket", opts.Socket, "vault", v.Mode().String(), "relay", relayURL != "")
+	return d, nil
+}
+
+func loadFileConfig(getenv func(string) string) (FileConfig, error) {
+	dir, err := ConfigDir(getenv)
+	if err != nil {
+		return FileConfig{}, err
+	}
+	return LoadConfig(filepath.Join(dir, "config.toml"))
+}
+
+func openVault(ctx context.Context, opts Options, fc FileConfig) (*vault.Vault, error) {
+	vo := vault.Options{Dir: opts.VaultDir, Keyring: opts.Keyring, Logger: opts.Logger, Writer: "tokentray " + opts.Version}
+	switch fc.Vault {
+	case "passphrase":
+		vo.Mode = vault.ModePassphrase
+	case "memory":
+		vo.Mode = vault.ModeMemory
+	}
+	if opts.VaultMode != nil {
+		vo.Mode = *opts.VaultMode
+	}
+	if vo.Mode == vault.ModePassphrase {
+		if opts.Passphrase == nil {
+			return nil, errors.New("the vault uses a passphrase, and there is no way to ask for it here")
+		}
+		p, err := opts.Passphrase()
+		if err != nil {
+			return nil, fmt.Errorf("read the vault passphrase: %w", err)
+		}
+		vo.Passphrase = p
+	}
+	v, err := vault.Open(ctx, vo)
+	if err != nil {
+		return nil, fmt.Errorf("open the vault: %w", err)
+	}
+	return v, nil
+}
+
+func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*agent.Agent, error) {
+	open := opts.Open
+	if open == nil {
+		open = oauthflow.BrowserOpener(opts.Getenv, nil)
+	}
+	cfg := agent.Config{
+		Vault:          v,
+		LocalProviders: append(fc.Providers, opts.LocalProviders...),
+		Open:           open,
+		Clock:          opts.Clock,
+		Logger:         opts.Logger,
+		Version:        opts.Version,
+	}
+	if relayURL != "" {
+		rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: v.DeviceKey()}
+		if opts.Clock != nil {
+			rc.Now = opts.Clock.Now
+		}
+		cfg.Relay = rc
+	}
+	return agent.New(cfg)
+}
+
+// Wait blocks until the socket stops serving and returns why.
+func (d *Daemon) Wait() error {
+	<-d.served
+	return d.serveErr
+}
+
+// Stop stops serving, lets refreshes in flight finish and be saved, closes
+// the vault and removes the socket. The caller then calls memguard.Purge.
+func (d *Daemon) Stop() {
+	d.stopOnce.Do(func() {
+		d.cancel()
+		<-d.served
+		<-d.ran
+		d.Agent.Close()
+		if err := d.Vault.Close(); err != nil {
+			slog.Default().Error("closing the vault", "err", err)
+		}
+		// Closing the listener removed the socket; this covers a crash of Serve.
+		if err := os.Remove(d.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			slog.Default().Warn("removing the socket", "err", err)
+		}
+	})
+}
