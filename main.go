@@ -9,5 +9,10 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Main(os.Args[1:], cli.Env{
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+		Tray:   tray, // tray.go, or nil in a nogui build (tray_nogui.go)
+	}))
 }
