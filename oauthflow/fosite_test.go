@@ -171,4 +171,3 @@ func (fp *fositeProvider) refusesWithoutPKCE(t *testing.T) bool {
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	return loc != nil && loc.Query().Get("error") == "invalid_request" && loc.Query().Get("code") == ""
 }
-

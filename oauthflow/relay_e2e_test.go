@@ -1,0 +1,190 @@
+package oauthflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relay"
+)
+
+// realRelay is the relay server in front of the simulated exchange, both
+// on loopback httptest servers.
+type realRelay struct {
+	ex       *fakeexchange.Exchange
+	exURL    string
+	url      string
+	provider Provider // as the device sees it, from GET /v1/providers
+	client   *RelayClient
+}
+
+func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
+	t.Helper()
+	rr := &realRelay{}
+	rr.ex = fakeexchange.New(fakeexchange.Config{})
+	rr.ex.SetApproval(fakeexchange.AutoApprove)
+	exSrv := httptest.NewServer(rr.ex)
+	t.Cleanup(func() { rr.ex.Close(); exSrv.Close() })
+	rr.exURL = exSrv.URL
+
+	var h atomic.Pointer[relay.Server]
+	relaySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
+	t.Cleanup(relaySrv.Close)
+	rr.url = relaySrv.URL
+	rr.ex.AddRedirectURI(relaySrv.URL + "/v1/callback")
+
+	key := make([]byte, 32)
+	rand.Read(key)
+	sealKeys := filepath.Join(t.TempDir(), "seal.keys")
+	if err := os.WriteFile(sealKeys, []byte("k1 "+base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &relay.Config{
+		Listen: "127.0.0.1:0", PublicURL: relaySrv.URL, SealKeysFile: sealKeys,
+		RatePerMinute: 600, ProviderCallsPerSecond: 50, ProviderTimeout: 5 * time.Second,
+		Providers: []relay.Provider{{
+			ID: "exchange", Name: "EXchange",
+			AuthorizeURL: exSrv.URL + "/oauth/authorize", TokenURL: exSrv.URL + "/oauth/token", RevokeURL: exSrv.URL + "/oauth/revoke",
+			RevokeStyle: "doorkeeper", ClientID: "tokentray-demo", ClientSecret: "demo-client-secret", AuthStyle: "params",
+			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
+			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange", AccountField: "sn",
+			AllowedHosts: []string{"127.0.0.1"},
+			Scopes: []relay.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
+		}},
+	}
+	opts := []relay.Option{relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	if relayClock != nil {
+		opts = append(opts, relay.WithClock(relayClock))
+	}
+	s, err := relay.New(cfg, opts...)
+	if err != nil {
+		t.Fatalf("relay.New: %v", err)
+	}
+	h.Store(s)
+
+	rr.client = &RelayClient{BaseURL: relaySrv.URL, Device: newTestDevice(t)}
+	ps, err := rr.client.Providers(context.Background())
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("Providers = %v, %v", ps, err)
+	}
+	rr.provider = ps[0]
+	return rr
+}
+
+func (rr *realRelay) connect(t *testing.T, scopes ...string) (*Token, *browser, error) {
+	t.Helper()
+	b := &browser{}
+	tok, err := ConnectRelay(context.Background(), RelayConnect{Relay: rr.client, Provider: rr.provider, Scopes: scopes,
+		Fields: map[string]string{}, Open: b.open, Timeout: 10 * time.Second})
+	return tok, b, err
+}
+
+func TestRealRelayLifecycle(t *testing.T) {
+	rr := newRealRelay(t, nil)
+	p := rr.provider
+	if p.TokenFormat != FormatPeatio || time.Duration(p.DefaultLifetime) != 4*time.Hour || p.ClientID != "" || p.AuthorizeURL != "" {
+		t.Fatalf("provider from the relay = %+v", p)
+	}
+	tok, b, err := rr.connect(t, "profile", "history")
+	if err != nil {
+		t.Fatalf("ConnectRelay through the real relay: %v", err)
+	}
+	if tok.AccessKey == "" || tok.SecretKey == "" || tok.Refresh == "" {
+		t.Fatalf("token = %v", tok)
+	}
+	if _, body, h := b.page(); !strings.Contains(body, "Connected") {
+		t.Errorf("final page %q", body)
+	} else {
+		checkPageHeaders(t, h)
+	}
+	if d := time.Until(tok.Expiry); d < 3*time.Hour || d > 4*time.Hour+time.Minute {
+		t.Errorf("expiry in %v, want about 4h", d)
+	}
+
+	signer := &PeatioSigner{}
+	me, err := FetchMe(context.Background(), nil, p, tok, nil, signer)
+	if err != nil || me.Account != "ID1A2B3C4D5E" || me.Label != "Alice Trader's EXchange" {
+		t.Fatalf("FetchMe = %+v, %v", me, err)
+	}
+
+	rr.ex.ExpireAllKeys()
+	if _, err := FetchMe(context.Background(), nil, p, tok, nil, signer); !errors.Is(err, &Error{Code: "2010"}) {
+		t.Fatalf("FetchMe with an expired key = %v, want 2010", err)
+	}
+	nt, err := rr.client.Refresh(context.Background(), p, tok)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if nt.AccessKey == tok.AccessKey || nt.Refresh == tok.Refresh || len(nt.ScopesGranted) == 0 {
+		t.Errorf("refresh did not rotate: same key %v, same blob %v", nt.AccessKey == tok.AccessKey, nt.Refresh == tok.Refresh)
+	}
+	if _, err := FetchMe(context.Background(), nil, p, nt, nil, signer); err != nil {
+		t.Fatalf("FetchMe with the refreshed key: %v", err)
+	}
+
+	// Another device holding the blob gets nowhere: the proof is bound.
+	thief := &RelayClient{BaseURL: rr.url, Device: newTestDevice(t)}
+	if _, err := thief.Refresh(context.Background(), p, nt); !errors.As(err, new(*Error)) {
+		t.Errorf("Refresh with another device key = %v, want a relay refusal", err)
+	}
+
+	if err := rr.client.Revoke(context.Background(), p, nt); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if n := rr.ex.LiveKeys(); n != 0 {
+		t.Errorf("LiveKeys after revoke = %d, want 0", n)
+	}
+}
+
+func TestRealRelayProviderDenies(t *testing.T) {
+	rr := newRealRelay(t, nil)
+	rr.ex.SetApproval(fakeexchange.AutoDeny)
+	_, b, err := rr.connect(t, "profile")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != SourceProvider || e.Description == "" {
+		t.Fatalf("ConnectRelay when the user denies = %v, want the provider's access_denied", err)
+	}
+	if _, body, _ := b.page(); !strings.Contains(body, "access_denied") {
+		t.Errorf("page does not show the provider's error: %s", body)
+	}
+}
+
+func TestRealRelayStaleProof(t *testing.T) {
+	rr := newRealRelay(t, func() time.Time { return time.Now().Add(10 * time.Minute) })
+	tok, _, err := rr.connect(t, "profile")
+	if err != nil {
+		t.Fatalf("ConnectRelay: %v", err)
+	}
+	if _, err := rr.client.Refresh(context.Background(), rr.provider, tok); err != nil {
+		t.Fatalf("Refresh with the relay 10 min ahead: %v", err)
+	}
+	if off := rr.client.ClockOffset(); off < 9*time.Minute || off > 11*time.Minute {
+		t.Errorf("ClockOffset = %v, want about 10m", off)
+	}
+}
+
+func TestRealRelayProviderDown(t *testing.T) {
+	rr := newRealRelay(t, nil)
+	tok, _, err := rr.connect(t, "profile")
+	if err != nil {
+		t.Fatalf("ConnectRelay: %v", err)
+	}
+	rr.ex.FailNext("/oauth/token", 1, fakeexchange.Fail500)
+	_, err = rr.client.Refresh(context.Background(), rr.provider, tok)
+	var e *Error
+	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != SourceProvider || e.Code != "provider_unavailable" {
+		t.Fatalf("Refresh with the provider down = %v, want 502 provider_unavailable", err)
+	}
+}
