@@ -16,7 +16,8 @@
 //	defer v.Close()
 //
 // A Vault owns its folder (Options.Dir, default $TOKENTRAY_HOME, else
-// $XDG_DATA_HOME/tokentray): the file "vault", the lock "vault.lock" and nothing else.
+// $XDG_DATA_HOME/tokentray): the file "vault", the lock "vault.lock", short-lived
+// ".vault.tmp-*" files during a save and any "vault.corrupt-*" files kept aside.
 // Open takes the lock (flock, holding the pid); a second process gets
 // *AlreadyRunningError naming the first. Every Put and Delete is saved before it returns;
 // readers never wait for a save.
@@ -44,6 +45,8 @@
 //     ErrKeyringLocked, ErrKeyringTimeout; the file is not touched.
 //   - the file exists but the keyring has no (valid) key for it: ErrKeyMissing; the file
 //     is not touched. The message names the item and says to restore it or move the file.
+//   - a new vault whose random id already has a keyring item: ErrKeyringConflict;
+//     the item is not overwritten and no file is written.
 //   - wrong passphrase: ErrWrongPassphrase; the file is not touched.
 //   - the file was written in the other mode: ErrModeMismatch; the file is not touched.
 //   - a newer format version: *NewerVersionError naming the writer; not touched.
