@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -67,10 +68,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// gate holds the exchange's token endpoint until released.
+// gate holds the exchange's token endpoint until released; done, when set, receives
+// once the held call has been served.
 type gate struct {
 	entered chan struct{}
 	release chan struct{}
+	done    chan struct{}
 }
 
 // fixture is a simulated exchange, a loopback listener and a device key; relays are
@@ -96,6 +99,9 @@ type fixture struct {
 	mutate func(string) string
 	// lastCallback is the query the provider last sent to the relay's callback.
 	lastCallback url.Values
+	// refreshCtxs, when set, receives the context of each /v1/refresh request the relays
+	// of newRelay serve.
+	refreshCtxs chan context.Context
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -119,6 +125,9 @@ func newFixture(t testing.TB) *fixture {
 		if g := f.gate.Load(); g != nil && r.URL.Path == "/oauth/token" {
 			g.entered <- struct{}{}
 			<-g.release
+			if g.done != nil {
+				defer func() { g.done <- struct{}{} }()
+			}
 		}
 		f.ex.ServeHTTP(w, r)
 	}))
@@ -244,6 +253,9 @@ func (f *fixture) newRelay() (*Server, string) {
 	f.t.Helper()
 	var h atomic.Pointer[Server]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.refreshCtxs != nil && r.URL.Path == "/v1/refresh" {
+			f.refreshCtxs <- r.Context()
+		}
 		h.Load().ServeHTTP(w, r)
 	}))
 	f.t.Cleanup(srv.Close)

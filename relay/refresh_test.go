@@ -126,8 +126,9 @@ func TestRefreshSurvivesHangUp(t *testing.T) {
 	f := newFixture(t)
 	_, relayURL := f.newRelay()
 	a := f.connect(relayURL)
-	g := &gate{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	g := &gate{entered: make(chan struct{}, 1), release: make(chan struct{}), done: make(chan struct{}, 1)}
 	f.gate.Store(g)
+	f.refreshCtxs = make(chan context.Context, 4)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -143,17 +144,12 @@ func TestRefreshSurvivesHangUp(t *testing.T) {
 	<-g.entered
 	cancel() // the device hangs up while the provider works
 	<-done
+	<-(<-f.refreshCtxs).Done() // and the relay has noticed
 	f.gate.Store(nil)
 	close(g.release)
+	<-g.done // the exchange has rotated the keys; the relay holds or awaits the answer
 
-	var status int
-	var body []byte
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		status, body = f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
-		if status == http.StatusOK {
-			break
-		}
-	}
+	status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("retry after hang-up = %d %s", status, body)
 	}
