@@ -61,7 +61,7 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
 			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange", AccountField: "sn",
 			AllowedHosts: []string{"127.0.0.1"},
-			Scopes: []relay.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
+			Scopes:       []relay.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
 		}},
 	}
 	opts := []relay.Option{relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
