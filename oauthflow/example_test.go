@@ -24,7 +24,7 @@ import (
 // deviceKey is a DeviceSigner; in tokentray the vault holds this key.
 type deviceKey struct{ priv ed25519.PrivateKey }
 
-func (k deviceKey) PublicKey() ed25519.PublicKey     { return k.priv.Public().(ed25519.PublicKey) }
+func (k deviceKey) PublicKey() ed25519.PublicKey    { return k.priv.Public().(ed25519.PublicKey) }
 func (k deviceKey) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(k.priv, msg), nil }
 
 // This example connects an account through the relay: a simulated
