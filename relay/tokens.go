@@ -151,7 +151,7 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRefresh)
 	if e != nil {
-		s.log.Info("refresh refused", "provider", req.Provider, "error", e.Code)
+		s.log.Info("refresh refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
 		return
 	}
@@ -198,7 +198,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRevoke)
 	if e != nil {
-		s.log.Info("revoke refused", "provider", req.Provider, "error", e.Code)
+		s.log.Info("revoke refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
 		return
 	}
@@ -211,4 +211,13 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("revoked at provider", "provider", c.cfg.ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// knownID returns id when it names a configured provider, else "unknown": request text
+// is never logged as is, since a confused client may send a secret in any field.
+func (s *Server) knownID(id string) string {
+	if _, ok := s.providers[id]; ok {
+		return id
+	}
+	return "unknown"
 }
