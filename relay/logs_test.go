@@ -33,7 +33,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("refresh = %d", status)
 	}
 	b := decodeAnswer(t, body)
-	f.refresh(relayURL, a.Refresh, p) // replayed
+	f.refresh(relayURL, a.Refresh, p)                                                        // replayed
 	f.post(relayURL, "/v1/refresh", refreshRequest{Provider: b.Refresh, Refresh: b.Refresh}) // confused client
 	rp := f.proof(opRevoke, b.Refresh)
 	if status, _ := f.revoke(relayURL, revokeRequest{Provider: "exchange", Refresh: b.Refresh, AccessToken: b.AccessToken, Proof: rp}); status != http.StatusNoContent {
