@@ -2,7 +2,6 @@ package oauthflow
 
 import (
 	"errors"
-	"html"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -98,17 +97,28 @@ func FuzzCallback(f *testing.F) {
 		}
 		w := httptest.NewRecorder()
 		writePage(w, 200, errorPage(err))
-		body := w.Body.String()
+		if markup := pageMarkup(w.Body.String()); strings.ContainsAny(markup, "<>") {
+			t.Fatalf("page body holds markup that is not the template's: %q", markup)
+		}
 		var e *Error
-		if errors.As(err, &e) && e.Description != "" {
-			if strings.ContainsAny(e.Description, "<>&'\"") && strings.Contains(body, e.Description) {
-				t.Fatalf("page holds the description unescaped: %q", e.Description)
-			}
-			if !strings.Contains(body, html.EscapeString(e.Description)) && !strings.Contains(body, templateEscaped(e.Description)) {
-				t.Fatalf("page does not show the description %q", e.Description)
-			}
+		if errors.As(err, &e) && e.Description != "" && !strings.Contains(w.Body.String(), templateEscaped(e.Description)) {
+			t.Fatalf("page does not show the description %q", e.Description)
 		}
 	})
+}
+
+// pageMarkup returns the page's body with the template's own tags removed:
+// whatever '<' or '>' is left came from the input unescaped.
+func pageMarkup(page string) string {
+	i, j := strings.Index(page, "<body>"), strings.LastIndex(page, "</body>")
+	if i < 0 || j < i {
+		return "<missing body>"
+	}
+	body := page[i+len("<body>") : j]
+	for _, tag := range []string{"<h1>", "</h1>", "<p>", "</p>", "<pre>", "</pre>"} {
+		body = strings.ReplaceAll(body, tag, "")
+	}
+	return body
 }
 
 // templateEscaped escapes s as html/template does for element text.
