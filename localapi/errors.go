@@ -69,6 +69,12 @@ func writeError(w http.ResponseWriter, code, message string) {
 	if !ok {
 		code, status = CodeInternal, http.StatusInternalServerError
 	}
+	writeErrorStatus(w, status, code, message)
+}
+
+// writeErrorStatus writes the error body with a status other than the
+// code's own: 405 for a wrong method, whose code is bad_request.
+func writeErrorStatus(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

@@ -37,8 +37,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bo
 	if optional && errors.Is(err, io.EOF) {
 		return true
 	}
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
+	if err == nil {
+		// Exactly one value: anything after it but white space is refused,
+		// including a stray "}" or "]" that dec.More would not report.
+		if extra := dec.Decode(&json.RawMessage{}); !errors.Is(extra, io.EOF) {
+			err = extra
+			var tooBig *http.MaxBytesError
+			if !errors.As(extra, &tooBig) {
+				err = errors.New("trailing data after the JSON object")
+			}
+		}
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError

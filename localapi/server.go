@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -61,6 +62,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeForbidden, "requests from web pages are refused")
 		return
 	}
+	// ServeMux would answer an unclean path ("//", "/./", "/../") with a
+	// redirect, which no client of this API follows usefully.
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		writeError(w, CodeNotFound, fmt.Sprintf("no such endpoint: %q", p))
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	s.mux.ServeHTTP(w, r)
 }
@@ -100,10 +107,8 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 		}
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	fmt.Fprintf(w, `{"error":{"code":%q,"message":"method %s is not allowed here; use %s"}}`+"\n",
-		CodeBadRequest, r.Method, strings.Join(methods, " or "))
+	writeErrorStatus(w, http.StatusMethodNotAllowed, CodeBadRequest,
+		fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(methods, " or ")))
 	return false
 }
 
