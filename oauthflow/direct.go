@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -213,12 +212,16 @@ func fromOAuth2(ot *oauth2.Token, spec tokenSpec) (*Token, error) {
 func tokenCallError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		code := re.ErrorCode
-		if code == "" {
-			code = "http_" + strconv.Itoa(re.Response.StatusCode)
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
 		}
-		return &Error{Code: truncate(code, 256), Description: truncate(re.ErrorDescription, maxProviderText),
-			Source: SourceProvider, HTTPStatus: re.Response.StatusCode}
+		if re.ErrorCode == "" {
+			// x/oauth2 parses the error only when labelled application/json.
+			return apiError(status, re.Body)
+		}
+		return &Error{Code: truncate(re.ErrorCode, 256), Description: truncate(re.ErrorDescription, maxProviderText),
+			Source: SourceProvider, HTTPStatus: status}
 	}
 	return fmt.Errorf("token endpoint: %w", redactURLError(err))
 }

@@ -3,6 +3,8 @@ package oauthflow
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -171,6 +173,47 @@ func TestConnectDirectConfigErrors(t *testing.T) {
 				Open: func(context.Context, string) error { t.Error("opener called"); return nil }})
 			if err == nil {
 				t.Fatal("ConnectDirect succeeded")
+			}
+		})
+	}
+}
+
+func TestRefreshDirectProviderDown(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		wantCode string
+	}{
+		{"500 html", 500, "<html>REFRESHTOKEN-ECHO</html>", "http_500"},
+		{"refusal verbatim", 400, `{"error":"invalid_grant","error_description":"Token was revoked."}`, "invalid_grant"},
+		{"200 not json", 200, "<html>hi</html>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.FormValue("client_id") != "c" || r.FormValue("client_secret") != "" || r.Header.Get("Authorization") != "" {
+					t.Errorf("public client sent %q / auth header %q", r.Form, r.Header.Get("Authorization"))
+				}
+				w.WriteHeader(tt.status)
+				w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			p := Provider{ID: "x", ClientID: "c", TokenFormat: FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}
+			old := &Token{TokenType: FormatBearer, AccessToken: "AT", Refresh: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
+			keep := *old
+			_, err := RefreshDirect(context.Background(), nil, p, old, nil)
+			if err == nil {
+				t.Fatal("RefreshDirect succeeded")
+			}
+			if tt.wantCode != "" && !errors.Is(err, &Error{Code: tt.wantCode}) {
+				t.Errorf("RefreshDirect = %v, want %s", err, tt.wantCode)
+			}
+			if strings.Contains(err.Error(), "REFRESHTOKEN") {
+				t.Errorf("error %q holds the refresh token", err)
+			}
+			if old.Refresh != keep.Refresh || old.AccessToken != keep.AccessToken {
+				t.Error("a failed refresh changed the old token")
 			}
 		})
 	}
