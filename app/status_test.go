@@ -1,0 +1,159 @@
+package app
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func TestCountdown(t *testing.T) {
+	tests := []struct {
+		name string
+		left time.Duration
+		want string
+	}{
+		{"hours and minutes", 3*time.Hour + 12*time.Minute + 59*time.Second, "3h 12m left"},
+		{"whole hours", 4 * time.Hour, "4h 0m left"},
+		{"minutes", 12*time.Minute + 30*time.Second, "12m left"},
+		{"one minute", time.Minute, "1m left"},
+		{"seconds", 45 * time.Second, "45s left"},
+		{"days", 50 * time.Hour, "2d 2h left"},
+		{"exactly now", 0, "expired"},
+		{"past", -time.Hour, "expired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := countdown(t0, t0.Add(tt.left)); got != tt.want {
+				t.Fatalf("countdown(%v) = %q, want %q", tt.left, got, tt.want)
+			}
+		})
+	}
+	if got := countdown(t0, time.Time{}); got != "no key yet" {
+		t.Fatalf("countdown(zero) = %q, want %q", got, "no key yet")
+	}
+}
+
+func TestRemaining(t *testing.T) {
+	tests := []struct {
+		name     string
+		left     time.Duration
+		lifetime time.Duration
+		want     float64
+	}{
+		{"half", 2 * time.Hour, 4 * time.Hour, 0.5},
+		{"longer than the lifetime", 5 * time.Hour, 4 * time.Hour, 1},
+		{"expired", -time.Minute, 4 * time.Hour, 0},
+		{"no lifetime", time.Hour, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := remaining(t0, t0.Add(tt.left), tt.lifetime); got != tt.want {
+				t.Fatalf("remaining(%v of %v) = %v, want %v", tt.left, tt.lifetime, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLifetimeOf(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *localapi.Provider
+		want time.Duration
+	}{
+		{"given", &localapi.Provider{DefaultLifetime: "1h30m0s"}, 90 * time.Minute},
+		{"unreadable", &localapi.Provider{DefaultLifetime: "soon"}, defaultLifetime},
+		{"no provider", nil, defaultLifetime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lifetimeOf(tt.p); got != tt.want {
+				t.Fatalf("lifetimeOf(%+v) = %v, want %v", tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScopeChips(t *testing.T) {
+	offered := []localapi.Scope{{Name: "profile"}, {Name: "history"}, {Name: "trade"}}
+	tests := []struct {
+		name               string
+		requested, granted []string
+		want               []chip
+	}{
+		{"all granted", []string{"profile", "history"}, []string{"profile", "history"},
+			[]chip{{"profile", chipGranted}, {"history", chipGranted}, {"trade", chipNotRequested}}},
+		{"one refused", []string{"profile", "trade"}, []string{"profile"},
+			[]chip{{"profile", chipGranted}, {"history", chipNotRequested}, {"trade", chipNotGranted}}},
+		{"granted unasked", []string{"profile"}, []string{"profile", "history"},
+			[]chip{{"profile", chipGranted}, {"history", chipGranted}, {"trade", chipNotRequested}}},
+		{"unknown to the provider", []string{"profile", "admin"}, []string{"profile"},
+			[]chip{{"profile", chipGranted}, {"history", chipNotRequested}, {"trade", chipNotRequested}, {"admin", chipNotGranted}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := scopeChips(offered, tt.requested, tt.granted); !slices.Equal(got, tt.want) {
+				t.Fatalf("scopeChips(%v, %v) = %v, want %v", tt.requested, tt.granted, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChipText(t *testing.T) {
+	tests := []struct {
+		c    chip
+		want string
+	}{
+		{chip{"trade", chipGranted}, "✓ trade"},
+		{chip{"trade", chipNotGranted}, "⚠ trade (not granted)"},
+		{chip{"trade", chipNotRequested}, "trade"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.c.Text(); got != tt.want {
+				t.Fatalf("%+v.Text() = %q, want %q", tt.c, got, tt.want)
+			}
+		})
+	}
+}
+
+func conn(id, state string, left time.Duration) localapi.Connection {
+	return localapi.Connection{ID: id, Provider: "exchange", Label: "Ann's " + id, State: state, ExpiresAt: t0.Add(left)}
+}
+
+func TestOverallOf(t *testing.T) {
+	ok := conn("a", localapi.StateConnected, 3*time.Hour)
+	tests := []struct {
+		name  string
+		conns []localapi.Connection
+		want  overall
+	}{
+		{"nothing", nil, overallEmpty},
+		{"fresh", []localapi.Connection{ok}, overallOK},
+		{"expiring soon", []localapi.Connection{ok, conn("b", localapi.StateConnected, 5*time.Minute)}, overallExpiring},
+		{"refreshing", []localapi.Connection{conn("b", localapi.StateRefreshing, 3*time.Hour), ok}, overallExpiring},
+		{"needs reconnect wins", []localapi.Connection{conn("b", localapi.StateRefreshing, time.Minute), conn("c", localapi.StateNeedsReconnect, 0)}, overallAttention},
+		{"expired", []localapi.Connection{ok, conn("c", localapi.StateExpired, -time.Minute)}, overallAttention},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := overallOf(tt.conns, t0); got != tt.want {
+				t.Fatalf("overallOf(%s) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStateWordsCoverEveryState(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range []string{localapi.StateConnecting, localapi.StateConnected, localapi.StateRefreshing, localapi.StateExpired, localapi.StateNeedsReconnect} {
+		w := stateWords(localapi.Connection{State: s})
+		if w == "" || seen[w] || w == stateWords(localapi.Connection{State: "bogus"}) {
+			t.Fatalf("stateWords(%q) = %q: empty, repeated or the unknown text", s, w)
+		}
+		seen[w] = true
+	}
+}
