@@ -2,6 +2,7 @@ package oauthflow
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -73,6 +74,13 @@ func TestConnectRelay(t *testing.T) {
 	if !strings.HasPrefix(tok.Refresh, "BLOB-") {
 		t.Errorf("Refresh = %q, want the relay's blob", tok.Refresh)
 	}
+	d.mu.Lock()
+	for _, f := range d.flows {
+		if raw, err := base64.RawURLEncoding.Strict().DecodeString(f.state); err != nil || len(raw) != 32 {
+			t.Errorf("state is not 32 random bytes in base64url: %d bytes, %v", len(raw), err)
+		}
+	}
+	d.mu.Unlock()
 	if onURL == "" || len(b.opened) != 1 || b.opened[0] != onURL {
 		t.Errorf("OnURL got %q, opener got %q", onURL, b.opened)
 	}
