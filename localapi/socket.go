@@ -31,7 +31,9 @@ func SocketPath(getenv func(string) string) string {
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
 		return filepath.Join(d, "tokentray", "agent.sock")
 	}
-	return filepath.Join(os.TempDir(), "tokentray-"+strconv.Itoa(os.Getuid()), "agent.sock")
+	// Literally /tmp, not $TMPDIR: the CLI, the GUI and scripts must all find
+	// the same socket whatever their environment says (CONTRACTS §4).
+	return filepath.Join("/tmp", "tokentray-"+strconv.Itoa(os.Getuid()), "agent.sock")
 }
 
 // Listen makes the socket's folder if needed (0700), checks that it belongs to
@@ -99,6 +101,11 @@ func removeStaleSocket(path string) error {
 	if err == nil {
 		c.Close()
 		return fmt.Errorf("%s: %w", path, ErrAgentRunning)
+	}
+	// Only "connection refused" proves nobody listens. A busy agent whose
+	// backlog is full, or a dial that times out, must keep its socket.
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("socket %s exists but does not answer (%w); if no agent is running, remove it", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove stale socket %s: %w", path, err)

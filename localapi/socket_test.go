@@ -1,0 +1,187 @@
+package localapi_test
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+func TestSocketPath(t *testing.T) {
+	tmp := "/tmp/tokentray-" + strconv.Itoa(os.Getuid()) + "/agent.sock"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"TOKENTRAY_SOCK wins", map[string]string{"TOKENTRAY_SOCK": "/x/s.sock", "XDG_RUNTIME_DIR": "/run/user/1"}, "/x/s.sock"},
+		{"XDG_RUNTIME_DIR", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"}, "/run/user/1/tokentray/agent.sock"},
+		{"fallback", map[string]string{}, tmp},
+		{"fallback ignores TMPDIR", map[string]string{"TMPDIR": "/var/tmp"}, tmp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env["TMPDIR"] != "" {
+				t.Setenv("TMPDIR", tt.env["TMPDIR"])
+			}
+			got := localapi.SocketPath(func(k string) string { return tt.env[k] })
+			if got != tt.want {
+				t.Fatalf("SocketPath(%v) = %q, want %q", tt.env, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListenMakesAPrivateSocket(t *testing.T) {
+	path := filepath.Join(shortDir(t), "a", "b", "agent.sock")
+	ln, err := localapi.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket: %v, %v; want a 0600 socket", fi.Mode(), err)
+	}
+	for _, dir := range []string{filepath.Dir(path), filepath.Dir(filepath.Dir(path))} {
+		di, err := os.Stat(dir)
+		if err != nil || di.Mode().Perm() != 0o700 {
+			t.Fatalf("folder %s: %v, %v; want 0700", dir, di.Mode(), err)
+		}
+	}
+}
+
+func TestListenRefusesAnOpenFolder(t *testing.T) {
+	for _, mode := range []os.FileMode{0o711, 0o750, 0o755, 0o777, 0o702} {
+		t.Run(mode.String(), func(t *testing.T) {
+			dir := filepath.Join(shortDir(t), "run")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(dir, mode)
+			_, err := localapi.Listen(filepath.Join(dir, "agent.sock"))
+			if err == nil || !strings.Contains(err.Error(), "open to others") || !strings.Contains(err.Error(), "chmod 700 "+dir) {
+				t.Fatalf("Listen in a %v folder = %v, want a refusal saying how to fix it", mode, err)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "agent.sock")); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a socket was made in the open folder: %v", err)
+			}
+			if fi, _ := os.Stat(dir); fi.Mode().Perm() != mode {
+				t.Fatalf("Listen changed the folder's mode to %v", fi.Mode())
+			}
+		})
+	}
+}
+
+func TestListenRefusesAFolderOfAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give a folder to another uid")
+	}
+	dir := filepath.Join(shortDir(t), "run")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := localapi.Listen(filepath.Join(dir, "agent.sock"))
+	if err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("Listen in a folder of uid 65534 = %v, want a refusal naming the owner", err)
+	}
+}
+
+func TestListenRefusesWhatIsNotAFolderOrSocket(t *testing.T) {
+	t.Run("file in place of the socket", func(t *testing.T) {
+		path := filepath.Join(shortDir(t), "agent.sock")
+		os.Chmod(filepath.Dir(path), 0o700)
+		if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := localapi.Listen(path)
+		if err == nil || !strings.Contains(err.Error(), "not a socket") {
+			t.Fatalf("Listen over a file = %v, want a refusal", err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "keep me" {
+			t.Fatalf("the file was changed: %q", b)
+		}
+	})
+	t.Run("file in place of the folder", func(t *testing.T) {
+		dir := filepath.Join(shortDir(t), "run")
+		os.WriteFile(dir, nil, 0o600)
+		if _, err := localapi.Listen(filepath.Join(dir, "agent.sock")); err == nil {
+			t.Fatal("Listen under a file succeeded")
+		}
+	})
+	t.Run("symlink in place of the folder", func(t *testing.T) {
+		base := shortDir(t)
+		os.Chmod(base, 0o700)
+		os.Symlink(base, filepath.Join(base, "run"))
+		_, err := localapi.Listen(filepath.Join(base, "run", "agent.sock"))
+		if err == nil || !strings.Contains(err.Error(), "not a folder") {
+			t.Fatalf("Listen under a symlink = %v, want a refusal", err)
+		}
+	})
+}
+
+func TestListenRemovesAStaleSocket(t *testing.T) {
+	path := filepath.Join(shortDir(t), "run", "agent.sock")
+	os.Mkdir(filepath.Dir(path), 0o700)
+	// A crashed agent leaves its socket file behind.
+	old, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.SetUnlinkOnClose(false)
+	old.Close()
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("the stale socket is not there: %v", err)
+	}
+	ln, err := localapi.Listen(path)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("dial the new socket: %v", err)
+	}
+	c.Close()
+}
+
+func TestListenRefusesALiveSocket(t *testing.T) {
+	path := filepath.Join(shortDir(t), "run", "agent.sock")
+	live, err := localapi.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go func() {
+		for {
+			c, err := live.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, err = localapi.Listen(path)
+	if !errors.Is(err, localapi.ErrAgentRunning) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Listen over a live socket = %v, want ErrAgentRunning naming the path", err)
+	}
+	// The live agent keeps its socket.
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("the live socket was taken away: %v", err)
+	}
+	c.Close()
+}
