@@ -12,6 +12,7 @@ func main() {
 	os.Exit(cli.Main(os.Args[1:], cli.Env{
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
+		Stdin:  os.Stdin,
 		Getenv: os.Getenv,
 		Tray:   tray, // tray.go, or nil in a nogui build (tray_nogui.go)
 	}))

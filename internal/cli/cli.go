@@ -1,9 +1,20 @@
 // Package cli implements the tokentray subcommands (CONTRACTS §5).
+//
+// Every subcommand except agent and demo is a client of the agent's socket
+// (localapi.Client). stdout carries only what scripts consume; every message
+// goes to stderr. --help prints the usage on stdout (the user asked for it)
+// and exits 0; a usage error prints it on stderr and exits 2.
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/tokentray/tokentray/localapi"
 )
 
 // TrayFunc runs the tray app until it quits and returns the exit code. It is
@@ -14,31 +25,141 @@ type TrayFunc func(env Env) int
 type Env struct {
 	Stdout io.Writer // only what scripts consume
 	Stderr io.Writer // messages
+	Stdin  io.Reader // the vault passphrase of `tokentray agent`; nil: none
 	Getenv func(string) string
 	Tray   TrayFunc
+	// Context, when set, is done when the tray app should quit. The demo
+	// passes one that ends on SIGINT/SIGTERM; nil means context.Background().
+	Context context.Context
 }
+
+// The exit codes of CONTRACTS §5.
+const (
+	exitOK           = 0
+	exitError        = 1
+	exitUsage        = 2
+	exitNotConnected = 3 // not connected, not found, needs reconnect
+	exitNoAgent      = 4
+)
+
+// Version is reported by the agent's /v1/status; set it with -ldflags
+// "-X github.com/tokentray/tokentray/internal/cli.Version=…".
+var Version = "dev"
 
 const usage = `tokentray — fresh exchange API keys for your scripts, from a local socket.
 
 Usage:
-  tokentray                 the tray app
-  tokentray SUBCOMMAND ...  see CONTRACTS §5 (agent, demo, connect, ls, token, sign,
-                            api, refresh, revoke, status)
+  tokentray                                   the tray app
+  tokentray agent                             run the agent in the foreground (no GUI)
+  tokentray demo [--headless] [--check]       a simulated exchange, relay and agent on loopback
+  tokentray connect PROVIDER [--scope a,b] [--field k=v]...
+  tokentray ls [--json]
+  tokentray token [CONN] [--json] [--min-valid DUR]
+  tokentray sign CONN METHOD PATH [k=v...] [--json]
+  tokentray api CONN METHOD PATH [k=v...]
+  tokentray refresh CONN
+  tokentray revoke CONN
+  tokentray status
+
+CONN is a connection id, or a provider id with exactly one connection.
+The agent's socket is $TOKENTRAY_SOCK, else $XDG_RUNTIME_DIR/tokentray/agent.sock.
+Run tokentray COMMAND --help for the details of one command.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 not connected / not found / needs
+reconnect, 4 agent not running.
 `
+
+// command is one subcommand: its usage text and how it runs.
+type command struct {
+	usage string
+	run   func(env Env, args []string) int
+}
+
+var commands map[string]command
+
+func init() {
+	// Set here, not in the declaration, because the commands' help reads it.
+	commands = map[string]command{
+		"agent":   {agentUsage, runAgent},
+		"demo":    {demoUsage, runDemo},
+		"connect": {connectUsage, runConnect},
+		"ls":      {lsUsage, runLs},
+		"token":   {tokenUsage, runToken},
+		"sign":    {signUsage, runSign},
+		"api":     {apiUsage, runAPI},
+		"refresh": {refreshUsage, runRefresh},
+		"revoke":  {revokeUsage, runRevoke},
+		"status":  {statusUsage, runStatus},
+	}
+}
 
 // Main runs tokentray with the given arguments and returns the process exit code.
 func Main(args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Context == nil {
+		env.Context = context.Background()
+	}
 	if len(args) == 0 {
 		if env.Tray == nil {
 			fmt.Fprint(env.Stderr, "tokentray: this build has no tray app (built with -tags nogui); see tokentray --help\n")
-			return 2
+			return exitUsage
 		}
 		return env.Tray(env)
 	}
-	if args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprint(env.Stderr, usage)
-		return 0
+	switch args[0] {
+	case "--help", "-help", "-h", "help":
+		fmt.Fprint(env.Stdout, usage)
+		return exitOK
 	}
-	fmt.Fprintf(env.Stderr, "tokentray: %q is not built yet\n", args[0])
-	return 2
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "tokentray: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	return cmd.run(env, args[1:])
 }
+
+// client returns the socket client for env.
+func client(env Env) *localapi.Client {
+	return localapi.NewClient(localapi.SocketPath(env.Getenv))
+}
+
+// fail prints err on stderr and returns the exit code it stands for.
+func fail(env Env, name string, err error) int {
+	fmt.Fprintf(env.Stderr, "tokentray %s: %s\n", name, errorText(err))
+	return exitCode(err)
+}
+
+// errorText is err's message, with a hint where one helps.
+func errorText(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, localapi.ErrNeedsReconnect):
+		return msg + " (run: tokentray connect PROVIDER)"
+	case errors.Is(err, localapi.ErrForbidden) && strings.Contains(msg, "raw"):
+		return msg + " (scripts may still sign through the agent: tokentray sign)"
+	}
+	return msg
+}
+
+// exitCode maps an error of the socket client to the exit codes of §5.
+func exitCode(err error) int {
+	var usageErr *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &usageErr), errors.Is(err, localapi.ErrBadRequest):
+		return exitUsage
+	case errors.Is(err, localapi.ErrAgentNotRunning):
+		return exitNoAgent
+	case errors.Is(err, localapi.ErrNotFound), errors.Is(err, localapi.ErrNeedsReconnect),
+		errors.Is(err, errNotConnected):
+		return exitNotConnected
+	}
+	return exitError
+}
+
+// errNotConnected reports that there is no connection to act on.
+var errNotConnected = errors.New("no connection yet (run: tokentray connect exchange)")

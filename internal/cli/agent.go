@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/localapi"
+)
+
+const agentUsage = `Usage: tokentray agent
+
+Runs the agent in the foreground, without the tray app: it opens the vault,
+serves the socket ($TOKENTRAY_SOCK, else $XDG_RUNTIME_DIR/tokentray/agent.sock)
+and keeps the connections' keys fresh. It logs to stderr and stops cleanly on
+SIGINT or SIGTERM (vault saved, memory wiped, socket removed). With
+vault = "passphrase" in config.toml it asks for the passphrase on the
+terminal (or reads one line from stdin).
+`
+
+func runAgent(env Env, args []string) int {
+	if _, code, ok := parseArgs(env, "agent", agentUsage, newFlags("agent"), args, 0, 0); !ok {
+		return code
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	slog.SetDefault(logger)
+	ctx, stop := signal.NotifyContext(env.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// memguard.Purge runs on every way out; memguard.CatchInterrupt is not
+	// used, since it would exit before the vault is saved.
+	defer memguard.Purge()
+
+	d, err := agentd.Start(ctx, agentd.Options{
+		Getenv:     env.Getenv,
+		Passphrase: func() ([]byte, error) { return askPassphrase(env) },
+		Logger:     logger,
+		Version:    Version,
+	})
+	if errors.Is(err, localapi.ErrAgentRunning) {
+		fmt.Fprintf(env.Stderr, "tokentray agent: another agent already serves %s; stop it first, or set TOKENTRAY_SOCK to run a second one elsewhere\n",
+			localapi.SocketPath(env.Getenv))
+		return exitError
+	}
+	if err != nil {
+		return fail(env, "agent", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- d.Wait() }()
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping", "why", "signal")
+	case err := <-served:
+		logger.Error("the socket stopped serving", "err", err)
+		code = exitError
+	}
+	d.Stop()
+	logger.Info("stopped")
+	return code
+}
+
+// askPassphrase asks for the vault passphrase on stderr and reads one line
+// from stdin, without echo when stdin is a terminal.
+func askPassphrase(env Env) ([]byte, error) {
+	if env.Stdin == nil {
+		return nil, errors.New("no terminal to ask the vault passphrase on")
+	}
+	fmt.Fprint(env.Stderr, "tokentray agent: vault passphrase: ")
+	defer fmt.Fprintln(env.Stderr)
+	if f, ok := env.Stdin.(*os.File); ok {
+		if p, done, err := readNoEcho(f); done {
+			return p, err
+		}
+	}
+	return readLine(env.Stdin)
+}
+
+// readLine reads one line, without its line ending.
+func readLine(r io.Reader) ([]byte, error) {
+	line, err := bufio.NewReader(r).ReadSlice('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+		return nil, fmt.Errorf("read the passphrase: %w", err)
+	}
+	p := make([]byte, 0, len(line))
+	for _, b := range line {
+		if b != '\n' && b != '\r' {
+			p = append(p, b)
+		}
+	}
+	clear(line)
+	if len(p) == 0 {
+		return nil, errors.New("the passphrase is empty")
+	}
+	return p, nil
+}

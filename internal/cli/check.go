@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/oauthflow"
+)
+
+// checkTimeout bounds the whole of demo --check.
+const checkTimeout = 2 * time.Minute
+
+// checker runs the steps of demo --check, one line each on stderr.
+type checker struct {
+	env   Env
+	n     int
+	total int
+}
+
+// step runs f and prints "ok" or "FAIL" with what it did; it reports
+// whether f succeeded.
+func (c *checker) step(what string, f func() (string, error)) bool {
+	c.n++
+	detail, err := f()
+	if err != nil {
+		fmt.Fprintf(c.env.Stderr, "demo --check: FAIL %d/%d %s: %s\n", c.n, c.total, what, err)
+		return false
+	}
+	if detail != "" {
+		detail = ": " + detail
+	}
+	fmt.Fprintf(c.env.Stderr, "demo --check: ok   %d/%d %s%s\n", c.n, c.total, what, detail)
+	return true
+}
+
+// runCheck runs the whole story headless: start, connect, read the key,
+// sign and call the exchange, refresh, revoke. It always uses a socket of
+// its own, so it never meets an agent that $TOKENTRAY_SOCK points at.
+func runCheck(ctx context.Context, env Env) int {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	c := &checker{env: env, total: 6}
+	var d *demo
+	ok := c.step("start the simulated exchange, relay and agent (memory vault)", func() (string, error) {
+		var err error
+		d, err = startDemo(ctx, env, demoOptions{
+			approval: fakeexchange.AutoApprove,
+			open:     followOpener,
+			logger:   slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			return "", err
+		}
+		return "exchange " + d.stack.ExchangeURL + ", relay " + d.stack.RelayURL, nil
+	})
+	if !ok {
+		return exitError
+	}
+	defer d.close()
+	s := &story{agent: localapi.NewClient(d.socket), exchange: d.stack.ExchangeURL}
+	for _, st := range []struct {
+		what string
+		f    func(context.Context) (string, error)
+	}{
+		{"connect " + devstack.ProviderID + " through the relay (consent auto-approved)", s.connect},
+		{"read the key over the socket", s.readKey},
+		{"sign and call /api/v2/members/me", s.callMe},
+		{"refresh: the key rotates and the old key answers 2008", s.refresh},
+		{"revoke: the connection is gone and its key answers 2008", s.revoke},
+	} {
+		if !c.step(st.what, func() (string, error) { return st.f(ctx) }) {
+			return exitError
+		}
+	}
+	fmt.Fprintln(env.Stderr, "demo --check: the whole story works")
+	return exitOK
+}
+
+// story is the state carried from one step of the check to the next. The
+// keys never reach a message.
+type story struct {
+	agent    *localapi.Client
+	exchange string
+	conn     *localapi.Connection
+	key      *localapi.Token
+}
+
+func (s *story) connect(ctx context.Context) (string, error) {
+	sawURL := false
+	conn, err := s.agent.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID},
+		func(string) { sawURL = true })
+	if err != nil {
+		return "", err
+	}
+	if !sawURL {
+		return "", errors.New("the agent never sent the authorize URL")
+	}
+	if conn.State != localapi.StateConnected {
+		return "", fmt.Errorf("connection %s is %s, want connected", conn.ID, conn.State)
+	}
+	s.conn = conn
+	return fmt.Sprintf("%q (%s), scopes %s", conn.Label, conn.ID, strings.Join(conn.ScopesGranted, ",")), nil
+}
+
+func (s *story) readKey(ctx context.Context) (string, error) {
+	tok, err := s.agent.Token(ctx, s.conn.ID, 0)
+	if err != nil {
+		return "", err
+	}
+	if tok.TokenType != oauthflow.FormatPeatio || tok.AccessKey == "" || tok.SecretKey == "" {
+		return "", fmt.Errorf("the agent answered a %q token without an access and secret key", tok.TokenType)
+	}
+	s.key = tok
+	return fmt.Sprintf("a %s key of generation %d, valid until %s", tok.TokenType, tok.Generation, tok.ExpiresAt.Format(time.RFC3339)), nil
+}
+
+func (s *story) callMe(ctx context.Context) (string, error) {
+	res, err := newAPICaller(s.agent).call(ctx, s.conn.ID, localapi.SignRequest{
+		Method: http.MethodGet, Path: "/api/v2/members/me", Params: map[string]string{}})
+	if err != nil {
+		return "", err
+	}
+	if res.status != http.StatusOK {
+		return "", fmt.Errorf("the exchange answered %d%s", res.status, res.describe())
+	}
+	return "200 OK", nil
+}
+
+func (s *story) refresh(ctx context.Context) (string, error) {
+	conn, err := s.agent.Refresh(ctx, s.conn.ID, nil)
+	if err != nil {
+		return "", err
+	}
+	if conn.Generation <= s.conn.Generation {
+		return "", fmt.Errorf("generation %d after the refresh, want more than %d", conn.Generation, s.conn.Generation)
+	}
+	tok, err := s.agent.Token(ctx, s.conn.ID, 0)
+	if err != nil {
+		return "", err
+	}
+	if tok.AccessKey == s.key.AccessKey {
+		return "", errors.New("the access key did not change")
+	}
+	if err := s.expectDead(ctx, s.key); err != nil {
+		return "", fmt.Errorf("the old key: %w", err)
+	}
+	if _, err := s.callMe(ctx); err != nil {
+		return "", fmt.Errorf("the new key: %w", err)
+	}
+	s.conn, s.key = conn, tok
+	return fmt.Sprintf("generation %d; the new key works", conn.Generation), nil
+}
+
+func (s *story) revoke(ctx context.Context) (string, error) {
+	res, err := s.agent.Revoke(ctx, s.conn.ID)
+	if err != nil {
+		return "", err
+	}
+	if !res.RevokedAtProvider {
+		return "", fmt.Errorf("not revoked at the provider: %s", res.Message)
+	}
+	if _, err := s.agent.Connection(ctx, s.conn.ID); !errors.Is(err, localapi.ErrNotFound) {
+		return "", fmt.Errorf("the agent still knows the connection (%v)", err)
+	}
+	if err := s.expectDead(ctx, s.key); err != nil {
+		return "", err
+	}
+	return "revoked at the provider", nil
+}
+
+// expectDead calls /api/v2/members/me signed with key itself and wants the
+// exchange's 2008 (no such key).
+func (s *story) expectDead(ctx context.Context, key *localapi.Token) error {
+	q, err := (&oauthflow.PeatioSigner{}).Sign(http.MethodGet, "/api/v2/members/me", url.Values{},
+		key.AccessKey, key.SecretKey, nil)
+	if err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.exchange+"/api/v2/members/me?"+q.Query, nil)
+	if err != nil {
+		return fmt.Errorf("build the request: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return errors.New("the exchange did not answer")
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if code, _ := peatioError(body); code != peatioUnknownKey {
+		return fmt.Errorf("the exchange answered %d with error code %d, want 2008", resp.StatusCode, code)
+	}
+	return nil
+}

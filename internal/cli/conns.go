@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+const lsUsage = `Usage: tokentray ls [--json]
+
+Lists the connections on stdout, one a line: ID, PROVIDER, STATE, EXPIRES
+(RFC 3339, UTC), LABEL, separated by tabs. --json prints the agent's
+/v1/connections body instead.
+`
+
+func runLs(env Env, args []string) int {
+	fs := newFlags("ls")
+	asJSON := fs.Bool("json", false, "")
+	if _, code, ok := parseArgs(env, "ls", lsUsage, fs, args, 0, 0); !ok {
+		return code
+	}
+	conns, err := client(env).Connections(env.Context)
+	if err != nil {
+		return fail(env, "ls", err)
+	}
+	if *asJSON {
+		if conns == nil {
+			conns = []localapi.Connection{}
+		}
+		return printJSON(env, "ls", map[string]any{"connections": conns})
+	}
+	if len(conns) == 0 {
+		fmt.Fprintln(env.Stderr, "tokentray ls: no connections yet (run: tokentray connect exchange)")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	for _, c := range conns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Provider, c.State, c.ExpiresAt.UTC().Format(time.RFC3339), c.Label)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// printJSON writes v as one line of JSON on stdout.
+func printJSON(env Env, name string, v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fail(env, name, fmt.Errorf("encode the answer: %w", err))
+	}
+	fmt.Fprintf(env.Stdout, "%s\n", b)
+	return exitOK
+}
+
+const tokenUsage = `Usage: tokentray token [CONN] [--json] [--min-valid DUR]
+
+Prints the connection's current key on stdout: ACCESS_KEY:SECRET_KEY for an
+exchange (peatio) connection, the access token for a bearer one. CONN may be
+left out when exactly one connection exists.
+
+  --json           print the agent's /token body (token_type, expires_at,
+                   scopes, generation and the key fields)
+  --min-valid DUR  refresh first if the key expires within DUR (e.g. 10m);
+                   the agent caps it at half the key's lifetime
+`
+
+func runToken(env Env, args []string) int {
+	fs := newFlags("token")
+	asJSON := fs.Bool("json", false, "")
+	minValid := fs.Duration("min-valid", 0, "")
+	pos, code, ok := parseArgs(env, "token", tokenUsage, fs, args, 0, 1)
+	if !ok {
+		return code
+	}
+	if *minValid < 0 {
+		return usageFail(env, "token", tokenUsage, fmt.Errorf("--min-valid %s is negative", *minValid))
+	}
+	c := client(env)
+	id, err := resolveConn(env.Context, c, pos)
+	if err != nil {
+		return fail(env, "token", err)
+	}
+	tok, err := c.Token(env.Context, id, *minValid)
+	if err != nil {
+		return fail(env, "token", err)
+	}
+	if *asJSON {
+		return printJSON(env, "token", tok)
+	}
+	switch {
+	case tok.AccessKey != "" && tok.SecretKey != "":
+		fmt.Fprintf(env.Stdout, "%s:%s\n", tok.AccessKey, tok.SecretKey)
+	case tok.AccessToken != "":
+		fmt.Fprintln(env.Stdout, tok.AccessToken)
+	default:
+		return fail(env, "token", fmt.Errorf("the agent answered a %q token without a key", tok.TokenType))
+	}
+	return exitOK
+}
+
+// resolveConn returns the connection named in pos, or the only one.
+func resolveConn(ctx context.Context, c *localapi.Client, pos []string) (string, error) {
+	if len(pos) > 0 {
+		return pos[0], nil
+	}
+	conns, err := c.Connections(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch len(conns) {
+	case 0:
+		return "", errNotConnected
+	case 1:
+		return conns[0].ID, nil
+	}
+	ids := make([]string, len(conns))
+	for i, conn := range conns {
+		ids[i] = conn.ID
+	}
+	return "", usagef("there are %d connections (%s): name one", len(conns), strings.Join(ids, ", "))
+}
+
+const refreshUsage = `Usage: tokentray refresh CONN
+
+Makes the agent fetch a new key for the connection now (the old key stops
+working at the exchange). Prints the new generation on stderr.
+`
+
+func runRefresh(env Env, args []string) int {
+	pos, code, ok := parseArgs(env, "refresh", refreshUsage, newFlags("refresh"), args, 1, 1)
+	if !ok {
+		return code
+	}
+	conn, err := client(env).Refresh(env.Context, pos[0], nil)
+	if err != nil {
+		return fail(env, "refresh", err)
+	}
+	fmt.Fprintf(env.Stderr, "tokentray refresh: %s has a new key (generation %d, valid until %s)\n",
+		conn.ID, conn.Generation, conn.ExpiresAt.UTC().Format(time.RFC3339))
+	return exitOK
+}
+
+const revokeUsage = `Usage: tokentray revoke CONN
+
+Revokes the connection at the provider (through the relay) and wipes it
+from the agent. The local wipe happens even when the provider cannot be
+reached; then the exit code is 1, since the key may live until it expires.
+`
+
+func runRevoke(env Env, args []string) int {
+	pos, code, ok := parseArgs(env, "revoke", revokeUsage, newFlags("revoke"), args, 1, 1)
+	if !ok {
+		return code
+	}
+	res, err := client(env).Revoke(env.Context, pos[0])
+	if err != nil {
+		return fail(env, "revoke", err)
+	}
+	if !res.RevokedAtProvider {
+		fmt.Fprintf(env.Stderr, "tokentray revoke: %s is wiped here, but the provider did not confirm the revocation: %s\n", pos[0], res.Message)
+		return exitError
+	}
+	fmt.Fprintf(env.Stderr, "tokentray revoke: %s is revoked at the provider and wiped here\n", pos[0])
+	return exitOK
+}
+
+const statusUsage = `Usage: tokentray status
+
+Prints whether the agent runs: its version, pid, number of connections and
+socket. Exit code 4 when no agent answers.
+`
+
+func runStatus(env Env, args []string) int {
+	if _, code, ok := parseArgs(env, "status", statusUsage, newFlags("status"), args, 0, 0); !ok {
+		return code
+	}
+	sock := localapi.SocketPath(env.Getenv)
+	st, err := localapi.NewClient(sock).Status(env.Context)
+	if err != nil {
+		return fail(env, "status", err)
+	}
+	fmt.Fprintf(env.Stdout, "agent running: version %s, pid %d, %d connection(s), socket %s\n",
+		st.Version, st.PID, st.Connections, sock)
+	return exitOK
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/vault"
+)
+
+const demoUsage = `Usage: tokentray demo [--headless] [--check]
+
+Runs a simulated exchange ("exchange"), a relay and an agent on loopback
+ports, with a temporary home and a memory-only vault: nothing of yours is
+read or touched, and everything is gone when the demo stops (Ctrl-C).
+The agent's socket is $TOKENTRAY_SOCK when set, else one in the temporary
+home. stdout gets lines for your shell:
+
+  export TOKENTRAY_SOCK=...       where the demo agent listens
+  export TOKENTRAY_EXCHANGE=...   the simulated exchange's base URL
+
+  --headless  no tray app, even with a display; connect from the CLI:
+              tokentray connect exchange (the consent page opens in $BROWSER)
+  --check     run the whole story without a browser and exit 0 if it works:
+              connect (auto-approved), read the key, sign and call
+              /api/v2/members/me, refresh, revoke; one line per step on stderr
+`
+
+func runDemo(env Env, args []string) int {
+	fs := newFlags("demo")
+	headless := fs.Bool("headless", false, "")
+	check := fs.Bool("check", false, "")
+	if _, code, ok := parseArgs(env, "demo", demoUsage, fs, args, 0, 0); !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(env.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer memguard.Purge()
+	if *check {
+		return runCheck(ctx, env)
+	}
+
+	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	d, err := startDemo(ctx, env, demoOptions{
+		socket:   env.Getenv("TOKENTRAY_SOCK"),
+		approval: fakeexchange.Manual,
+		logger:   logger,
+	})
+	if err != nil {
+		return fail(env, "demo", err)
+	}
+	defer d.close()
+
+	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
+		shellQuote(d.socket), shellQuote(d.stack.ExchangeURL))
+	display := env.Getenv("DISPLAY") != "" || env.Getenv("WAYLAND_DISPLAY") != ""
+	if !*headless && env.Tray != nil && display {
+		fmt.Fprintf(env.Stderr, "tokentray demo: the tray app attaches to the demo agent; click Connect, then EXchange.\n")
+		// The tray app runs on this goroutine (the GUI needs the main
+		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
+		// Getenv and quits when Context ends (SIGINT/SIGTERM).
+		return env.Tray(Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
+			Getenv: d.getenv, Context: ctx})
+	}
+	fmt.Fprintf(env.Stderr, `tokentray demo: running headless: a simulated exchange at %s,
+a relay at %s and an agent on %s.
+In another shell:
+  export TOKENTRAY_SOCK=%s
+  tokentray connect exchange      # the consent page opens in $BROWSER; approve it there
+  tokentray token                 # prints ACCESS_KEY:SECRET_KEY
+  tokentray api exchange GET /api/v2/members/me
+Ctrl-C stops the demo and forgets everything.
+`, d.stack.ExchangeURL, d.stack.RelayURL, d.socket, shellQuote(d.socket))
+	<-ctx.Done()
+	fmt.Fprintln(env.Stderr, "tokentray demo: stopping")
+	return exitOK
+}
+
+// demoOptions configure startDemo.
+type demoOptions struct {
+	socket   string // "": a socket in the temporary home
+	approval fakeexchange.Approval
+	open     oauthflow.Opener // nil: $BROWSER, else the desktop's opener
+	logger   *slog.Logger
+}
+
+// demo is a running simulated exchange, relay and agent with a temporary home.
+type demo struct {
+	home   string
+	socket string
+	stack  *devstack.Stack
+	daemon *agentd.Daemon
+	env    Env
+}
+
+// startDemo starts the stack and an agent with a memory vault in a new
+// temporary home. The caller calls close, then memguard.Purge.
+func startDemo(ctx context.Context, env Env, opts demoOptions) (*demo, error) {
+	home, err := os.MkdirTemp("", "tokentray-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("make the demo's home: %w", err)
+	}
+	d := &demo{home: home, socket: opts.socket, env: env}
+	if d.socket == "" {
+		d.socket = filepath.Join(home, "agent.sock")
+	}
+	d.stack, err = devstack.Start(devstack.Options{Dir: home, Approval: opts.approval})
+	if err != nil {
+		os.RemoveAll(home)
+		return nil, fmt.Errorf("start the simulated exchange and relay: %w", err)
+	}
+	memory := vault.ModeMemory
+	d.daemon, err = agentd.Start(ctx, agentd.Options{
+		Getenv:    d.getenv,
+		Socket:    d.socket,
+		VaultDir:  filepath.Join(home, "vault"),
+		VaultMode: &memory,
+		RelayURL:  d.stack.RelayURL,
+		Open:      opts.open,
+		Logger:    opts.logger,
+		Version:   Version + " (demo)",
+	})
+	if err != nil {
+		d.stack.Close()
+		os.RemoveAll(home)
+		return nil, fmt.Errorf("start the demo agent: %w", err)
+	}
+	return d, nil
+}
+
+// getenv is the demo's environment: the process's, with the demo's home,
+// socket, relay and exchange.
+func (d *demo) getenv(key string) string {
+	switch key {
+	case "TOKENTRAY_HOME":
+		return d.home
+	case "TOKENTRAY_SOCK":
+		return d.socket
+	case "TOKENTRAY_RELAY":
+		return d.stack.RelayURL
+	case "TOKENTRAY_EXCHANGE":
+		return d.stack.ExchangeURL
+	}
+	return d.env.Getenv(key)
+}
+
+// close stops the agent and the stack and removes the temporary home.
+func (d *demo) close() {
+	d.daemon.Stop()
+	d.stack.Close()
+	if err := os.RemoveAll(d.home); err != nil {
+		fmt.Fprintf(d.env.Stderr, "tokentray demo: remove %s: %s\n", d.home, err)
+	}
+}
+
+// followOpener is the browser of demo --check: it follows the authorize URL
+// through the auto-approving exchange and the relay to the agent's loopback
+// listener, in the background as a browser would.
+func followOpener(ctx context.Context, u string) error {
+	if err := oauthflow.CheckOpenURL(u); err != nil {
+		return err
+	}
+	go func() {
+		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
+		if err != nil {
+			return
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:+=,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
