@@ -75,6 +75,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve answers on ln until ctx ends, then shuts down, giving requests in
 // flight up to 5 seconds. ln normally comes from Listen.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if pl, ok := ln.(*peerListener); ok {
+		pl.log = s.log // refused peers go to the agent's log, not slog.Default
+	}
 	srv := &http.Server{
 		Handler:           s,
 		ConnContext:       ConnContext,
