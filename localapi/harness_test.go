@@ -222,3 +222,6 @@ func (e *env) healthy(id string) {
 		e.token(id)
 	}
 }
+
+// newClock returns a clock the test moves by hand, starting now.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Now().UTC().Truncate(time.Second)) }
