@@ -352,7 +352,7 @@ func TestTokenMinValidRefreshes(t *testing.T) {
 	}
 	e.remember(got.SecretKey)
 	body, _ := json.Marshal(got.ExpiresAt)
-	if !got.ExpiresAt.After(clk.Now().Add(3*time.Hour)) {
+	if !got.ExpiresAt.After(clk.Now().Add(3 * time.Hour)) {
 		t.Fatalf("refreshed key expires at %s", body)
 	}
 }
