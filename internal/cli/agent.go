@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/vault"
 )
 
 const agentUsage = `Usage: tokentray agent
@@ -47,6 +48,11 @@ func runAgent(env Env, args []string) int {
 	if errors.Is(err, localapi.ErrAgentRunning) {
 		fmt.Fprintf(env.Stderr, "tokentray agent: another agent already serves %s; stop it first, or set TOKENTRAY_SOCK to run a second one elsewhere\n",
 			localapi.SocketPath(env.Getenv))
+		return exitError
+	}
+	var running *vault.AlreadyRunningError
+	if errors.As(err, &running) {
+		fmt.Fprintf(env.Stderr, "tokentray agent: another tokentray (pid %d) already holds the vault; stop it first, or set TOKENTRAY_HOME to run a second one elsewhere\n", running.PID)
 		return exitError
 	}
 	if err != nil {
@@ -86,7 +92,10 @@ func askPassphrase(env Env) ([]byte, error) {
 // readLine reads one line, without its line ending.
 func readLine(r io.Reader) ([]byte, error) {
 	line, err := bufio.NewReader(r).ReadSlice('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+	if errors.Is(err, io.EOF) && len(line) == 0 {
+		return nil, errors.New("no passphrase: stdin ended")
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read the passphrase: %w", err)
 	}
 	p := make([]byte, 0, len(line))

@@ -1,0 +1,149 @@
+package cli_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/cli"
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// TestMain makes the test binary also the `tokentray` command of the
+// scripts: a real process with real exit codes, which it also writes to
+// $TOKENTRAY_TEST_EXITFILE for the scripts' `exitcode` command.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tokentray": func() {
+			code := cli.Main(os.Args[1:], cli.Env{
+				Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv,
+			})
+			if f := os.Getenv("TOKENTRAY_TEST_EXITFILE"); f != "" {
+				os.WriteFile(f, []byte(strconv.Itoa(code)), 0o600)
+			}
+			os.Exit(code)
+		},
+	})
+}
+
+// world is what a script's Setup started: the simulated exchange and relay,
+// and an agent with a memory vault connected to nothing yet.
+type world struct {
+	stack  *devstack.Stack
+	daemon *agentd.Daemon
+}
+
+const worldKey = "world"
+
+// follow is the scripts' browser: it follows the authorize URL through the
+// auto-approving exchange and the relay back to the agent.
+func follow(_ context.Context, u string) error {
+	go func() {
+		if resp, err := http.Get(u); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+// startWorld starts devstack and an agent on a socket in a short temporary
+// folder (socket paths are limited to 108 bytes).
+func startWorld(tb testing.TB) *world {
+	tb.Helper()
+	stack, err := devstack.Start(devstack.Options{Dir: tb.TempDir(), Approval: fakeexchange.AutoApprove})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(stack.Close)
+	sockDir, err := os.MkdirTemp("", "tt")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(sockDir) })
+	home := tb.TempDir()
+	memory := vault.ModeMemory
+	d, err := agentd.Start(context.Background(), agentd.Options{
+		Getenv: func(k string) string {
+			if k == "TOKENTRAY_HOME" {
+				return home
+			}
+			return ""
+		},
+		Socket: filepath.Join(sockDir, "agent.sock"), VaultDir: home, VaultMode: &memory,
+		RelayURL: stack.RelayURL, Open: follow, Logger: slog.New(slog.DiscardHandler), Version: "test",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(d.Stop)
+	return &world{stack: stack, daemon: d}
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			w := startWorld(env.T().(testing.TB))
+			env.Values[worldKey] = w
+			env.Setenv("TOKENTRAY_SOCK", w.daemon.Socket)
+			env.Setenv("TOKENTRAY_EXCHANGE", w.stack.ExchangeURL)
+			env.Setenv("TOKENTRAY_TEST_EXITFILE", filepath.Join(env.WorkDir, ".exitcode"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"waitsock": cmdWaitsock,
+			"exchange": cmdExchange,
+		},
+	})
+}
+
+// cmdExitcode checks the exit code of the last tokentray command:
+// exitcode N.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: exitcode N")
+	}
+	b, err := os.ReadFile(ts.Getenv("TOKENTRAY_TEST_EXITFILE"))
+	ts.Check(err)
+	if got := string(b); got != args[0] {
+		ts.Fatalf("tokentray exited with %s, want %s", got, args[0])
+	}
+}
+
+// cmdWaitsock waits up to 20 s for a socket to appear (or, negated, to go):
+// waitsock PATH.
+func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] waitsock PATH")
+	}
+	path := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, err := os.Stat(path)
+		if (err == nil) != neg {
+			return
+		}
+	}
+	ts.Fatalf("waitsock %s: still %s after 20s", path, map[bool]string{false: "missing", true: "there"}[neg])
+}
+
+// cmdExchange drives the simulated exchange: exchange expire-keys.
+func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || strings.Join(args, " ") != "expire-keys" {
+		ts.Fatalf("usage: exchange expire-keys")
+	}
+	ts.Value(worldKey).(*world).stack.Exchange.ExpireAllKeys()
+}
