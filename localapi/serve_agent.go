@@ -55,7 +55,7 @@ func (s *Server) serveProviders(w http.ResponseWriter, r *http.Request) {
 
 // serveConnect: POST /v1/connect — a stream of JSON lines: the authorize URL
 // as soon as it is known, then the connection or the error. A client that
-// hangs up cancels the flow.
+// hangs up, or the agent shutting down, cancels the flow.
 func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
@@ -69,6 +69,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, req.Provider, "connect")
+	ctx, cancel := streamContext(r)
+	defer cancel()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
@@ -82,7 +84,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		enc.Encode(l)
 		rc.Flush()
 	}
-	conn, err := s.agent.Connect(r.Context(), agent.ConnectRequest{
+	conn, err := s.agent.Connect(ctx, agent.ConnectRequest{
 		Provider: req.Provider, Scopes: req.Scopes, Fields: req.Fields,
 	}, func(u string) { line(ConnectLine{AuthorizeURL: u}) })
 	switch {
@@ -116,7 +118,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
 	}
-	events, cancel := s.agent.Subscribe()
+	events, unsubscribe := s.agent.Subscribe()
+	defer unsubscribe()
+	ctx, cancel := streamContext(r)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -127,7 +131,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")

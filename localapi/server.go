@@ -73,32 +73,62 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve answers on ln until ctx ends, then shuts down, giving requests in
-// flight up to 5 seconds. ln normally comes from Listen.
+// flight up to 5 seconds. Streams (/v1/events, /v1/connect) end at once when
+// the shutdown begins: they would otherwise hold it for the whole 5 seconds.
+// ln normally comes from Listen.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if pl, ok := ln.(*peerListener); ok {
 		pl.log = s.log // refused peers go to the agent's log, not slog.Default
 	}
+	stop := make(chan struct{}) // closed when the shutdown begins
+	base := context.WithValue(context.Background(), stopKey{}, (<-chan struct{})(stop))
 	srv := &http.Server{
 		Handler:           s,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ConnContext:       ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	srv.RegisterOnShutdown(func() { close(stop) })
+	served := make(chan struct{}) // closed when srv.Serve returns
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-served: // the listener failed: nothing to shut down
+			return
+		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
 	err := srv.Serve(ln)
+	close(served)
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+type stopKey struct{}
+
+// streamContext returns a context for a streaming handler: it ends when the
+// client leaves or the server begins to shut down.
+func streamContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	if stop, ok := r.Context().Value(stopKey{}).(<-chan struct{}); ok {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 // allow checks the request's method; on a wrong one it answers 405 with the

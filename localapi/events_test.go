@@ -1,0 +1,195 @@
+package localapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// sseEvent is one server-sent event as read off the wire.
+type sseEvent struct {
+	typ  string
+	data string
+}
+
+// openEvents subscribes to /v1/events; the subscription exists once the
+// answer's headers have arrived.
+func openEvents(t *testing.T, e *env, ctx context.Context) (*http.Response, <-chan sseEvent) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://tokentray/v1/events", nil)
+	resp, err := e.rawClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	ch := make(chan sseEvent, 64)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(resp.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				ev.typ = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				ev.data = strings.TrimPrefix(line, "data: ")
+			case line == "" && ev.typ != "":
+				ch <- ev
+				ev = sseEvent{}
+			}
+		}
+	}()
+	return resp, ch
+}
+
+// next returns the next event of type typ, skipping others.
+func next(t *testing.T, ch <-chan sseEvent, typ string) localapi.Connection {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("the event stream ended before a %q event", typ)
+			}
+			if ev.typ != typ {
+				continue
+			}
+			var c localapi.Connection
+			dec := json.NewDecoder(strings.NewReader(ev.data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&c); err != nil {
+				t.Fatalf("event data %q: %v", ev.data, err)
+			}
+			return c
+		case <-timeout:
+			t.Fatalf("no %q event within 10s", typ)
+		}
+	}
+}
+
+func TestEventsOnRefresh(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	resp, events := openEvents(t, e, t.Context())
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	conn := e.connect()
+	if got := next(t, events, "connected"); got.ID != conn.ID || got.State != localapi.StateConnected {
+		t.Fatalf("connected event = %+v", got)
+	}
+	if _, err := e.client.Refresh(t.Context(), conn.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, events, "state"); got.ID != conn.ID || got.State != localapi.StateRefreshing {
+		t.Fatalf("state event = %+v, want refreshing", got)
+	}
+	got := next(t, events, "refreshed")
+	if got.ID != conn.ID || got.Generation != conn.Generation+1 || got.State != localapi.StateConnected || got.Label != conn.Label {
+		t.Fatalf("refreshed event = %+v, want %s at generation %d", got, conn.ID, conn.Generation+1)
+	}
+	if _, err := e.client.Revoke(t.Context(), conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, events, "revoked"); got.ID != conn.ID {
+		t.Fatalf("revoked event = %+v", got)
+	}
+}
+
+func TestClientEvents(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan localapi.Event, 64)
+	done := make(chan error, 1)
+	go func() { done <- e.client.Events(ctx, func(ev localapi.Event) { got <- ev }) }()
+	// Renaming emits a state event: repeat until the subscription sees one.
+	label := "bot"
+	waitFor(t, func() bool {
+		e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{Label: &label})
+		select {
+		case ev := <-got:
+			return ev.Type == "state" && ev.Connection.Label == "bot"
+		case <-time.After(20 * time.Millisecond):
+			return false
+		}
+	})
+	if _, err := e.client.Refresh(t.Context(), conn.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		select {
+		case ev := <-got:
+			return ev.Type == "refreshed" && ev.Connection.Generation == conn.Generation+1
+		default:
+			return false
+		}
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Events after its context ended = %v, want nil", err)
+	}
+}
+
+func TestEventStreamEndsWhenTheAgentStops(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	_, events := openEvents(t, e, context.Background())
+	stopped := make(chan struct{})
+	go func() { e.daemon.Stop(); close(stopped) }()
+	// The shutdown grants requests 5 s; an open stream must not use them up.
+	select {
+	case <-stopped:
+	case <-time.After(4 * time.Second):
+		t.Fatal("Stop waited for the open event stream")
+	}
+	for range events {
+	}
+	_, err := e.client.Status(t.Context())
+	if !errors.Is(err, localapi.ErrAgentNotRunning) {
+		t.Fatalf("Status after Stop = %v", err)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := t.Context()
+	s, err := e.client.Settings(ctx)
+	if err != nil || s.RefreshMargin != "10m0s" || s.Autostart {
+		t.Fatalf("Settings = %+v, %v; want the defaults", s, err)
+	}
+	margin, on := "15m", true
+	s, err = e.client.UpdateSettings(ctx, localapi.SettingsPatch{RefreshMargin: &margin, Autostart: &on})
+	if err != nil || s.RefreshMargin != "15m0s" || !s.Autostart {
+		t.Fatalf("UpdateSettings = %+v, %v", s, err)
+	}
+	tests := []struct{ name, body, want string }{
+		{"not a duration", `{"refresh_margin":"banana"}`, "Go duration"},
+		{"a number", `{"refresh_margin":600}`, "not valid JSON"},
+		{"too small", `{"refresh_margin":"1s"}`, "between"},
+		{"too large", `{"refresh_margin":"3h"}`, "between"},
+		{"negative", `{"refresh_margin":"-10m"}`, "between"},
+		{"autostart as a string", `{"autostart":"yes"}`, "not valid JSON"},
+		{"unknown setting", `{"refresh_margin":"20m","theme":"dark"}`, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, _, b := e.raw("PATCH", "/v1/settings", strings.NewReader(tt.body), nil)
+			eb := errorOf(t, b)
+			if status != 400 || eb.Code != localapi.CodeBadRequest || !strings.Contains(eb.Message, tt.want) {
+				t.Fatalf("PATCH %s = %d %s, want 400 mentioning %q", tt.body, status, b, tt.want)
+			}
+		})
+	}
+	s, err = e.client.Settings(ctx)
+	if err != nil || s.RefreshMargin != "15m0s" || !s.Autostart {
+		t.Fatalf("after the bad patches: %+v, %v; want them unchanged", s, err)
+	}
+}
