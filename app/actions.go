@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// refresh asks the agent to refresh a connection's key now, then calls done
+// on the Fyne thread.
+func (u *ui) refresh(id string, done func(error)) {
+	u.call(func(ctx context.Context) error {
+		_, err := u.client.Refresh(ctx, id, nil)
+		return err
+	}, done)
+}
+
+// revokeDialog asks before a revoke and says what happens at the provider.
+type revokeDialog struct {
+	d       dialog.Dialog
+	text    *widget.Label
+	confirm *widget.Button
+	cancel  *widget.Button
+}
+
+// revokeText says what revoking conn does, in the provider's name.
+func revokeText(conn localapi.Connection, p *localapi.Provider) string {
+	name := conn.Provider
+	if p != nil && p.Name != "" {
+		name = p.Name
+	}
+	return "tokentray asks " + name + " to revoke the keys of " + conn.Label + " (account " + conn.Account + "). " +
+		"Scripts using them stop working at once, and the connection is removed from this computer.\n\n" +
+		"If " + name + " cannot be reached, the connection is still removed here; then revoke tokentray's access on " +
+		name + "'s website yourself."
+}
+
+// confirmRevoke asks, then revokes the connection with id and reports what
+// the provider said.
+func (u *ui) confirmRevoke(id string) *revokeDialog {
+	conn, ok := u.connection(id)
+	if !ok {
+		return nil
+	}
+	r := &revokeDialog{text: widget.NewLabel(revokeText(conn, u.provider(conn.Provider)))}
+	r.text.Wrapping = fyne.TextWrapWord
+	r.cancel = widget.NewButton("Cancel", func() { r.d.Hide() })
+	r.confirm = widget.NewButton("Revoke", func() {
+		r.d.Hide()
+		var res *localapi.RevokeResult
+		u.call(func(ctx context.Context) (err error) {
+			res, err = u.client.Revoke(ctx, id)
+			return err
+		}, func(err error) {
+			switch {
+			case err != nil:
+				dialog.ShowError(err, u.win.w)
+			case !res.RevokedAtProvider:
+				dialog.ShowInformation("Removed here only", res.Message, u.win.w)
+			}
+		})
+	})
+	r.confirm.Importance = widget.DangerImportance
+	content := container.NewBorder(nil, container.NewHBox(r.cancel, r.confirm), nil, nil, r.text)
+	r.d = dialog.NewCustomWithoutButtons("Revoke "+conn.Label+"?", content, u.win.w)
+	r.d.Resize(fyne.NewSize(480, 240))
+	r.d.Show()
+	return r
+}
+
+// reconnect opens the Add dialog for the connection's provider, with its
+// scopes and fields, so that a new authorization replaces the dead one.
+func (u *ui) reconnect(id string) *addDialog {
+	conn, ok := u.connection(id)
+	if !ok {
+		return nil
+	}
+	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: conn.ScopesRequested, Fields: conn.Fields})
+}
+
+// setRawKeys sets whether scripts may read the connection's raw keys, then
+// calls done on the Fyne thread.
+func (u *ui) setRawKeys(id string, on bool, done func(error)) {
+	var got *localapi.Connection
+	u.call(func(ctx context.Context) (err error) {
+		got, err = u.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{RawKeys: &on})
+		return err
+	}, func(err error) {
+		if err == nil {
+			u.apply(localapi.Event{Type: "state", Connection: *got})
+		}
+		done(err)
+	})
+}

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// Options configure Run. The zero value is fine for the user's desktop.
+type Options struct {
+	// Getenv reads the environment (autostart folder); default os.Getenv.
+	Getenv func(string) string
+	// Executable is the program the autostart entry starts; default
+	// os.Executable().
+	Executable string
+	// RelayURL is shown in Settings; "" says no relay is set.
+	RelayURL string
+	// ConfigPath is the config.toml where relay_url is set, shown in
+	// Settings. The GUI does not write it: the relay is a deployment choice,
+	// and changing it means restarting the agent.
+	ConfigPath string
+	// ShowWindow shows the window at start. Run shows it anyway when there
+	// is no tray to reach it from.
+	ShowWindow bool
+	// NoTray leaves the tray out, as on a desktop without a tray host; then
+	// closing the window quits.
+	NoTray bool
+	// Logger gets the log; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Run runs the tray and the window on a until the user quits, talking to the
+// agent through c. It blocks, like fyne.App.Run, and must be called from main.
+func Run(a fyne.App, c *localapi.Client, opts Options) {
+	u := newUI(a, c, opts)
+	u.start()
+	a.Run()
+	u.stop()
+}
+
+// ui is the whole app: the tray, the window and the bridge from the agent.
+// Fields below "Fyne thread" are touched only there (inside fyne.Do or a
+// widget callback); goroutines reach them through do.
+type ui struct {
+	app    fyne.App
+	client *localapi.Client
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	do     func(func()) // runs f on the Fyne thread: fyne.Do
+	async  func(func()) // runs blocking work off it: go f()
+	quit   func()       // ends the app: fyne.App.Quit
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Fyne thread.
+	conns     []localapi.Connection
+	providers []localapi.Provider
+	win       *mainWindow
+	tray      *tray // nil without a tray host
+	agentErr  error // why the agent cannot be reached, nil when it can
+}
+
+func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Executable == "" {
+		opts.Executable, _ = os.Executable()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &ui{
+		app: a, client: c, opts: opts, log: opts.Logger, now: time.Now,
+		do: fyne.Do, async: func(f func()) { go f() }, quit: a.Quit,
+		ctx: ctx, cancel: cancel,
+	}
+	u.win = newMainWindow(u)
+	if !opts.NoTray {
+		u.tray = newTray(u)
+	}
+	return u
+}
+
+// start shows what must be shown and starts the bridge from the agent and
+// the minute clock of the tray.
+func (u *ui) start() {
+	if u.tray == nil || u.opts.ShowWindow {
+		u.win.show()
+	}
+	go u.follow(u.ctx)
+	go u.everyMinute(u.ctx)
+}
+
+// stop ends the goroutines; the caller has quit the Fyne app.
+func (u *ui) stop() { u.cancel() }
+
+// follow is the one bridge from the agent to the widgets: it loads the
+// connections, then applies each event, and starts over when the stream
+// breaks (the agent restarted), waiting longer each time, up to 30 s.
+func (u *ui) follow(ctx context.Context) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		err := u.load(ctx)
+		if err == nil {
+			wait = time.Second
+			err = u.client.Events(ctx, func(ev localapi.Event) { u.do(func() { u.apply(ev) }) })
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		u.log.Warn("lost the agent's event stream", "err", err)
+		u.do(func() { u.setAgentErr(err) })
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// load fetches the connections and providers and shows them.
+func (u *ui) load(ctx context.Context) error {
+	conns, err := u.client.Connections(ctx)
+	if err != nil {
+		return err
+	}
+	provs, perr := u.client.Providers(ctx)
+	u.do(func() {
+		if perr == nil {
+			u.providers = provs
+		}
+		u.setAgentErr(nil)
+		u.setConns(conns)
+	})
+	return nil
+}
+
+// everyMinute refreshes the tray's labels and re-reads the connections, so
+// that a missed event heals within a minute.
+func (u *ui) everyMinute(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if conns, err := u.client.Connections(ctx); err == nil {
+				u.do(func() { u.setConns(conns) })
+			} else {
+				u.do(u.changed)
+			}
+		}
+	}
+}
+
+// setAgentErr records whether the agent can be reached.
+func (u *ui) setAgentErr(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	u.agentErr = err
+	u.win.showAgentErr(err)
+}
+
+// setConns replaces the list of connections.
+func (u *ui) setConns(conns []localapi.Connection) {
+	u.conns = conns
+	u.changed()
+}
+
+// apply applies one event from the agent and tells the user when it matters.
+func (u *ui) apply(ev localapi.Event) {
+	c := ev.Connection
+	i := slices.IndexFunc(u.conns, func(x localapi.Connection) bool { return x.ID == c.ID })
+	prev := ""
+	if i >= 0 {
+		prev = u.conns[i].State
+	}
+	switch {
+	case ev.Type == "revoked":
+		if i >= 0 {
+			u.conns = slices.Delete(slices.Clone(u.conns), i, i+1)
+		}
+	case i >= 0:
+		u.conns = slices.Clone(u.conns)
+		u.conns[i] = c
+	default:
+		u.conns = append(slices.Clone(u.conns), c)
+	}
+	if n, ok := notification(prev, ev, u.now()); ok {
+		u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
+	}
+	u.changed()
+}
+
+// changed shows the current connections in the window and the tray.
+func (u *ui) changed() {
+	u.win.update(u.conns)
+	if u.tray != nil {
+		u.tray.update(u.conns)
+	}
+}
+
+// provider returns the provider with id, or nil.
+func (u *ui) provider(id string) *localapi.Provider {
+	for i := range u.providers {
+		if u.providers[i].ID == id {
+			return &u.providers[i]
+		}
+	}
+	return nil
+}
+
+// connection returns the connection with id, or false.
+func (u *ui) connection(id string) (localapi.Connection, bool) {
+	for _, c := range u.conns {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return localapi.Connection{}, false
+}
+
+// call runs a socket call off the Fyne thread with a time limit, then done
+// on it with the call's error.
+func (u *ui) call(fn func(ctx context.Context) error, done func(error)) {
+	u.async(func() {
+		ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
+		defer cancel()
+		err := fn(ctx)
+		u.do(func() { done(err) })
+	})
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// fyneThread stands in for the Fyne thread in tests: goroutines queue their
+// widget work on it and the test goroutine runs it, so widgets are only
+// touched from one goroutine, as in the app.
+type fyneThread chan func()
+
+func (q fyneThread) do(f func()) { q <- f }
+
+// until runs queued work until cond holds; it fails the test after 10 s.
+func (q fyneThread) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case f := <-q:
+			f()
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// settle runs queued work until none arrives for a short while.
+func (q fyneThread) settle() {
+	for {
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(100 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// follow is the test's browser: it follows the authorize URL to the end.
+func follow(_ context.Context, u string) error {
+	go func() {
+		if resp, err := http.Get(u); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+// ignore is a browser that never comes back.
+func ignore(context.Context, string) error { return nil }
+
+// startAgent runs a real agent on a real socket, talking to a real relay and
+// the simulated exchange, as `tokentray demo` does.
+func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localapi.Client, *devstack.Stack) {
+	t.Helper()
+	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Approval: approval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	home := t.TempDir()
+	memory := vault.ModeMemory
+	d, err := agentd.Start(context.Background(), agentd.Options{
+		Getenv:    func(k string) string { return map[string]string{"TOKENTRAY_HOME": home}[k] },
+		Socket:    filepath.Join(t.TempDir(), "s", "agent.sock"),
+		VaultDir:  home,
+		VaultMode: &memory, RelayURL: stack.RelayURL, Open: open,
+		Logger: slog.New(slog.DiscardHandler), Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return localapi.NewClient(d.Socket), stack
+}
+
+// newTestUI makes the app on Fyne's test driver, with c as its agent (nil
+// for widget-only tests) and a temporary config home. It does not start the
+// bridge; tests that need it call startBridge.
+func newTestUI(t *testing.T, c *localapi.Client) (*ui, fyneThread) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	cfg := t.TempDir()
+	q := make(fyneThread, 256)
+	u := newUI(a, c, Options{
+		Getenv:     func(k string) string { return map[string]string{"XDG_CONFIG_HOME": cfg, "HOME": cfg}[k] },
+		Executable: "/usr/bin/tokentray",
+		RelayURL:   "http://127.0.0.1:8787",
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	u.do = q.do
+	t.Cleanup(func() {
+		u.stop()
+		if u.win.visible {
+			u.win.hide()
+		}
+	})
+	return u, q
+}
+
+// startBridge starts following the agent and waits for the first load.
+func startBridge(t *testing.T, u *ui, q fyneThread) {
+	t.Helper()
+	loaded := false
+	u.providers = nil
+	go u.follow(u.ctx)
+	q.until(t, "the first load", func() bool {
+		loaded = loaded || u.providers != nil
+		return loaded
+	})
+}
+
+// connect makes a connection through the agent and waits until the UI has it.
+func connect(t *testing.T, u *ui, q fyneThread, c *localapi.Client, scopes ...string) localapi.Connection {
+	t.Helper()
+	conn, err := c.Connect(context.Background(), localapi.ConnectRequest{Provider: devstack.ProviderID, Scopes: scopes}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	q.until(t, "the connection in the UI", func() bool { _, ok := u.connection(conn.ID); return ok })
+	return *conn
+}

@@ -1,0 +1,179 @@
+package app
+
+import (
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tokentray/tokentray/assets"
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// mainWindow is the window titled "tokentray": a card per connection, the
+// activity and the settings. While it is hidden nothing in it ticks.
+type mainWindow struct {
+	u *ui
+	w fyne.Window
+
+	visible  bool
+	stopTick chan struct{} // closed to stop the second ticker; nil when stopped
+
+	agentErr *widget.Label
+	empty    fyne.CanvasObject
+	list     *fyne.Container
+	cards    map[string]*card
+	tabs     *container.AppTabs
+	activity *activityTab
+	settings *settingsTab
+}
+
+func newMainWindow(u *ui) *mainWindow {
+	m := &mainWindow{u: u, cards: map[string]*card{}}
+	m.w = u.app.NewWindow("tokentray")
+	m.w.SetIcon(assets.Icon)
+	m.build()
+	m.w.Resize(fyne.NewSize(720, 640))
+	m.w.SetCloseIntercept(m.onClose)
+	return m
+}
+
+func (m *mainWindow) build() {
+	m.agentErr = widget.NewLabel("")
+	m.agentErr.Importance = widget.DangerImportance
+	m.agentErr.Wrapping = fyne.TextWrapWord
+	m.agentErr.Hide()
+
+	add := widget.NewButtonWithIcon("Add connection…", theme.ContentAddIcon(), func() { m.u.openAdd(nil) })
+	add.Importance = widget.HighImportance
+	quit := widget.NewButton("Quit", func() { m.u.quit() })
+	m.empty = widget.NewLabel("Nothing connected yet. Add a connection to hand its keys to your scripts.")
+	m.list = container.NewVBox(m.empty)
+	conns := container.NewBorder(container.NewHBox(add), nil, nil, nil, container.NewVScroll(m.list))
+
+	m.activity = newActivityTab(m.u)
+	m.settings = newSettingsTab(m.u)
+	m.tabs = container.NewAppTabs(
+		container.NewTabItem("Connections", conns),
+		container.NewTabItem("Activity", m.activity.build()),
+		container.NewTabItem("Settings", m.settings.build()),
+	)
+	m.tabs.OnSelected = func(ti *container.TabItem) { m.onTab(ti.Text) }
+	top := container.NewBorder(nil, nil, nil, quit, m.agentErr)
+	m.w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
+}
+
+// show shows the window and starts its second ticker.
+func (m *mainWindow) show() {
+	m.w.Show()
+	m.w.RequestFocus()
+	if m.visible {
+		return
+	}
+	m.visible = true
+	m.tick()
+	m.onTab(m.tabs.Selected().Text)
+	stop := make(chan struct{})
+	m.stopTick = stop
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				m.u.do(m.tick)
+			}
+		}
+	}()
+}
+
+// hide hides the window and stops its ticker: nothing redraws while hidden.
+func (m *mainWindow) hide() {
+	m.w.Hide()
+	if !m.visible {
+		return
+	}
+	m.visible = false
+	close(m.stopTick)
+	m.stopTick = nil
+}
+
+// onClose hides the window when the tray can bring it back, else quits.
+func (m *mainWindow) onClose() {
+	if m.u.tray == nil {
+		m.u.quit()
+		return
+	}
+	m.hide()
+}
+
+// onTab loads what a tab shows when it is opened.
+func (m *mainWindow) onTab(name string) {
+	switch name {
+	case "Activity":
+		m.activity.reload()
+	case "Settings":
+		m.settings.reload()
+	}
+}
+
+// tick moves the countdowns; it runs once a second while the window shows.
+func (m *mainWindow) tick() {
+	if !m.visible {
+		return // a tick queued just before hide
+	}
+	now := m.u.now()
+	for _, c := range m.cards {
+		c.tick(now)
+	}
+}
+
+// update shows conns: a card per connection, in the agent's order.
+func (m *mainWindow) update(conns []localapi.Connection) {
+	ids := make([]string, len(conns))
+	for i, c := range conns {
+		ids[i] = c.ID
+	}
+	for id := range m.cards {
+		if !slices.Contains(ids, id) {
+			delete(m.cards, id)
+		}
+	}
+	objs := make([]fyne.CanvasObject, 0, len(conns))
+	for _, c := range conns {
+		cd, ok := m.cards[c.ID]
+		if !ok {
+			cd = newCard(m.u)
+			m.cards[c.ID] = cd
+		}
+		cd.update(c, m.u.provider(c.Provider), m.u.now())
+		objs = append(objs, cd.box)
+	}
+	if len(objs) == 0 {
+		objs = append(objs, m.empty)
+	}
+	if !sameObjects(m.list.Objects, objs) {
+		m.list.Objects = objs
+		m.list.Refresh()
+	}
+	m.settings.updateConns(conns)
+}
+
+func sameObjects(a, b []fyne.CanvasObject) bool {
+	return slices.EqualFunc(a, b, func(x, y fyne.CanvasObject) bool { return x == y })
+}
+
+// showAgentErr shows why the agent cannot be reached, or hides the line.
+func (m *mainWindow) showAgentErr(err error) {
+	if err == nil {
+		m.agentErr.Hide()
+		return
+	}
+	m.agentErr.SetText("Cannot reach the tokentray agent: " + err.Error() + " — retrying.")
+	m.agentErr.Show()
+}
