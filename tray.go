@@ -2,7 +2,65 @@
 
 package main
 
-import "github.com/tokentray/tokentray/internal/cli"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
 
-// tray runs the tray app. Until the Fyne app lands it is absent, as in a nogui build.
-var tray cli.TrayFunc
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/app"
+	"github.com/tokentray/tokentray/assets"
+	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/cli"
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// appID is FyneApp.toml's ID.
+const appID = "io.github.tokentray.tokentray"
+
+// tray runs the tray app.
+var tray cli.TrayFunc = runTray
+
+// runTray attaches to the agent that answers on the socket, or starts one in
+// this process, then runs the Fyne app until Quit (or env.Context ends). An
+// agent it started is stopped on the way out and memory wiped.
+func runTray(env cli.Env) int {
+	ctx := env.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	socket := localapi.SocketPath(env.Getenv)
+	client := localapi.NewClient(socket)
+	defer memguard.Purge()
+	if _, err := client.Status(ctx); err != nil {
+		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version})
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "tokentray: %v\n", err)
+			return 1
+		}
+		defer d.Stop()
+	} else {
+		logger.Info("attached to the running agent", "socket", socket)
+	}
+
+	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent()}
+	if dir, err := agentd.ConfigDir(env.Getenv); err == nil {
+		opts.ConfigPath = filepath.Join(dir, "config.toml")
+		if fc, err := agentd.LoadConfig(opts.ConfigPath); err == nil {
+			opts.RelayURL, _ = agentd.RelayURL(env.Getenv, fc)
+		}
+	}
+	a := fyneapp.NewWithID(appID)
+	a.SetIcon(assets.Icon)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	app.Run(a, client, opts)
+	return 0
+}
