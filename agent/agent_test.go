@@ -342,8 +342,14 @@ func TestRevokeWithRelayDownWipesAndRetries(t *testing.T) {
 		t.Fatal("the connection was not wiped locally")
 	}
 	e.restart() // the pending revocation survives a restart
+	e.idle()
 	e.stack.SetRelayDown(false)
 	e.clock.Advance(11 * time.Minute)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", tail(e.logs.String(), 4000))
+		}
+	})
 	waitFor(t, "the retried revocation", func() bool { status, _ := e.me(k); return status == 401 })
 	e.idle()
 	if keys := e.vault.Keys(revokePrefix); len(keys) != 0 {

@@ -77,6 +77,7 @@ type conn struct {
 	lastErr  string                 // the text of the last failed refresh
 	retryAt  time.Time              // when the scheduler tries a failed refresh again
 	failures int                    // failed refreshes in a row, for the backoff
+	lostAt   time.Time              // when a refresh answer may have been lost in transit
 }
 
 // flight is one refresh in progress; waiters block on done.

@@ -33,14 +33,18 @@ type env struct {
 	keys   *memKeyring
 	vdir   string
 	stopMu sync.Once
+	tune   func(*Config) // changes the agent's config before each start
 }
 
 var epoch = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTuned(t, nil) }
+
+// newEnvTuned is newEnv with tune applied to the agent's config.
+func newEnvTuned(t *testing.T, tune func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: fakeclock.New(epoch), logs: &syncBuffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: t.TempDir()}
-	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Now: e.clock.Now, Approval: fakeexchange.AutoApprove})
+	e := &env{t: t, tune: tune, clock: fakeclock.New(epoch), logs: &syncBuffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: t.TempDir()}
+	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Now: e.clock.Now, Approval: fakeexchange.AutoApprove, Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +64,14 @@ func (e *env) start() {
 	}
 	e.vault = v
 	rc := &oauthflow.RelayClient{BaseURL: e.stack.RelayURL, Device: v.DeviceKey(), Now: e.clock.Now}
-	a, err := New(Config{
+	cfg := Config{
 		Vault: v, Relay: rc, Open: followURL, Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Version: "test",
-	})
+	}
+	if e.tune != nil {
+		e.tune(&cfg)
+	}
+	a, err := New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -140,7 +148,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 
@@ -148,7 +156,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // scheduler sleeps on a timer with nothing left to look at.
 func (e *env) idle() {
 	e.t.Helper()
+	quiet := 0
 	waitFor(e.t, "the agent to go idle", func() bool {
+		if !e.quiet() {
+			quiet = 0
+			return false
+		}
+		quiet++
+		return quiet >= 3
+	})
+}
+
+// quiet reports whether the agent looks idle right now.
+func (e *env) quiet() bool {
+	{
 		for _, c := range e.agent.snapshotConns() {
 			c.mu.Lock()
 			busy := c.flight != nil
@@ -162,7 +183,7 @@ func (e *env) idle() {
 		e.agent.mu.Unlock()
 		_, parked := e.clock.Next()
 		return revoking == 0 && parked && len(e.agent.kick) == 0
-	})
+	}
 }
 
 // memKeyring is a keyring in memory, for vaults that outlive one agent.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
@@ -94,11 +95,14 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	defer c.mu.Unlock()
 	if err == nil {
 		a.applyToken(c, tok)
-		c.failures, c.lastErr, c.retryAt = 0, "", time.Time{}
+		c.failures, c.lastErr, c.retryAt, c.lostAt = 0, "", time.Time{}, time.Time{}
 		a.log.Info("refreshed", "connection", c.rec.ID, "generation", c.rec.Generation, "expires_at", c.rec.ExpiresAt)
 	} else {
 		err = a.refreshFailed(c, err)
 	}
+	// Wake the scheduler before the flight ends, so that whoever sees the
+	// flight gone also sees the scheduler busy with its consequences.
+	a.wake()
 	f.err = err
 	c.flight = nil
 	close(f.done)
@@ -107,7 +111,6 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	} else {
 		a.emit(EventState, c)
 	}
-	a.wake()
 }
 
 // callRefresh asks the relay, or a direct provider, for a new key.
@@ -158,10 +161,47 @@ func (a *Agent) refreshFailed(c *conn, err error) error {
 		a.log.Warn("the provider refused the grant; the connection needs a reconnect", "connection", c.rec.ID, "err", err)
 		return fmt.Errorf("%w: %w", ErrNeedsReconnect, err)
 	}
+	now := a.clock.Now()
 	c.failures++
-	c.retryAt = a.clock.Now().Add(backoff(c.failures))
+	c.retryAt = now.Add(a.retryDelay(c, err, now))
 	a.log.Warn("refresh failed; will retry", "connection", c.rec.ID, "retry_at", c.retryAt, "err", err)
 	return err
+}
+
+// relayAnswerWindow is how long the relay keeps a refresh answer for a retry
+// (CONTRACTS §3).
+const relayAnswerWindow = 2 * time.Minute
+
+// retryDelay is the wait before the next refresh attempt: backoff, except
+// after a failure that may have reached the relay. The provider may then have
+// rotated the keys already, and the new ones exist only in the relay's answer
+// cache for 2 minutes: missing that window loses the grant. So retries come
+// fast enough that several land inside it. c.mu must be held.
+func (a *Agent) retryDelay(c *conn, err error, now time.Time) time.Duration {
+	var relayAnswered *oauthflow.Error
+	switch {
+	case errors.As(err, &relayAnswered):
+		c.lostAt = time.Time{} // the relay answered: nothing of ours is in its cache
+	case mayHaveReachedRelay(err) && (c.lostAt.IsZero() || now.Sub(c.lostAt) >= relayAnswerWindow):
+		c.lostAt = now
+	}
+	d := backoff(c.failures)
+	if !c.lostAt.IsZero() {
+		if left := c.lostAt.Add(relayAnswerWindow - 15*time.Second).Sub(now); left > 0 {
+			d = min(d, max(left/2, time.Second))
+		}
+	}
+	return d
+}
+
+// mayHaveReachedRelay reports whether a failed refresh call may have been
+// delivered: anything but a failed dial (refused, unreachable, DNS).
+func mayHaveReachedRelay(err error) bool {
+	if !errors.Is(err, oauthflow.ErrRelayUnreachable) && !errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // grantRefused reports whether the provider itself refused the refresh token:

@@ -169,6 +169,7 @@ func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Record)
 		a.mu.Lock()
 		delete(a.revoking, key)
 		a.mu.Unlock()
+		a.wake() // the record's next attempt is due at a new time
 	}()
 	tok := &oauthflow.Token{TokenType: p.Record.Profile.TokenFormat}
 	tok.AccessToken, _ = openString(r.Secrets[secretAccess])
@@ -185,6 +186,7 @@ func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Record)
 		a.log.Warn("giving up a revocation", "connection", p.Record.ID, "attempts", p.Attempts, "err", err)
 		a.vault.Delete(key)
 	default:
+		a.log.Info("revocation not confirmed yet; will retry", "connection", p.Record.ID, "next_at", p.NextAt, "err", err)
 		if serr := a.savePending(p, tok); serr != nil {
 			a.log.Error("saving a pending revocation failed", "connection", p.Record.ID, "err", serr)
 		}

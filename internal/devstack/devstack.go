@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,10 +48,11 @@ type Stack struct {
 	Relay       *relay.Server
 	RelayURL    string // http://127.0.0.1:PORT
 
-	relayDown atomic.Bool
-	servers   []*http.Server
+	dropNext atomic.Int32 // relay answers to compute and then lose
 
-	mu         sync.Mutex // guards relayCalls
+	mu         sync.Mutex // guards the fields below
+	servers    []*http.Server
+	relaySrv   *http.Server // nil while the relay is down
 	relayCalls map[string]int
 }
 
@@ -101,7 +104,7 @@ func Start(opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("devstack: relay: %w", err)
 	}
 	s.serve(exLn, s.Exchange)
-	s.serve(relayLn, http.HandlerFunc(s.serveRelay))
+	s.relaySrv = s.serve(relayLn, http.HandlerFunc(s.serveRelay))
 	return s, nil
 }
 
@@ -142,11 +145,33 @@ func relayConfig(s *Stack, keys, secret string) *relay.Config {
 	}
 }
 
-// SetRelayDown makes the relay cut every connection (true) or serve again.
-func (s *Stack) SetRelayDown(down bool) { s.relayDown.Store(down) }
+// DropRelayAnswers makes the relay handle the next n requests fully (the
+// provider is called, keys rotate) and then cut the connection instead of
+// answering, as a network that fails at the worst moment would.
+func (s *Stack) DropRelayAnswers(n int) { s.dropNext.Store(int32(n)) }
 
-// RelayCalls returns how many requests for path the relay has served (cut
-// ones not counted).
+// SetRelayDown stops the relay (true): its port is closed, so connections are
+// refused, as when a relay is down. False starts it again on the same port.
+func (s *Stack) SetRelayDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case down && s.relaySrv != nil:
+		s.relaySrv.Close()
+		s.relaySrv = nil
+	case !down && s.relaySrv == nil:
+		ln, err := net.Listen("tcp", strings.TrimPrefix(s.RelayURL, "http://"))
+		if err != nil {
+			panic(fmt.Sprintf("devstack: the relay's port was taken while it was down: %v", err))
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(s.serveRelay), ReadHeaderTimeout: 10 * time.Second}
+		s.servers = append(s.servers, srv)
+		s.relaySrv = srv
+		go srv.Serve(ln)
+	}
+}
+
+// RelayCalls returns how many requests for path the relay has served.
 func (s *Stack) RelayCalls(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,25 +179,42 @@ func (s *Stack) RelayCalls(path string) int {
 }
 
 func (s *Stack) serveRelay(w http.ResponseWriter, r *http.Request) {
-	if !s.relayDown.Load() {
-		s.mu.Lock()
-		if s.relayCalls == nil {
-			s.relayCalls = make(map[string]int)
-		}
-		s.relayCalls[r.URL.Path]++
-		s.mu.Unlock()
+	s.mu.Lock()
+	if s.relayCalls == nil {
+		s.relayCalls = make(map[string]int)
 	}
-	if s.relayDown.Load() {
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		http.Error(w, "relay down", http.StatusServiceUnavailable)
+	s.relayCalls[r.URL.Path]++
+	s.mu.Unlock()
+	if s.takeDrop() {
+		s.Relay.ServeHTTP(httptest.NewRecorder(), r)
+		cut(w)
 		return
 	}
 	s.Relay.ServeHTTP(w, r)
+}
+
+// takeDrop reports whether this answer is one to lose.
+func (s *Stack) takeDrop() bool {
+	for {
+		n := s.dropNext.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.dropNext.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// cut closes the client's connection without an answer.
+func cut(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	http.Error(w, "answer lost", http.StatusServiceUnavailable)
 }
 
 // Close stops both servers.
@@ -180,15 +222,19 @@ func (s *Stack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	s.Exchange.Close()
-	for _, srv := range s.servers {
+	s.mu.Lock()
+	servers := s.servers
+	s.mu.Unlock()
+	for _, srv := range servers {
 		srv.Shutdown(ctx)
 	}
 }
 
-func (s *Stack) serve(ln net.Listener, h http.Handler) {
+func (s *Stack) serve(ln net.Listener, h http.Handler) *http.Server {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	s.servers = append(s.servers, srv)
 	go srv.Serve(ln)
+	return srv
 }
 
 func listen() (net.Listener, error) {

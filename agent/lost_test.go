@@ -1,0 +1,43 @@
+package agent
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/internal/fakeexchange"
+)
+
+func TestLostRefreshAnswerIsRecovered(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(e *env)
+	}{
+		{"answer lost after rotation", func(e *env) { e.stack.DropRelayAnswers(1) }},
+		{"provider sends html, answer lost", func(e *env) {
+			e.stack.DropRelayAnswers(1)
+			e.stack.Exchange.FailNext("/oauth/token", 1, fakeexchange.FailNonJSON)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := e.connect()
+			e.idle()
+			tt.fault(e)
+			if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
+				t.Fatal("the first refresh succeeded: the fault did not happen")
+			}
+			e.clock.Advance(5 * time.Second)
+			x, err := e.agent.Refresh(context.Background(), c.ID, nil)
+			if err != nil {
+				t.Logf("relay calls: %d, token calls: %d", e.stack.RelayCalls("/v1/refresh"), e.stack.Exchange.Calls("/oauth/token"))
+				t.Fatalf("the retry: %v", err)
+			}
+			k, _ := e.agent.Token(context.Background(), c.ID, 0)
+			if status, _ := e.me(k); status != 200 || x.Generation != 2 {
+				t.Fatalf("after recovery: generation %d, key answers %d", x.Generation, status)
+			}
+		})
+	}
+}
