@@ -41,6 +41,7 @@ type Error struct {
 	Status  int // the HTTP status; 0 for an error inside a stream
 }
 
+// Error returns the agent's message, which never holds a secret.
 func (e *Error) Error() string { return e.Message }
 
 // Is reports whether target is a sentinel *Error with the same code.

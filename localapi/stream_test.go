@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +29,40 @@ func (b *gatedBrowser) open(ctx context.Context, u string) error {
 		select {
 		case <-b.release:
 			get(u)
-		case <-time.After(30 * time.Second):
+		case <-ctx.Done(): // the flow ended without the user
+		}
+	}()
+	return nil
+}
+
+// urlGate is a browser that follows each URL only once the test allows that
+// very URL: which flow gets the user does not depend on scheduling.
+type urlGate struct {
+	mu    sync.Mutex // guards gates
+	gates map[string]chan struct{}
+}
+
+func (g *urlGate) gate(u string) chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gates == nil {
+		g.gates = make(map[string]chan struct{})
+	}
+	if g.gates[u] == nil {
+		g.gates[u] = make(chan struct{})
+	}
+	return g.gates[u]
+}
+
+func (g *urlGate) allow(u string) { close(g.gate(u)) }
+
+func (g *urlGate) open(ctx context.Context, u string) error {
+	ch := g.gate(u)
+	go func() {
+		select {
+		case <-ch:
+			get(u)
+		case <-ctx.Done():
 		}
 	}()
 	return nil
@@ -135,14 +168,8 @@ func TestConnectUnknownProvider(t *testing.T) {
 }
 
 func TestHangUpMidConnect(t *testing.T) {
-	var calls atomic.Int32
-	browser := func(ctx context.Context, u string) error {
-		if calls.Add(1) == 1 {
-			return nil // the user never gets to the first consent page
-		}
-		return follow(ctx, u)
-	}
-	e := newEnv(t, envOptions{browser: browser})
+	var g urlGate // the user never gets to the first consent page
+	e := newEnv(t, envOptions{browser: g.open})
 	ctx, cancel := context.WithCancel(t.Context())
 	_, br := startConnect(t, e, ctx, `{"provider":"exchange"}`)
 	if first := readLine(t, br); first.AuthorizeURL == "" {
@@ -150,7 +177,10 @@ func TestHangUpMidConnect(t *testing.T) {
 	}
 	cancel() // the CLI is killed while the user looks at the consent page
 	e.healthy("")
-	conn := e.connect() // a new flow works
+	conn, err := e.client.Connect(t.Context(), localapi.ConnectRequest{Provider: "exchange"}, g.allow)
+	if err != nil || conn.State != localapi.StateConnected {
+		t.Fatalf("a new flow after the hang-up = %+v, %v", conn, err)
+	}
 	e.healthy(conn.ID)
 }
 
