@@ -1,0 +1,57 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// BenchmarkTokenProcess measures a whole `tokentray token` process (start,
+// one socket call, print, exit) for the GUI build and the nogui build,
+// against an agent connected to the simulated exchange:
+//
+//	go test -run '^$' -bench TokenProcess ./internal/cli/
+func BenchmarkTokenProcess(b *testing.B) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		b.Skip("no go command in PATH")
+	}
+	w := startWorld(b)
+	if _, err := localapi.NewClient(w.daemon.Socket).Connect(context.Background(),
+		localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	builds := []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"gui", nil, nil},
+		{"nogui", []string{"CGO_ENABLED=0"}, []string{"-tags", "nogui"}},
+	}
+	for _, bd := range builds {
+		bin := filepath.Join(dir, "tokentray-"+bd.name)
+		args := append(append([]string{"build"}, bd.args...), "-o", bin, ".")
+		cmd := exec.Command(goBin, args...)
+		cmd.Dir = moduleRoot
+		cmd.Env = append(os.Environ(), bd.env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", bd.name, err, out)
+		}
+		b.Run(bd.name, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(bin, "token")
+				cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.daemon.Socket)
+				if out, err := cmd.Output(); err != nil || len(out) < 10 {
+					b.Fatalf("tokentray-%s token: %v", bd.name, err)
+				}
+			}
+		})
+	}
+}
