@@ -59,6 +59,9 @@ type Config struct {
 	WakeEvery time.Duration
 	// ConnectTimeout bounds a Connect flow. Default: 5 minutes.
 	ConnectTimeout time.Duration
+	// ProxyTimeout bounds how long Proxy waits for a provider to start
+	// answering. Default: 30 seconds.
+	ProxyTimeout time.Duration
 }
 
 // Agent owns the connections. Make one with New, then call Run.
@@ -70,6 +73,8 @@ type Agent struct {
 	log    *slog.Logger
 	hc     *http.Client
 	signer *oauthflow.PeatioSigner
+
+	proxyClient *http.Client
 
 	ctx    context.Context // lives until Close; refreshes run under it
 	cancel context.CancelFunc
@@ -107,21 +112,25 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 5 * time.Minute
 	}
+	if cfg.ProxyTimeout <= 0 {
+		cfg.ProxyTimeout = 30 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{
-		cfg:      cfg,
-		vault:    cfg.Vault,
-		relay:    cfg.Relay,
-		clock:    cfg.Clock,
-		log:      cfg.Logger,
-		hc:       cfg.HTTPClient,
-		signer:   &oauthflow.PeatioSigner{Now: cfg.Clock.Now},
-		ctx:      ctx,
-		cancel:   cancel,
-		kick:     make(chan struct{}, 1),
-		conns:    make(map[string]*conn),
-		revoking: make(map[string]bool),
-		activity: activityLog{max: 1000},
+		cfg:         cfg,
+		vault:       cfg.Vault,
+		relay:       cfg.Relay,
+		clock:       cfg.Clock,
+		log:         cfg.Logger,
+		hc:          cfg.HTTPClient,
+		proxyClient: newProxyClient(cfg.ProxyTimeout),
+		signer:      &oauthflow.PeatioSigner{Now: cfg.Clock.Now},
+		ctx:         ctx,
+		cancel:      cancel,
+		kick:        make(chan struct{}, 1),
+		conns:       make(map[string]*conn),
+		revoking:    make(map[string]bool),
+		activity:    activityLog{max: 1000},
 	}
 	if err := a.load(); err != nil {
 		cancel()

@@ -36,6 +36,9 @@ func (a *Agent) Connect(ctx context.Context, req ConnectRequest, onURL func(stri
 	if err != nil {
 		return Connection{}, err
 	}
+	if p.APIBase, err = renderAPIBase(p, fields); err != nil {
+		return Connection{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.ConnectTimeout)
 	defer cancel()
 

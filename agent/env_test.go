@@ -38,13 +38,21 @@ type env struct {
 
 var epoch = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *env { return newEnvTuned(t, nil) }
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil, devstack.Options{}) }
 
 // newEnvTuned is newEnv with tune applied to the agent's config.
 func newEnvTuned(t *testing.T, tune func(*Config)) *env {
+	return newEnvWith(t, tune, devstack.Options{})
+}
+
+// newEnvWith is newEnv with tune applied to the agent's config and the
+// relay's provider profile changed as so says.
+func newEnvWith(t *testing.T, tune func(*Config), so devstack.Options) *env {
 	t.Helper()
 	e := &env{t: t, tune: tune, clock: fakeclock.New(epoch), logs: &syncBuffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: t.TempDir()}
-	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Now: e.clock.Now, Approval: fakeexchange.AutoApprove, Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
+	so.Dir, so.Now, so.Approval = t.TempDir(), e.clock.Now, fakeexchange.AutoApprove
+	so.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
+	stack, err := devstack.Start(so)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,10 @@ package agent
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
+	"text/template"
 
 	"github.com/tokentray/tokentray/oauthflow"
 )
@@ -76,4 +79,29 @@ func checkFields(p oauthflow.Provider, given map[string]string) (map[string]stri
 		}
 	}
 	return out, nil
+}
+
+// renderAPIBase fills the extra fields into the provider's api_base
+// ({{.fields.environment}}) and checks that the result is an allowed host.
+// The rendered URL is pinned on the connection.
+func renderAPIBase(p oauthflow.Provider, fields map[string]string) (string, error) {
+	if !strings.Contains(p.APIBase, "{{") {
+		return p.APIBase, nil
+	}
+	t, err := template.New("api_base").Option("missingkey=error").Parse(p.APIBase)
+	if err != nil {
+		return "", fmt.Errorf("%s's api_base template: %w", p.Name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, map[string]any{"fields": fields}); err != nil {
+		return "", fmt.Errorf("%w: %s's api_base needs a field: %w", ErrBadRequest, p.Name, err)
+	}
+	u, err := url.Parse(b.String())
+	if err != nil || !u.IsAbs() {
+		return "", fmt.Errorf("%w: %s's api_base %q is not an absolute URL", ErrBadRequest, p.Name, b.String())
+	}
+	if err := p.CheckAllowed(u); err != nil {
+		return "", fmt.Errorf("%w: %s's api_base: %w", ErrBadRequest, p.Name, err)
+	}
+	return b.String(), nil
 }

@@ -47,7 +47,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 	if err != nil || !u.IsAbs() || u.Fragment != "" {
 		return Me{}, fmt.Errorf("me: api_base+me_path is not an absolute URL: %w", ErrBadResponse)
 	}
-	if err := p.checkAllowed(u); err != nil {
+	if err := p.CheckAllowed(u); err != nil {
 		return Me{}, fmt.Errorf("me: %w", err)
 	}
 	if signer == nil {

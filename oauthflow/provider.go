@@ -112,9 +112,9 @@ func (p Provider) HostAllowed(host string) bool {
 	return false
 }
 
-// checkAllowed returns an error wrapping ErrHostNotAllowed unless u's host
+// CheckAllowed returns an error wrapping ErrHostNotAllowed unless u's host
 // is allowed for p.
-func (p Provider) checkAllowed(u *url.URL) error {
+func (p Provider) CheckAllowed(u *url.URL) error {
 	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
 		return fmt.Errorf("%s: scheme %q: %w", u.Host, u.Scheme, ErrHostNotAllowed)
 	}

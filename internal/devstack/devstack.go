@@ -39,6 +39,12 @@ type Options struct {
 	Approval fakeexchange.Approval
 	// Logger gets the relay's log. Default: discarded.
 	Logger *slog.Logger
+	// Fields, Label and DefaultParams change the relay's provider profile;
+	// by default it has no fields, the label "{{.name}}'s EXchange" and no
+	// default parameters.
+	Fields        []relay.Field
+	Label         string
+	DefaultParams map[string]string
 }
 
 // Stack is a running simulated exchange and relay.
@@ -97,7 +103,7 @@ func Start(opts Options) (*Stack, error) {
 	if opts.Now != nil {
 		relayOpts = append(relayOpts, relay.WithClock(opts.Now))
 	}
-	s.Relay, err = relay.New(relayConfig(s, keys, secret), relayOpts...)
+	s.Relay, err = relay.New(relayConfig(s, opts, keys, secret), relayOpts...)
 	if err != nil {
 		exLn.Close()
 		relayLn.Close()
@@ -110,7 +116,15 @@ func Start(opts Options) (*Stack, error) {
 
 // relayConfig is the relay's configuration for the simulated exchange, as an
 // exchange's integration team would write it.
-func relayConfig(s *Stack, keys, secret string) *relay.Config {
+func relayConfig(s *Stack, opts Options, keys, secret string) *relay.Config {
+	label := opts.Label
+	if label == "" {
+		label = "{{.name}}'s EXchange"
+	}
+	params := opts.DefaultParams
+	if params == nil {
+		params = map[string]string{}
+	}
 	return &relay.Config{
 		Listen:                 s.RelayURL[len("http://"):],
 		PublicURL:              s.RelayURL,
@@ -132,10 +146,11 @@ func relayConfig(s *Stack, keys, secret string) *relay.Config {
 			DefaultLifetime: 4 * time.Hour,
 			APIBase:         s.ExchangeURL + "/api/v2",
 			MePath:          "/members/me",
-			Label:           "{{.name}}'s EXchange",
+			Label:           label,
 			AccountField:    "sn",
 			AllowedHosts:    []string{"127.0.0.1"},
-			DefaultParams:   map[string]string{},
+			DefaultParams:   params,
+			Fields:          opts.Fields,
 			Scopes: []relay.Scope{
 				{Name: "profile", Description: "basic user information", Default: true, Required: true},
 				{Name: "history", Description: "your orders and trades", Default: true},

@@ -1,0 +1,127 @@
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ErrPathRefused reports an API path that would leave the provider's
+// api_base: "..", "//", an absolute URL, or encoded slashes, dots or
+// backslashes. Nothing was sent.
+var ErrPathRefused = errors.New("path refused")
+
+// APIRequest is a request for a provider's API on behalf of a script.
+type APIRequest struct {
+	Method string
+	// Path is relative to the provider's api_base, as the script wrote it
+	// (still URL-escaped): "members/me", "orders".
+	Path string
+	// Params are the script's parameters. Peatio connections send them, the
+	// default parameters and the signature in the query (GET, DELETE, HEAD)
+	// or as a form body (other methods); bearer connections send the query
+	// as is and Body unchanged.
+	Params url.Values
+	// Body and ContentType are a bearer request's body, passed through.
+	Body        io.Reader
+	ContentType string
+}
+
+// ResolveAPIPath joins api_base and a script's relative path. It refuses any
+// path that could reach outside api_base or outside allowed_hosts.
+func ResolveAPIPath(p Provider, rel string) (*url.URL, error) {
+	lower := strings.ToLower(rel)
+	switch {
+	case rel == "":
+		return nil, fmt.Errorf("%w: empty path", ErrPathRefused)
+	case strings.HasPrefix(rel, "/") || strings.Contains(rel, "//"):
+		return nil, fmt.Errorf("%w: %q has an empty segment", ErrPathRefused, rel)
+	case strings.ContainsAny(rel, "\\?#") || strings.ContainsFunc(rel, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return nil, fmt.Errorf("%w: %q has a character a path here may not hold", ErrPathRefused, rel)
+	case strings.Contains(lower, "%2f") || strings.Contains(lower, "%2e") || strings.Contains(lower, "%5c") || strings.Contains(lower, "%25"):
+		return nil, fmt.Errorf("%w: %q has an encoded slash, dot or percent", ErrPathRefused, rel)
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if seg == "." || seg == ".." {
+			return nil, fmt.Errorf("%w: %q climbs out of api_base", ErrPathRefused, rel)
+		}
+	}
+	base, err := url.Parse(strings.TrimSuffix(p.APIBase, "/"))
+	if err != nil || !base.IsAbs() {
+		return nil, fmt.Errorf("api_base %q is not an absolute URL: %w", p.APIBase, ErrBadResponse)
+	}
+	u, err := url.Parse(base.String() + "/" + rel)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrPathRefused, rel, err)
+	}
+	if u.Host != base.Host || !strings.HasPrefix(u.Path, base.Path+"/") {
+		return nil, fmt.Errorf("%w: %q leaves api_base", ErrPathRefused, rel)
+	}
+	if err := p.CheckAllowed(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// NewAPIRequest builds the authenticated request for r: Peatio-signed with
+// tok's keys (default parameters added before signing), or with
+// Authorization: Bearer. Only hosts in allowed_hosts are ever addressed.
+func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
+	u, err := ResolveAPIPath(p, r.Path)
+	if err != nil {
+		return nil, err
+	}
+	method := strings.ToUpper(r.Method)
+	if p.TokenFormat != FormatPeatio {
+		q := url.Values{}
+		for k, v := range p.DefaultParams {
+			q.Set(k, v)
+		}
+		for k, vs := range r.Params {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), r.Body)
+		if err != nil {
+			return nil, fmt.Errorf("api request: %w", err)
+		}
+		if r.ContentType != "" {
+			req.Header.Set("Content-Type", r.ContentType)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return req, nil
+	}
+	if signer == nil {
+		signer = &PeatioSigner{}
+	}
+	sq, err := signer.Sign(method, u.Path, r.Params, tok.AccessKey, tok.SecretKey, p.DefaultParams)
+	if err != nil {
+		return nil, fmt.Errorf("api request: %w", err)
+	}
+	var body io.Reader
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		u.RawQuery = sq.Query
+	default:
+		body = strings.NewReader(sq.Query)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("api request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return req, nil
+}
+
+// APIErrorCode returns the Peatio error code of an API error body
+// ({"error":{"code":N,…}}), and whether it had one.
+func APIErrorCode(body []byte) (int, bool) {
+	code, _, ok := parsePeatioError(body)
+	return code, ok
+}
