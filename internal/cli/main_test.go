@@ -18,6 +18,7 @@ import (
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -107,6 +108,7 @@ func TestScripts(t *testing.T) {
 			"exitcode": cmdExitcode,
 			"waitsock": cmdWaitsock,
 			"exchange": cmdExchange,
+			"rawkeys":  cmdRawKeys,
 		},
 	})
 }
@@ -146,4 +148,16 @@ func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: exchange expire-keys")
 	}
 	ts.Value(worldKey).(*world).stack.Exchange.ExpireAllKeys()
+}
+
+// cmdRawKeys sets whether scripts may read the connection's raw keys, as the
+// tray app's switch does: rawkeys CONN true|false.
+func cmdRawKeys(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || (args[1] != "true" && args[1] != "false") {
+		ts.Fatalf("usage: rawkeys CONN true|false")
+	}
+	w := ts.Value(worldKey).(*world)
+	on := args[1] == "true"
+	_, err := localapi.NewClient(w.daemon.Socket).UpdateConnection(context.Background(), args[0], localapi.ConnectionPatch{RawKeys: &on})
+	ts.Check(err)
 }
