@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awnumar/memguard"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tokentray/tokentray/internal/agentd"
@@ -36,7 +38,26 @@ func TestMain(m *testing.M) {
 			}
 			os.Exit(code)
 		},
+		// tokentray-faketray is a GUI build whose tray app checks the demo's
+		// hook: it reaches the demo agent through Getenv's TOKENTRAY_SOCK,
+		// then purges memory on its way out, as the real tray app does.
+		"tokentray-faketray": func() {
+			os.Exit(cli.Main(os.Args[1:], cli.Env{
+				Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Tray: fakeTray,
+			}))
+		},
 	})
+}
+
+func fakeTray(env cli.Env) int {
+	defer memguard.Purge()
+	st, err := localapi.NewClient(localapi.SocketPath(env.Getenv)).Status(env.Context)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "fake tray: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stderr, "fake tray: attached to agent %s with home %t\n", st.Version, env.Getenv("TOKENTRAY_HOME") != "")
+	return 0
 }
 
 // world is what a script's Setup started: the simulated exchange and relay,
