@@ -84,7 +84,6 @@ func TestWrongMethodsAndPaths(t *testing.T) {
 		{"v2", "GET", "/v2/status", 404, localapi.CodeNotFound, ""},
 		{"too deep", "GET", "/v1/connections/" + id + "/token/extra", 404, localapi.CodeNotFound, ""},
 		{"empty id", "GET", "/v1/connections//token", 404, localapi.CodeNotFound, ""},
-		{"proxy is a later issue", "GET", "/v1/connections/" + id + "/proxy/api/v2/members/me", 404, localapi.CodeNotFound, ""},
 		{"unknown connection", "GET", "/v1/connections/nope", 404, localapi.CodeNotFound, ""},
 		{"token of unknown connection", "GET", "/v1/connections/nope/token", 404, localapi.CodeNotFound, ""},
 		{"refresh of unknown connection", "POST", "/v1/connections/nope/refresh", 404, localapi.CodeNotFound, ""},

@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/connections/{id}/token", s.serveToken)
 	s.mux.HandleFunc("/v1/connections/{id}/sign", s.serveSign)
 	s.mux.HandleFunc("/v1/connections/{id}/refresh", s.serveRefresh)
+	s.mux.HandleFunc("/v1/connections/{id}/proxy/{path...}", s.serveProxy)
 	s.mux.HandleFunc("/v1/connect", s.serveConnect)
 	s.mux.HandleFunc("/v1/activity", s.serveActivity)
 	s.mux.HandleFunc("/v1/events", s.serveEvents)

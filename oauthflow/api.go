@@ -95,6 +95,9 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		return req, nil
 	}
+	if r.Body != nil {
+		return nil, errors.New("api request: a Peatio request carries its parameters in the query or a form body, not a raw body")
+	}
 	if signer == nil {
 		signer = &PeatioSigner{}
 	}
