@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -39,5 +40,27 @@ func TestLostRefreshAnswerIsRecovered(t *testing.T) {
 				t.Fatalf("after recovery: generation %d, key answers %d", x.Generation, status)
 			}
 		})
+	}
+}
+
+// TestLostAnswerThenLongOutage documents the one loss the device cannot
+// prevent: the keys rotated, the answer was lost, and the relay stayed out of
+// reach past its 2-minute answer cache (CONTRACTS §3). The new refresh token
+// existed only in that cache, so the provider refuses the old one and the
+// connection needs a reconnect; the agent says so instead of retrying forever.
+func TestLostAnswerThenLongOutage(t *testing.T) {
+	e := newEnv(t)
+	c := e.connect()
+	e.idle()
+	e.stack.DropRelayAnswers(1)
+	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
+		t.Fatal("the answer was not lost")
+	}
+	e.stack.SetRelayDown(true)
+	e.clock.Advance(relayAnswerWindow + time.Minute)
+	e.stack.SetRelayDown(false)
+	_, err := e.agent.Refresh(context.Background(), c.ID, nil)
+	if !errors.Is(err, ErrNeedsReconnect) {
+		t.Fatalf("Refresh after the window = %v, want needs reconnect", err)
 	}
 }

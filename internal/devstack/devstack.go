@@ -165,6 +165,10 @@ func relayConfig(s *Stack, opts Options, keys, secret string) *relay.Config {
 // answering, as a network that fails at the worst moment would.
 func (s *Stack) DropRelayAnswers(n int) { s.dropNext.Store(int32(n)) }
 
+// DropsPending returns how many relay answers DropRelayAnswers still has to
+// lose.
+func (s *Stack) DropsPending() int { return int(max(s.dropNext.Load(), 0)) }
+
 // SetRelayDown stops the relay (true): its port is closed, so connections are
 // refused, as when a relay is down. False starts it again on the same port.
 func (s *Stack) SetRelayDown(down bool) {
