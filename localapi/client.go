@@ -273,3 +273,41 @@ func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 	}
 	return errors.New("the agent closed the event stream")
 }
+
+// Proxy sends a request through the agent's signing proxy (ANY
+// /v1/connections/{id}/proxy/{rel}): rel is relative to the connection's
+// api_base ("members/me"); params go in the query for GET, HEAD and DELETE,
+// else in a form body. The provider's answer comes back as it is, whatever
+// its status; the agent's own refusals (unknown connection, a refused path,
+// a dead grant) are an *Error. The caller closes the body.
+func (c *Client) Proxy(ctx context.Context, id, method, rel string, params url.Values) (*http.Response, error) {
+	target := connPath(id, "/proxy/", strings.TrimPrefix(rel, "/"))
+	var body io.Reader
+	switch method = strings.ToUpper(method); method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		if len(params) > 0 {
+			target += "?" + params.Encode()
+		}
+	default:
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+target, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		if isNotListening(err) {
+			return nil, ErrAgentNotRunning
+		}
+		return nil, fmt.Errorf("call agent: %w", err)
+	}
+	if resp.Header.Get(ErrorHeader) != "" {
+		defer resp.Body.Close()
+		return nil, decodeError(resp)
+	}
+	return resp, nil
+}

@@ -27,6 +27,10 @@ var statusOfCode = map[string]int{
 	CodeInternal:         http.StatusInternalServerError,
 }
 
+// ErrorHeader is set (to the error code) on every error answer of the agent
+// itself, and never on a provider's answer passed through the proxy.
+const ErrorHeader = "X-Tokentray-Error"
+
 // ErrorBody is the object inside every error answer: {"error":{"code","message"}}.
 type ErrorBody struct {
 	Code    string `json:"code"`
@@ -78,6 +82,9 @@ func writeError(w http.ResponseWriter, code, message string) {
 func writeErrorStatus(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Marks the agent's own refusals, so that a client of the proxy can tell
+	// them from the provider's answers, which pass through unchanged.
+	w.Header().Set(ErrorHeader, code)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(struct {
 		Error ErrorBody `json:"error"`

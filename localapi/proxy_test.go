@@ -46,18 +46,19 @@ func TestProxyRefusesEscapes(t *testing.T) {
 	before := e.stack.Exchange.Calls("")
 	tests := []struct {
 		path string
-		code string // the router refuses decoded dot segments as unclean (not_found); the agent the rest
+		code string
 	}{
-		{"..%2f..%2foauth/token", "not_found"},
-		{"%2e%2e/%2e%2e/oauth/revoke", "not_found"},
-		{"../../oauth/token", "not_found"},
+		{"..%2f..%2foauth/token", "forbidden"},
+		{"%2e%2e/%2e%2e/oauth/revoke", "forbidden"},
+		{"../../oauth/token", "forbidden"},
+		{"a//b", "forbidden"},
 		{"a%2Fb", "forbidden"},
 		{"%5c%5cevil.example.com", "forbidden"},
 		{"x%252e%252e", "forbidden"},
 	}
 	for _, tt := range tests {
 		status, _, body := e.raw("GET", "/v1/connections/exchange/proxy/"+tt.path, nil, nil)
-		if status/100 != 4 || !bytes.Contains(body, []byte(`"code":"`+tt.code+`"`)) {
+		if status != 403 || !bytes.Contains(body, []byte(`"code":"`+tt.code+`"`)) || !bytes.Contains(body, []byte("path refused")) {
 			t.Errorf("proxy/%s = %d %s, want a %s refusal", tt.path, status, body, tt.code)
 		}
 	}

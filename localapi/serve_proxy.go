@@ -18,6 +18,21 @@ var proxiedHeaders = []string{
 	"ETag", "Last-Modified", "Link", "Location", "Retry-After",
 }
 
+// proxyConnection reports whether the escaped path is a proxy request
+// (/v1/connections/{id}/proxy/…) and returns the connection id.
+func proxyConnection(escaped string) (string, bool) {
+	rest, ok := strings.CutPrefix(escaped, "/v1/connections/")
+	if !ok {
+		return "", false
+	}
+	rawID, _, ok := strings.Cut(rest, "/proxy/")
+	if !ok || rawID == "" || strings.Contains(rawID, "/") {
+		return "", false
+	}
+	id, err := url.PathUnescape(rawID)
+	return id, err == nil
+}
+
 // serveProxy: ANY /v1/connections/{id}/proxy/{path…} — the request goes to
 // the connection's api_base + "/" + path, authenticated by the agent, and the
 // answer streams back. For peatio connections the parameters are the query

@@ -45,7 +45,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/connections/{id}/token", s.serveToken)
 	s.mux.HandleFunc("/v1/connections/{id}/sign", s.serveSign)
 	s.mux.HandleFunc("/v1/connections/{id}/refresh", s.serveRefresh)
-	s.mux.HandleFunc("/v1/connections/{id}/proxy/{path...}", s.serveProxy)
 	s.mux.HandleFunc("/v1/connect", s.serveConnect)
 	s.mux.HandleFunc("/v1/activity", s.serveActivity)
 	s.mux.HandleFunc("/v1/events", s.serveEvents)
@@ -63,13 +62,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeForbidden, "requests from web pages are refused")
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	// Proxied paths are the agent's to judge (it refuses "..", "//" and
+	// encoded tricks with a clear 403); the router would only clean them.
+	if id, ok := proxyConnection(r.URL.EscapedPath()); ok {
+		r.SetPathValue("id", id)
+		s.serveProxy(w, r)
+		return
+	}
 	// ServeMux would answer an unclean path ("//", "/./", "/../") with a
 	// redirect, which no client of this API follows usefully.
 	if p := r.URL.Path; p == "" || path.Clean(p) != p {
 		writeError(w, CodeNotFound, fmt.Sprintf("no such endpoint: %q", p))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -122,18 +122,18 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestJoinAPIPath(t *testing.T) {
+func TestRelativePath(t *testing.T) {
 	tests := []struct{ name, base, path, want string }{
-		{"absolute", "/api/v2", "/api/v2/members/me", "/api/v2/members/me"},
-		{"relative to base", "/api/v2", "/members/me", "/api/v2/members/me"},
-		{"base with slash", "/api/v2/", "/orders", "/api/v2/orders"},
-		{"prefix is not a folder", "/api/v2", "/api/v20/x", "/api/v2/api/v20/x"},
-		{"no base path", "", "/members/me", "/members/me"},
+		{"absolute", "/api/v2", "/api/v2/members/me", "members/me"},
+		{"relative to base", "/api/v2", "/members/me", "members/me"},
+		{"base with slash", "/api/v2/", "/orders", "orders"},
+		{"prefix is not a folder", "/api/v2", "/api/v20/x", "api/v20/x"},
+		{"no base path", "", "/members/me", "members/me"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := joinAPIPath(tt.base, tt.path); got != tt.want {
-				t.Fatalf("joinAPIPath(%q, %q) = %q, want %q", tt.base, tt.path, got, tt.want)
+			if got := relativePath(tt.base, tt.path); got != tt.want {
+				t.Fatalf("relativePath(%q, %q) = %q, want %q", tt.base, tt.path, got, tt.want)
 			}
 		})
 	}

@@ -1,15 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/tokentray/tokentray/localapi"
 )
@@ -68,14 +67,13 @@ func signRequest(method, path string, kv []string) (localapi.SignRequest, error)
 
 const apiUsage = `Usage: tokentray api CONN METHOD PATH [KEY=VALUE...]
 
-Calls the exchange's API with a request the agent signs, and prints the
-answer's body on stdout. PATH is absolute as the exchange sees it
-(/api/v2/members/me); a PATH outside the provider's api_base path is taken
-relative to it (/members/me). The request goes to the provider's api_base
-host (from /v1/providers); GET and DELETE send the parameters in the query,
-POST, PUT and PATCH in a form body. A key the exchange reports dead (2008,
-2010) makes one refresh (with if_generation) and one retry.
-Exit code 1 when the exchange answers an error status.
+Calls the provider's API through the agent's signing proxy and prints the
+answer's body on stdout: the script never holds a key. PATH is the API path
+(/api/v2/members/me), or relative to the provider's api_base (/members/me).
+GET and DELETE send the parameters in the query, POST, PUT and PATCH in a
+form body. A GET that meets a dead key (2008, 2010) is refreshed and sent
+again once by the agent; other methods are never sent twice.
+Exit code 1 when the provider answers an error status.
 `
 
 func runAPI(env Env, args []string) int {
@@ -88,148 +86,86 @@ func runAPI(env Env, args []string) int {
 		return usageFail(env, "api", apiUsage, err)
 	}
 	ctx := env.Context
-	res, err := newAPICaller(client(env)).call(ctx, pos[0], req)
+	c := client(env)
+	rel, err := relativeAPIPath(ctx, c, pos[0], req.Path)
 	if err != nil {
 		return fail(env, "api", err)
 	}
-	env.Stdout.Write(res.body)
-	if len(res.body) > 0 && res.body[len(res.body)-1] != '\n' {
+	params := url.Values{}
+	for k, v := range req.Params {
+		params.Set(k, v)
+	}
+	resp, err := c.Proxy(ctx, pos[0], req.Method, rel, params)
+	if err != nil {
+		return fail(env, "api", err)
+	}
+	defer resp.Body.Close()
+	// The body streams to stdout; its start is kept to describe an error.
+	head := &limitedBuffer{max: 64 << 10}
+	n, err := io.Copy(env.Stdout, io.TeeReader(resp.Body, head))
+	if err != nil {
+		return fail(env, "api", fmt.Errorf("read the answer: %w", err))
+	}
+	if b := head.buf.Bytes(); n > 0 && len(b) > 0 && b[len(b)-1] != '\n' {
 		fmt.Fprintln(env.Stdout)
 	}
-	if res.status/100 != 2 {
-		fmt.Fprintf(env.Stderr, "tokentray api: the exchange answered %d%s\n", res.status, res.describe())
+	if resp.StatusCode/100 != 2 {
+		msg := ""
+		if code, text := peatioError(head.buf.Bytes()); code != 0 {
+			msg = fmt.Sprintf(": error %d: %s", code, text)
+		}
+		fmt.Fprintf(env.Stderr, "tokentray api: the exchange answered %d%s\n", resp.StatusCode, msg)
 		return exitError
 	}
 	return exitOK
 }
 
-// apiCaller calls a provider's API with requests signed by the agent.
-type apiCaller struct {
-	agent *localapi.Client
-	http  *http.Client
-}
-
-func newAPICaller(c *localapi.Client) *apiCaller {
-	return &apiCaller{agent: c, http: &http.Client{
-		Timeout: 30 * time.Second,
-		// A signed request goes only where it was signed for.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-// apiResult is the exchange's answer.
-type apiResult struct {
-	status int
-	body   []byte
-	code   int // the Peatio error code in the body, or 0
-	msg    string
-}
-
-func (r apiResult) describe() string {
-	if r.code == 0 {
-		return ""
-	}
-	return fmt.Sprintf(": error %d: %s", r.code, r.msg)
-}
-
-// The Peatio error codes of a dead key (CONTRACTS §4, refresh).
-const (
-	peatioUnknownKey = 2008
-	peatioExpiredKey = 2010
-)
-
-// call signs req for connection id, sends it to the provider's API and,
-// if the exchange reports the key dead, refreshes once and retries.
-func (a *apiCaller) call(ctx context.Context, id string, req localapi.SignRequest) (apiResult, error) {
-	conn, err := a.agent.Connection(ctx, id)
+// relativeAPIPath turns an API path into one relative to the connection's
+// api_base: /api/v2/members/me and /members/me both give members/me when
+// api_base ends in /api/v2.
+func relativeAPIPath(ctx context.Context, c *localapi.Client, id, path string) (string, error) {
+	conn, err := c.Connection(ctx, id)
 	if err != nil {
-		return apiResult{}, err
+		return "", err
 	}
-	base, err := a.apiBase(ctx, conn.Provider)
+	providers, err := c.Providers(ctx)
 	if err != nil {
-		return apiResult{}, err
-	}
-	req.Path = joinAPIPath(base.Path, req.Path)
-	res, err := a.send(ctx, conn.ID, base, req)
-	if err != nil || (res.code != peatioUnknownKey && res.code != peatioExpiredKey) {
-		return res, err
-	}
-	gen := conn.Generation
-	if _, err := a.agent.Refresh(ctx, conn.ID, &gen); err != nil {
-		return apiResult{}, fmt.Errorf("the exchange refused the key (error %d) and the refresh failed: %w", res.code, err)
-	}
-	return a.send(ctx, conn.ID, base, req)
-}
-
-// apiBase returns the parsed api_base of provider.
-func (a *apiCaller) apiBase(ctx context.Context, provider string) (*url.URL, error) {
-	providers, err := a.agent.Providers(ctx)
-	if err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, p := range providers {
-		if p.ID != provider {
+		if p.ID != conn.Provider {
 			continue
 		}
 		u, err := url.Parse(p.APIBase)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return nil, fmt.Errorf("provider %s has no usable api_base %q", provider, p.APIBase)
+		if err != nil {
+			return "", fmt.Errorf("provider %s has no usable api_base %q", p.ID, p.APIBase)
 		}
-		return u, nil
+		return relativePath(u.Path, path), nil
 	}
-	return nil, fmt.Errorf("the agent knows no provider %q any more", provider)
+	return relativePath("", path), nil
 }
 
-// joinAPIPath returns path if it lies under basePath, else basePath+path.
-func joinAPIPath(basePath, path string) string {
+// relativePath returns path relative to basePath when it lies under it, else
+// path without its leading slash.
+func relativePath(basePath, path string) string {
 	basePath = strings.TrimRight(basePath, "/")
-	if basePath == "" || path == basePath || strings.HasPrefix(path, basePath+"/") {
-		return path
+	if basePath != "" && strings.HasPrefix(path, basePath+"/") {
+		path = strings.TrimPrefix(path, basePath)
 	}
-	return basePath + path
+	return strings.TrimPrefix(path, "/")
 }
 
-// send signs req and sends it once.
-func (a *apiCaller) send(ctx context.Context, id string, base *url.URL, req localapi.SignRequest) (apiResult, error) {
-	signed, err := a.agent.Sign(ctx, id, req)
-	if err != nil {
-		return apiResult{}, err
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
 	}
-	u := url.URL{Scheme: base.Scheme, Host: base.Host, Path: req.Path}
-	var body io.Reader
-	switch req.Method {
-	case http.MethodGet, http.MethodDelete:
-		u.RawQuery = signed.Query
-	default:
-		body = strings.NewReader(signed.Query)
-	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), body)
-	if err != nil {
-		return apiResult{}, fmt.Errorf("build the request: %w", err)
-	}
-	if body != nil {
-		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	hr.Header.Set("Accept", "application/json")
-	resp, err := a.http.Do(hr)
-	if err != nil {
-		// The URL carries the signature: name only the host.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return apiResult{}, fmt.Errorf("call %s: %w", base.Host, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return apiResult{}, fmt.Errorf("read the answer of %s: %w", base.Host, err)
-	}
-	res := apiResult{status: resp.StatusCode, body: b}
-	if resp.StatusCode/100 != 2 {
-		res.code, res.msg = peatioError(b)
-	}
-	return res, nil
+	return len(p), nil
 }
 
 // peatioError returns the code and message of a Peatio error body
