@@ -91,6 +91,38 @@ func TestExamples(t *testing.T) {
 	}
 }
 
+// TestProxyExample runs examples/proxy.sh, the simplest way: one curl through
+// the agent's proxy, against an expired key that the agent must refresh.
+func TestProxyExample(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s in PATH", tool)
+		}
+	}
+	w := startWorld(t)
+	agent := localapi.NewClient(w.daemon.Socket)
+	ctx := context.Background()
+	before, err := agent.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.stack.Exchange.ExpireAllKeys()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(moduleRoot, "examples", "proxy.sh"))
+	cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.daemon.Socket)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("proxy.sh: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"name":"Alice Trader"`) {
+		t.Fatalf("proxy.sh printed %q", stdout.String())
+	}
+	after, _ := agent.Connection(ctx, devstack.ProviderID)
+	if after.Generation != before.Generation+1 {
+		t.Fatalf("generation %d → %d, want the agent's one refresh", before.Generation, after.Generation)
+	}
+}
+
 // TestExamplesWithoutAgent: with no agent the examples fail clearly, with
 // nothing on stdout.
 func TestExamplesWithoutAgent(t *testing.T) {
