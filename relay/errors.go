@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
 // Error sources (CONTRACTS.md §2).
@@ -21,6 +22,8 @@ type apiError struct {
 	Source         string `json:"source"`
 	ProviderStatus int    `json:"provider_status,omitempty"`
 	ServerTime     int64  `json:"server_time,omitempty"`
+	// RetryAfter, when above 0, is sent as the Retry-After header in seconds.
+	RetryAfter int `json:"-"`
 }
 
 func (e *apiError) Error() string {
@@ -52,7 +55,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers e as the JSON error body.
+// providerBusy is the relay's refusal to call a provider whose provider_calls_per_second
+// stayed spent for the whole provider_timeout: the provider was not called.
+func providerBusy() *apiError {
+	e := relayErr(http.StatusServiceUnavailable, "provider_busy",
+		"the relay is at its call limit for this provider; try again shortly")
+	e.RetryAfter = 1
+	return e
+}
+
+// writeError answers e as the JSON error body, with Retry-After when e has one.
 func writeError(w http.ResponseWriter, e *apiError) {
+	noteOutcome(w, e)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, e)
 }

@@ -247,6 +247,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := func(e *apiError) {
+		noteOutcome(w, e)
 		s.log.Info("callback refused", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
 		v := url.Values{
 			"error":             {e.Code},

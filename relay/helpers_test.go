@@ -177,6 +177,7 @@ listen = "127.0.0.1:0"
 public_url = %q
 seal_keys_file = "seal.keys"
 provider_timeout = "2s"
+rate_per_minute = 100000
 
 [[provider]]
 id = "exchange"

@@ -13,18 +13,23 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // maxProviderAnswer bounds a provider's answer read into memory.
 const maxProviderAnswer = 1 << 20
 
-// providerClient makes the relay's calls to one provider's token and revoke endpoints.
-// It is safe for concurrent use.
+// providerClient makes the relay's calls to one provider's token and revoke endpoints,
+// at most provider_calls_per_second of them. It is safe for concurrent use.
 type providerClient struct {
-	cfg    *Provider
-	secret string
-	http   *http.Client
-	log    *slog.Logger
+	cfg     *Provider
+	secret  string
+	http    *http.Client
+	log     *slog.Logger
+	metrics *metrics
+	limiter *rate.Limiter // provider_calls_per_second, burst the same
 }
 
 // tokenResponse is a provider's token answer (RFC 6749 §5.1). token_type passes through
@@ -120,9 +125,24 @@ func (c *providerClient) newRequest(ctx context.Context, endpoint string, form u
 	return req, nil
 }
 
-// do sends req and sorts the answer: 2xx gives the body; a 4xx with an OAuth error body
-// is the provider's refusal, passed through verbatim; anything else is unavailable.
+// do waits for the provider's rate limit, sends req and records the call's latency.
+// When the limit would hold the call past req's deadline (provider_timeout) the provider
+// is not called and the answer is provider_busy.
 func (c *providerClient) do(req *http.Request, call string) (int, []byte, *apiError) {
+	if err := c.limiter.Wait(req.Context()); err != nil {
+		c.metrics.throttled.WithLabelValues(c.cfg.ID).Inc()
+		c.log.Warn("provider calls at their limit", "provider", c.cfg.ID, "call", call)
+		return 0, nil, providerBusy()
+	}
+	start := time.Now()
+	status, body, e := c.send(req, call)
+	c.metrics.observeProviderCall(c.cfg.ID, call, outcomeOf(e), time.Since(start))
+	return status, body, e
+}
+
+// send sends req and sorts the answer: 2xx gives the body; a 4xx with an OAuth error
+// body is the provider's refusal, passed through verbatim; anything else is unavailable.
+func (c *providerClient) send(req *http.Request, call string) (int, []byte, *apiError) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		reason := "unreachable"

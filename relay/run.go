@@ -10,11 +10,33 @@ import (
 	"time"
 )
 
-// shutdownTimeout bounds the graceful shutdown; provider calls in flight get this long.
-const shutdownTimeout = 20 * time.Second
+// timeouts are the public listener's limits on slow clients and the shutdown's grace.
+type timeouts struct {
+	readHeader time.Duration // the request line and headers
+	read       time.Duration // the whole request, body included
+	write      time.Duration // from the end of the headers to the end of the answer
+	idle       time.Duration // a kept-alive connection between requests
+	shutdown   time.Duration // in-flight requests after the shutdown begins
+}
 
-// Run serves the relay on cfg.Listen (TLS when cfg.TLSCert is set) until ctx ends, then
-// shuts down gracefully. It returns nil after a clean shutdown.
+// defaultTimeouts leaves a request time for one provider call, including the wait for
+// provider_calls_per_second, which provider_timeout already bounds.
+func defaultTimeouts(providerTimeout time.Duration) timeouts {
+	return timeouts{
+		readHeader: 10 * time.Second,
+		read:       30 * time.Second,
+		write:      providerTimeout + 30*time.Second,
+		idle:       2 * time.Minute,
+		shutdown:   providerTimeout + 5*time.Second,
+	}
+}
+
+// maxHeaderBytes bounds a request's headers, the callback's query included.
+const maxHeaderBytes = 64 << 10
+
+// Run serves the relay on cfg.Listen (TLS when cfg.TLSCert is set) and /metrics on
+// cfg.MetricsListen (when set) until ctx ends, then shuts down gracefully. It returns nil
+// after a clean shutdown.
 func Run(ctx context.Context, cfg *Config, opts ...Option) error {
 	s, err := New(cfg, opts...)
 	if err != nil {
@@ -24,41 +46,93 @@ func Run(ctx context.Context, cfg *Config, opts ...Option) error {
 	if err != nil {
 		return fmt.Errorf("relay listen: %w", err)
 	}
+	var metricsLn net.Listener
+	if s.cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", s.cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("relay metrics listen: %w", err)
+		}
+	}
+	return s.Serve(ctx, ln, metricsLn)
+}
+
+// Serve serves the public handler on ln (TLS when the config has tls_cert) and, when
+// metricsLn is not nil, MetricsHandler on metricsLn, until ctx ends or a listener fails.
+// Then it stops accepting and gives requests in flight (provider calls included)
+// provider_timeout + 5s to finish. It closes both listeners and returns nil after a
+// clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
+	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      s.cfg.ProviderTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		TLSConfig:         s.tls,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errLog,
 	}
-	if s.cfg.MetricsListen != "" {
-		s.log.Warn("metrics_listen is set but this relay does not serve /metrics yet", "metrics_listen", s.cfg.MetricsListen)
-	}
-	s.log.Info("relay listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL,
-		"tls", s.cfg.TLSCert != "", "providers", len(s.order))
-	served := make(chan error, 1)
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
 	go func() {
-		if s.cfg.TLSCert != "" {
-			served <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		if s.tls != nil {
+			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
 		}
 	}()
+	if metricsLn != nil {
+		msrv := &http.Server{
+			Handler:           s.MetricsHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          errLog,
+		}
+		servers = append(servers, msrv)
+		go func() { served <- msrv.Serve(metricsLn) }()
+		s.log.Info("metrics listening", "addr", metricsLn.Addr().String())
+	}
+	s.log.Info("relay listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL,
+		"tls", s.tls != nil, "behind_proxy", s.cfg.BehindProxy, "providers", len(s.order))
+
+	var failed error
 	select {
 	case err := <-served:
-		return fmt.Errorf("relay serve: %w", err)
+		failed = fmt.Errorf("relay serve: %w", err)
+		s.log.Error("relay listener failed; shutting down", "err", err)
 	case <-ctx.Done():
+		s.log.Info("relay shutting down", "grace", s.timeouts.shutdown)
 	}
-	s.log.Info("relay shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.timeouts.shutdown)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("relay shutdown: %w", err)
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("relay shutdown: %w", err))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("relay serve: %w", err)
+	// Each server's Serve returns once its Shutdown began; one may have returned above.
+	for range len(servers) - boolToInt(failed != nil) {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("relay serve: %w", err))
+		}
 	}
+	if failed != nil {
+		errs = append([]error{failed}, errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.log.Info("relay stopped")
 	return nil
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // maxRequestBody bounds a JSON request body; larger ones answer 413.
@@ -29,6 +33,10 @@ type Server struct {
 	spent     *expiringSet      // results redeemed, until they expire
 	refreshes *refreshCache
 	routes    map[string]route
+	limiters  *ipLimiters // per client, rate_per_minute
+	metrics   *metrics
+	tls       *tls.Config // nil: plain HTTP
+	timeouts  timeouts
 }
 
 type route struct {
@@ -76,6 +84,16 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		o(s)
 	}
 	s.refreshes = newRefreshCache(s.now)
+	s.limiters = newIPLimiters(cfg.RatePerMinute, maxLimiters)
+	s.metrics = newMetrics()
+	s.timeouts = defaultTimeouts(cfg.ProviderTimeout)
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("relay: tls_cert and tls_key: %w", err)
+		}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	sl, err := readSealKeys(cfg.SealKeysFile, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
@@ -92,7 +110,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("relay: provider %q: %w", p.ID, err)
 		}
-		c := &providerClient{cfg: p, secret: secret, http: httpClient, log: s.log}
+		c := &providerClient{
+			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics,
+			limiter: rate.NewLimiter(rate.Limit(cfg.ProviderCallsPerSecond), cfg.ProviderCallsPerSecond),
+		}
 		s.providers[p.ID] = c
 		s.order = append(s.order, c)
 	}
@@ -113,8 +134,9 @@ func (s *Server) callbackURL() string {
 	return s.cfg.PublicURL + "/v1/callback"
 }
 
-// ServeHTTP routes a request and logs its id, route, status and duration. Query strings
-// are never logged: the callback's carries the code and the ticket.
+// ServeHTTP rate-limits, routes and counts a request and logs its id, route, status and
+// duration. Query strings are never logged: the callback's carries the code and the
+// ticket. Every route but /healthz counts against the client's rate_per_minute.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	id := newRequestID()
@@ -122,7 +144,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	rt, ok := s.routes[r.URL.Path]
+	endpoint := r.URL.Path
+	if !ok {
+		endpoint = "other"
+	}
+	allowed, wait := true, time.Duration(0)
+	if endpoint != "/healthz" {
+		allowed, wait = s.limiters.allow(clientKey(r, s.cfg.BehindProxy), start)
+	}
 	switch {
+	case !allowed:
+		s.metrics.rateLimited.Inc()
+		secs := retryAfter(wait)
+		e := relayErr(http.StatusTooManyRequests, "rate_limited",
+			"too many requests from this address; retry after "+strconv.Itoa(secs)+" s")
+		e.RetryAfter = secs
+		writeError(sw, e)
 	case !ok:
 		writeError(sw, relayErr(http.StatusNotFound, "not_found", "no such endpoint"))
 	case r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead):
@@ -131,13 +168,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rt.serve(sw, r)
 	}
-	s.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path,
-		"status", sw.status, "duration", s.now().Sub(start))
+	outcome := sw.outcome
+	if outcome == "" {
+		outcome = outcomeOfStatus(sw.status)
+	}
+	s.metrics.requests.WithLabelValues(endpoint, outcome).Inc()
+	s.log.Info("request", "id", id, "method", r.Method, "path", endpoint,
+		"status", sw.status, "outcome", outcome, "duration", s.now().Sub(start))
 }
 
+// statusWriter remembers the status and the outcome of an answer for the log and the
+// metrics.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	outcome string // set by noteOutcome; "" means judge by status
+}
+
+// noteOutcome records e's outcome when w is the relay's statusWriter.
+func noteOutcome(w http.ResponseWriter, e *apiError) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.outcome = outcomeOf(e)
+	}
 }
 
 func (w *statusWriter) WriteHeader(status int) {
