@@ -30,6 +30,7 @@ type providerClient struct {
 	log     *slog.Logger
 	metrics *metrics
 	limiter *rate.Limiter // provider_calls_per_second, burst the same
+	maxWait time.Duration // the longest wait for limiter: half of provider_timeout
 }
 
 // tokenResponse is a provider's token answer (RFC 6749 §5.1). token_type passes through
@@ -126,10 +127,14 @@ func (c *providerClient) newRequest(ctx context.Context, endpoint string, form u
 }
 
 // do waits for the provider's rate limit, sends req and records the call's latency.
-// When the limit would hold the call past req's deadline (provider_timeout) the provider
-// is not called and the answer is provider_busy.
+// When the limit would hold the call longer than maxWait, so that too little of
+// provider_timeout would be left for the call itself, the provider is not called and
+// the answer is provider_busy.
 func (c *providerClient) do(req *http.Request, call string) (int, []byte, *apiError) {
-	if err := c.limiter.Wait(req.Context()); err != nil {
+	wctx, cancel := context.WithTimeout(req.Context(), c.maxWait)
+	err := c.limiter.Wait(wctx)
+	cancel()
+	if err != nil {
 		c.metrics.throttled.WithLabelValues(c.cfg.ID).Inc()
 		c.log.Warn("provider calls at their limit", "provider", c.cfg.ID, "call", call)
 		return 0, nil, providerBusy()

@@ -87,7 +87,7 @@ func TestRateLimitCountsCallback(t *testing.T) {
 	f := newFixture(t)
 	f.limitTo("2", "")
 	_, relayURL := f.newRelay()
-	authorizeURL := f.authorize(relayURL, f.authorizeRequest(newDevice())) // 1
+	authorizeURL := f.authorize(relayURL, f.authorizeRequest(newDevice()))                  // 1
 	if resp, _ := f.getFrom(relayURL + "/v1/providers"); resp.StatusCode != http.StatusOK { // 2
 		t.Fatalf("providers = %d", resp.StatusCode)
 	}

@@ -113,6 +113,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		c := &providerClient{
 			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics,
 			limiter: rate.NewLimiter(rate.Limit(cfg.ProviderCallsPerSecond), cfg.ProviderCallsPerSecond),
+			maxWait: cfg.ProviderTimeout / 2,
 		}
 		s.providers[p.ID] = c
 		s.order = append(s.order, c)
