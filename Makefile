@@ -3,7 +3,11 @@ GO        ?= go
 STATICCHECK_VERSION ?= v0.8.2
 TEST_TIMEOUT ?= 25m
 
-.PHONY: help deps build build-nogui relay test lint demo clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+APP_ID  := io.github.tokentray.tokentray
+
+.PHONY: help deps build build-nogui relay test lint demo check install package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -31,5 +35,17 @@ lint: ## gofmt, go vet and staticcheck (pinned)
 demo: build ## run the demo: simulated exchange, relay and agent on loopback
 	./tokentray demo
 
+check: build-nogui ## the demo's whole story, headless: connect, key, sign, refresh, revoke
+	./tokentray-nogui demo --check
+
+install: build ## install tokentray, tokentray-relay, the .desktop file and the icon under $(DESTDIR)$(PREFIX)
+	install -Dm755 tokentray $(DESTDIR)$(PREFIX)/bin/tokentray
+	install -Dm755 tokentray-relay $(DESTDIR)$(PREFIX)/bin/tokentray-relay
+	install -Dm644 deploy/linux/$(APP_ID).desktop $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
+	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/$(APP_ID).png
+
+package: ## a Linux package (tokentray.tar.xz) with fyne package, from FyneApp.toml
+	$(GO) tool fyne package -os linux -release
+
 clean: ## remove built binaries
-	rm -f tokentray tokentray-relay tokentray-nogui
+	rm -f tokentray tokentray-relay tokentray-nogui tokentray.tar.xz
