@@ -101,6 +101,9 @@ func redactURL(err error) error {
 func newProxyClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = timeout
+	// Many scripts call one exchange at once: keep their connections alive
+	// (the default of 2 idle per host makes a new TCP connection per call).
+	t.MaxIdleConnsPerHost = 64
 	return &http.Client{
 		Transport:     t,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

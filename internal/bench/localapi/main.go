@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -32,6 +34,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -67,7 +70,7 @@ func run(dur time.Duration, clients []int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	sock, stop, err := startAgent(dir)
+	sock, stack, stop, err := startAgent(dir)
 	if err != nil {
 		return err
 	}
@@ -93,6 +96,24 @@ func run(dur time.Duration, clients []int) error {
 		{"agent: POST /v1/connections/{id}/sign", func() (op, func(), error) {
 			c := localapi.NewClient(sock)
 			return func() error { _, err := c.Sign(ctx, "exchange", signReq); return err }, func() {}, nil
+		}},
+		{"agent proxy: GET members/me at the exchange", func() (op, func(), error) {
+			c := localapi.NewClient(sock)
+			return func() error {
+				resp, err := c.Proxy(ctx, "exchange", "GET", "members/me", nil)
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				io.Copy(io.Discard, resp.Body)
+				if resp.StatusCode != 200 {
+					return fmt.Errorf("proxy answered %s", resp.Status)
+				}
+				return nil
+			}, func() {}, nil
+		}},
+		{"direct: signed GET members/me at the exchange", func() (op, func(), error) {
+			return directMe(stack)
 		}},
 		{"net/http trivial JSON handler, Unix socket", func() (op, func(), error) {
 			hc := unixHTTPClient(plain)
@@ -200,10 +221,10 @@ func fmtDur(d time.Duration) string {
 
 // startAgent starts the simulated exchange, a relay and an agent with a
 // memory vault, and connects the exchange once.
-func startAgent(dir string) (string, func(), error) {
+func startAgent(dir string) (string, *devstack.Stack, func(), error) {
 	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	memory := vault.ModeMemory
 	d, err := agentd.Start(context.Background(), agentd.Options{
@@ -227,16 +248,16 @@ func startAgent(dir string) (string, func(), error) {
 	})
 	if err != nil {
 		stack.Close()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	stop := func() { d.Stop(); stack.Close() }
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := localapi.NewClient(d.Socket).Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		stop()
-		return "", nil, fmt.Errorf("connect: %w", err)
+		return "", nil, nil, fmt.Errorf("connect: %w", err)
 	}
-	return d.Socket, stop, nil
+	return d.Socket, stack, stop, nil
 }
 
 // serveTrivial serves a handler that answers a small JSON object, the floor
@@ -294,4 +315,29 @@ func serveEcho(path string) (string, func(), error) {
 		}
 	}()
 	return path, func() { ln.Close() }, nil
+}
+
+// directMe is the baseline for the proxy: a script that holds a key of its
+// own (a grant the exchange issues directly, so that its tonces never meet
+// the agent's), signs itself and calls the exchange with a kept-alive client.
+func directMe(stack *devstack.Stack) (op, func(), error) {
+	ak, sk, _ := strings.Cut(stack.Exchange.Issue("profile").AccessToken, ":")
+	signer := &oauthflow.PeatioSigner{}
+	hc := &http.Client{}
+	return func() error {
+		q, err := signer.Sign("GET", "/api/v2/members/me", url.Values{}, ak, sk, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Get(stack.ExchangeURL + "/api/v2/members/me?" + q.Query)
+		if err != nil {
+			return errors.New("the exchange did not answer")
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("the exchange answered %s", resp.Status)
+		}
+		return nil
+	}, hc.CloseIdleConnections, nil
 }
