@@ -23,9 +23,17 @@ type activityLog struct {
 	next int
 }
 
-// Record adds one access to the activity record; the time is set here.
+// Record adds one access to the activity record; the time is set here. A
+// connection named by its provider id is recorded under its own id.
 func (a *Agent) Record(act Activity) {
 	act.Time = a.clock.Now()
+	if act.Connection != "" {
+		if c, err := a.find(act.Connection); err == nil {
+			c.mu.Lock()
+			act.Connection = c.rec.ID
+			c.mu.Unlock()
+		}
+	}
 	l := &a.activity
 	l.mu.Lock()
 	defer l.mu.Unlock()
