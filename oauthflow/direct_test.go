@@ -9,14 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/internal/fakeoauth"
 )
 
 func TestConnectDirectFosite(t *testing.T) {
 	fp := newFositeProvider(t)
-	if !fp.refusesWithoutPKCE(t) {
+	if !refusesWithoutPKCE(t, fp) {
 		t.Fatal("the test provider accepts a code flow without PKCE; the test would prove nothing")
 	}
-	p := fp.localProvider()
+	p := localProvider(fp)
 	b := &browser{}
 	tok, err := ConnectDirect(context.Background(), DirectConnect{
 		Provider: p, Scopes: []string{"read", "write"}, Open: b.open, Timeout: 10 * time.Second,
@@ -75,12 +77,12 @@ func TestConnectDirectFosite(t *testing.T) {
 func TestConnectDirectErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(fp *fositeProvider, p *Provider)
+		setup func(fp *fakeoauth.Provider, p *Provider)
 		check func(t *testing.T, err error, page string)
 	}{
 		{
 			name:  "provider denies, text verbatim and escaped",
-			setup: func(fp *fositeProvider, p *Provider) { fp.deny = true },
+			setup: func(fp *fakeoauth.Provider, p *Provider) { fp.SetDeny(true) },
 			check: func(t *testing.T, err error, page string) {
 				var e *Error
 				if !errors.As(err, &e) || e.Code != "access_denied" || !strings.Contains(e.Description, "Alice said <no>.") {
@@ -93,7 +95,7 @@ func TestConnectDirectErrors(t *testing.T) {
 		},
 		{
 			name:  "iss from another issuer",
-			setup: func(fp *fositeProvider, p *Provider) { fp.iss = "https://evil.example" },
+			setup: func(fp *fakeoauth.Provider, p *Provider) { fp.SetIssuerParam("https://evil.example") },
 			check: func(t *testing.T, err error, page string) {
 				if !errors.Is(err, ErrIssuerMismatch) {
 					t.Fatalf("error = %v, want ErrIssuerMismatch", err)
@@ -102,7 +104,7 @@ func TestConnectDirectErrors(t *testing.T) {
 		},
 		{
 			name:  "iss of the right issuer",
-			setup: func(fp *fositeProvider, p *Provider) { fp.iss = fp.srv.URL },
+			setup: func(fp *fakeoauth.Provider, p *Provider) { fp.SetIssuerParam(fp.URL) },
 			check: func(t *testing.T, err error, page string) {
 				if err != nil {
 					t.Fatalf("ConnectDirect with the right iss: %v", err)
@@ -111,7 +113,7 @@ func TestConnectDirectErrors(t *testing.T) {
 		},
 		{
 			name:  "scope the client may not ask",
-			setup: func(fp *fositeProvider, p *Provider) {},
+			setup: func(fp *fakeoauth.Provider, p *Provider) {},
 			check: func(t *testing.T, err error, page string) {
 				if !errors.Is(err, &Error{Code: "invalid_scope"}) {
 					t.Fatalf("error = %v, want invalid_scope", err)
@@ -120,7 +122,7 @@ func TestConnectDirectErrors(t *testing.T) {
 		},
 		{
 			name:  "discovery through OpenID Connect",
-			setup: func(fp *fositeProvider, p *Provider) { fp.oidcOnly = true },
+			setup: func(fp *fakeoauth.Provider, p *Provider) { fp.SetOIDCOnly(true) },
 			check: func(t *testing.T, err error, page string) {
 				if err != nil {
 					t.Fatalf("ConnectDirect via openid-configuration: %v", err)
@@ -131,7 +133,7 @@ func TestConnectDirectErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fp := newFositeProvider(t)
-			p := fp.localProvider()
+			p := localProvider(fp)
 			tt.setup(fp, &p)
 			scopes := []string{"read"}
 			if strings.Contains(tt.name, "scope") {
@@ -147,11 +149,11 @@ func TestConnectDirectErrors(t *testing.T) {
 
 func TestDiscover(t *testing.T) {
 	fp := newFositeProvider(t)
-	m, err := Discover(context.Background(), nil, fp.srv.URL)
-	if err != nil || m.TokenEndpoint != fp.srv.URL+"/token" || m.RevocationEndpoint != fp.srv.URL+"/revoke" {
+	m, err := Discover(context.Background(), nil, fp.URL)
+	if err != nil || m.TokenEndpoint != fp.URL+"/token" || m.RevocationEndpoint != fp.URL+"/revoke" {
 		t.Fatalf("Discover = %+v, %v", m, err)
 	}
-	for _, issuer := range []string{fp.srv.URL + "/", "http://issuer.example.com", fp.srv.URL + "/nothing-here"} {
+	for _, issuer := range []string{fp.URL + "/", "http://issuer.example.com", fp.URL + "/nothing-here"} {
 		if _, err := Discover(context.Background(), nil, issuer); err == nil {
 			t.Errorf("Discover(%q) succeeded, want an error (issuer mismatch, not https, or no document)", issuer)
 		}
