@@ -187,7 +187,7 @@ func TestSlowClientIsCut(t *testing.T) {
 				if resp.StatusCode < 400 {
 					t.Errorf("stalled request answered %d", resp.StatusCode)
 				}
-				_, err = io.Copy(io.Discard, resp.Body)
+				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				var one [1]byte
 				_, err = conn.Read(one[:])
