@@ -4,7 +4,12 @@
 //
 //	tokentray-relay --config relay.toml          serve until SIGINT or SIGTERM
 //	tokentray-relay --config relay.toml --check-config
+//	tokentray-relay --config relay.toml --log-format text --log-level debug
 //	tokentray-relay gen-key                      print a fresh "KID KEY" seal-keys line
+//
+// Logs go to stderr as JSON lines (log/slog) unless --log-format text. On SIGTERM the
+// relay stops accepting and lets requests in flight finish, provider calls included,
+// then exits 0.
 package main
 
 import (
@@ -50,9 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tokentray-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "the relay's TOML config `file` (required)")
-	check := fs.Bool("check-config", false, "validate the config, seal keys and secrets, then exit")
+	check := fs.Bool("check-config", false, "validate the config, seal keys, secrets and TLS files, then exit")
+	logFormat := fs.String("log-format", "json", "log `format` on stderr: json or text")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tokentray-relay --config FILE [--check-config] | tokentray-relay gen-key")
+		fmt.Fprintln(stderr, "usage: tokentray-relay --config FILE [--check-config] [--log-format json|text] [--log-level LEVEL] | tokentray-relay gen-key")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "tokentray-relay:", err)
+		fs.Usage()
+		return 2
+	}
 	cfg, err := relay.LoadConfig(*configPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "tokentray-relay:", err)
@@ -84,6 +96,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// newLogger builds the relay's slog logger writing format ("json" or "text") at level.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want json or text", format)
 }
 
 // genKey returns a seal-keys line: a key id of the date and 2 random bytes, and 32

@@ -88,6 +88,9 @@ func TestCheckConfig(t *testing.T) {
 		{"no config", []string{"--check-config"}, 2, "usage"},
 		{"unknown flag", []string{"--colour"}, 2, "flag provided but not defined"},
 		{"extra argument", []string{"--config", good, "serve"}, 2, "usage"},
+		{"bad log format", []string{"--config", good, "--log-format", "xml", "--check-config"}, 2, `--log-format "xml"`},
+		{"bad log level", []string{"--config", good, "--log-level", "loud", "--check-config"}, 2, `--log-level "loud"`},
+		{"text logs", []string{"--config", good, "--log-format", "text", "--log-level", "debug", "--check-config"}, 0, "config ok"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
