@@ -2,8 +2,10 @@
 // holds the client secrets and hands devices only sealed, device-bound refresh
 // tokens (CONTRACTS.md §1–§3).
 //
-// LoadConfig reads the TOML config; New builds the public http.Handler; Run serves it
-// until its context ends. The package is pure Go and imports nothing of the device side.
+// LoadConfig reads the TOML config; New builds the public http.Handler; Run (or
+// Server.Serve on listeners of your own) serves it, and MetricsHandler on metrics_listen,
+// until its context ends, then shuts down gracefully. The package is pure Go and imports
+// nothing of the device side.
 //
 // # Errors
 //
@@ -29,14 +31,43 @@
 //	401 stale_proof          proof time over 120 s off; carries server_time
 //	401 replayed_proof       proof already used
 //	404 not_found, 405 method_not_allowed, 413 request_too_large, 500 internal
+//	429 rate_limited         over rate_per_minute for this client; carries Retry-After
+//	503 provider_busy        provider_calls_per_second would hold the call longer than
+//	                         half of provider_timeout; the provider was not called;
+//	                         carries Retry-After
 //
 // On the callback, a ticket that does not open answers 400 with a plain page; every
 // other failure redirects to the loopback with error, error_description, error_source
 // and state, "expired_ticket" when the sign-in took over 10 minutes.
 //
-// # Memory
+// # Limits
+//
+// Each client (its IPv4 address, or the /64 of its IPv6 address; with behind_proxy the
+// right-most X-Forwarded-For hop, never another) has a token bucket of rate_per_minute
+// requests a minute, burst the same, for every route but /healthz, the callback
+// included. The table keeps the 10,000 most recently seen clients. Calls to each
+// provider share one bucket of provider_calls_per_second; a call waits for it at most
+// half of provider_timeout, and the whole call, wait included, is bounded by
+// provider_timeout. Bodies are at most 64 KiB, headers 64 KiB and 10 s to arrive, a whole
+// request 30 s.
+//
+// # Metrics
+//
+// On metrics_listen only: tokentray_relay_requests_total{endpoint, outcome},
+// tokentray_relay_provider_call_seconds{provider, call, outcome} (a histogram),
+// tokentray_relay_rate_limited_total, tokentray_relay_provider_throttled_total{provider},
+// and the Go and process collectors, all in a registry of the Server's own. Endpoints
+// are the routes or "other"; outcomes are ok, refused, rate_limited, provider_refused,
+// provider_unavailable, provider_busy and internal.
+//
+// # Memory and replicas
 //
 // Proofs seen, results spent and refresh answers (2 minutes, keyed by SHA256 of the old
 // blob) live in the memory of one Server; replicas share sealed state through the seal
-// keys file only, so route refreshes by X-Tokentray-Blob.
+// keys file only. Everything but a refresh works on any replica. A refresh retried
+// after a lost answer must reach the replica that made the provider call, or the
+// provider (which has already rotated the token) refuses it: route /v1/refresh by the
+// X-Tokentray-Blob header (hex SHA256 of the blob), e.g. consistent hashing at the load
+// balancer. A shared store (Redis) for refresh answers and proofs seen would lift that
+// need; it is not built.
 package relay
