@@ -203,3 +203,26 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainHTTPOnlyOnLoopbackOrBehindProxy(t *testing.T) {
+	tests := []struct {
+		name, listen, extra, wantErr string
+	}{
+		{"loopback v4", "127.0.0.1:8787", "", ""},
+		{"loopback v6", "[::1]:8787", "", ""},
+		{"public", "0.0.0.0:8787", "", "not loopback"},
+		{"public v6", "[::]:8787", "", "not loopback"},
+		{"public behind proxy", "0.0.0.0:8787", "behind_proxy = true", ""},
+		{"public with TLS", "0.0.0.0:8787", "tls_cert = \"c.pem\"\ntls_key = \"k.pem\"", ""},
+		{"cert without key", "0.0.0.0:8787", "tls_cert = \"c.pem\"", "go together"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text := strings.Replace(minimalConfig, `listen = "127.0.0.1:8787"`, "listen = \""+tc.listen+"\"\n"+tc.extra, 1)
+			_, err := LoadConfig(writeConfig(t, text))
+			if (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("LoadConfig(listen %s, %q) = %v, want %q", tc.listen, tc.extra, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -153,8 +153,13 @@ func TestRefreshSurvivesHangUp(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("retry after hang-up = %d %s", status, body)
 	}
-	if got := decodeAnswer(t, body); got.AccessToken == a.AccessToken {
+	got := decodeAnswer(t, body)
+	if got.AccessToken == a.AccessToken {
 		t.Error("retry did not get the rotated key")
+	}
+	// The keys the hung-up call rotated to are the live ones: the retry got them.
+	if status, code := f.me(got.AccessToken); status != http.StatusOK {
+		t.Errorf("the retry's key at the exchange = %d (code %d), want the live key", status, code)
 	}
 	if n := f.ex.Calls("/oauth/token"); n != 2 { // the code, then one refresh
 		t.Errorf("token calls = %d, want 2", n)
