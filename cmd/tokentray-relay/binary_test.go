@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +39,7 @@ func relayBinary(t *testing.T) string {
 			return
 		}
 		builtPath = filepath.Join(buildDir, "tokentray-relay")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", builtPath, ".")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", builtPath, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -65,7 +64,7 @@ func TestBinaryIsStatic(t *testing.T) {
 	if s := string(out); !strings.Contains(s, "not a dynamic executable") && !strings.Contains(s, "statically linked") {
 		t.Errorf("ldd %s:\n%s\nwant a static binary", filepath.Base(bin), s)
 	}
-	info, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "version", "-m", bin).Output()
+	info, err := exec.Command("go", "version", "-m", bin).Output()
 	if err != nil {
 		t.Fatalf("go version -m: %v", err)
 	}

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +67,7 @@ func newClient(conns int) *http.Client {
 // buildRelay builds ./cmd/tokentray-relay as deploy/Dockerfile does.
 func buildRelay(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "tokentray-relay")
-	cmd := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath",
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
 		"-o", bin, "github.com/tokentray/tokentray/cmd/tokentray-relay")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
