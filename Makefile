@@ -46,6 +46,7 @@ install: build ## install tokentray, tokentray-relay, the .desktop file and the 
 
 package: ## a Linux package (tokentray.tar.xz) with fyne package, from FyneApp.toml
 	$(GO) tool fyne package -os linux -release
+	$(GO) build -o tokentray .  # fyne package removes the binary it built
 
 clean: ## remove built binaries
 	rm -f tokentray tokentray-relay tokentray-nogui tokentray.tar.xz
