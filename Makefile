@@ -22,7 +22,7 @@ build: ## build tokentray (GUI, needs cgo) and tokentray-relay
 build-nogui: ## build tokentray without the GUI (no Fyne, no cgo)
 	CGO_ENABLED=0 $(GO) build -tags nogui -o tokentray-nogui .
 
-test: ## the whole suite: race detector, a real Secret Service, a real X server
+test: ## the whole suite: race detector, a real Secret Service, real sockets (no X server needed)
 	scripts/with-secret-service $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 lint: ## gofmt, go vet and staticcheck (pinned)
