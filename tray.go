@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -37,14 +38,19 @@ func runTray(env cli.Env) int {
 	socket := localapi.SocketPath(env.Getenv)
 	client := localapi.NewClient(socket)
 	defer memguard.Purge()
-	if _, err := client.Status(ctx); err != nil {
+	_, err := client.Status(ctx)
+	switch {
+	case errors.Is(err, localapi.ErrAgentNotRunning):
 		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version})
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "tokentray: %v\n", err)
 			return 1
 		}
 		defer d.Stop()
-	} else {
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "tokentray: the agent on %s does not answer: %v\n", socket, err)
+		return 1
+	default:
 		logger.Info("attached to the running agent", "socket", socket)
 	}
 

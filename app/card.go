@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -121,10 +122,15 @@ func about(conn localapi.Connection, p *localapi.Provider) string {
 	return strings.Join(parts, " · ")
 }
 
-// tick moves the countdown.
+// barSteps is the bar's resolution: finer than a pixel of a wide window,
+// coarse enough that a 4-hour key moves it about every 30 s, not every tick.
+const barSteps = 500
+
+// tick moves the countdown; it redraws only what changed, so a second that
+// changes neither the text nor the bar costs nothing.
 func (c *card) tick(now time.Time) {
 	left := countdown(now, c.conn.ExpiresAt)
-	v := remaining(now, c.conn.ExpiresAt, c.lifetime)
+	v := math.Round(remaining(now, c.conn.ExpiresAt, c.lifetime)*barSteps) / barSteps
 	if left == c.left && v == c.bar.Value {
 		return
 	}

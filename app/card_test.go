@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestCardStates(t *testing.T) {
 			if got := chipTexts(c); !slices.Equal(got, wantChips) {
 				t.Errorf("chips = %q, want %q", got, wantChips)
 			}
-			if got := c.bar.TextFormatter(); got != tt.wantBar || c.bar.Value != tt.wantValue {
+			if got := c.bar.TextFormatter(); got != tt.wantBar || math.Abs(c.bar.Value-tt.wantValue) > 1.0/barSteps {
 				t.Errorf("bar = %q at %v, want %q at %v", got, c.bar.Value, tt.wantBar, tt.wantValue)
 			}
 			if !strings.Contains(c.state.Text, tt.wantState) {
