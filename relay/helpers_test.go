@@ -107,11 +107,16 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{
-		t:          t,
-		clock:      &testClock{t: time.Now().Truncate(time.Second)},
-		dir:        t.TempDir(),
-		logs:       &syncBuffer{},
-		client:     &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		t:     t,
+		clock: &testClock{t: time.Now().Truncate(time.Second)},
+		dir:   t.TempDir(),
+		logs:  &syncBuffer{},
+		client: &http.Client{
+			// A transport of its own, so serveRelay can close the fixture's idle
+			// connections without touching another test's.
+			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		rfcRevokes: make(chan *http.Request, 10),
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
