@@ -39,7 +39,8 @@ type Config struct {
 	ProviderCallsPerSecond int `toml:"provider_calls_per_second"`
 	// ProviderTimeout bounds every provider call. Default 15s.
 	ProviderTimeout time.Duration `toml:"provider_timeout"`
-	// MetricsListen is where /metrics is served; never the public listener. Optional.
+	// MetricsListen is where /metrics is served; never the public listener.
+	// Default "127.0.0.1:9787"; an explicit "" serves no metrics.
 	MetricsListen string `toml:"metrics_listen"`
 	// Providers are the OAuth providers the relay brokers. At least one.
 	Providers []Provider `toml:"provider"`
@@ -123,6 +124,9 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
+// defaultMetricsListen is metrics_listen when the file does not set it.
+const defaultMetricsListen = "127.0.0.1:9787"
+
 // parseConfig decodes and validates data, resolving relative paths from dir.
 func parseConfig(data []byte, dir string) (*Config, error) {
 	if len(data) > maxConfigSize {
@@ -143,6 +147,12 @@ func parseConfig(data []byte, dir string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("unknown key %q", key)
 	}
+	if err := cfg.checkWrittenZeros(md); err != nil {
+		return nil, err
+	}
+	if !md.IsDefined("metrics_listen") {
+		cfg.MetricsListen = defaultMetricsListen
+	}
 	cfg.applyDefaults(dir)
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -150,6 +160,21 @@ func parseConfig(data []byte, dir string) (*Config, error) {
 	return &cfg, nil
 }
 
+// checkWrittenZeros refuses a limit the file sets to zero, which applyDefaults
+// would otherwise quietly turn into the default.
+func (c *Config) checkWrittenZeros(md toml.MetaData) error {
+	switch {
+	case md.IsDefined("rate_per_minute") && c.RatePerMinute == 0:
+		return errors.New("rate_per_minute 0 must be at least 1")
+	case md.IsDefined("provider_calls_per_second") && c.ProviderCallsPerSecond == 0:
+		return errors.New("provider_calls_per_second 0 must be at least 1")
+	case md.IsDefined("provider_timeout") && c.ProviderTimeout == 0:
+		return errors.New("provider_timeout 0s must be between 1s and 5m")
+	}
+	return nil
+}
+
+// applyDefaults fills the settings left at their zero value.
 func (c *Config) applyDefaults(dir string) {
 	if c.RatePerMinute == 0 {
 		c.RatePerMinute = 60

@@ -119,6 +119,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"rate_per_minute", cfg.RatePerMinute, 60},
 		{"provider_calls_per_second", cfg.ProviderCallsPerSecond, 20},
 		{"provider_timeout", cfg.ProviderTimeout, 15 * time.Second},
+		{"metrics_listen", cfg.MetricsListen, "127.0.0.1:9787"},
 		{"revoke_style", p.RevokeStyle, "doorkeeper"},
 		{"auth_style", p.AuthStyle, "params"},
 		{"default_lifetime", p.DefaultLifetime, 4 * time.Hour},
@@ -155,6 +156,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad token_format", `"peatio"`, `"jwt"`, "token_format"},
 		{"no scope", "[[provider.scope]]\nname = \"profile\"\n", ``, "at least one [[provider.scope]]"},
 		{"bad duration", `token_format =`, "provider_timeout = \"soon\"\ntoken_format =", "provider_timeout"},
+		{"zero rate", `listen =`, "rate_per_minute = 0\nlisten =", "rate_per_minute 0 must be at least 1"},
+		{"zero provider cap", `listen =`, "provider_calls_per_second = 0\nlisten =", "provider_calls_per_second 0 must be at least 1"},
+		{"zero provider timeout", `listen =`, "provider_timeout = \"0s\"\nlisten =", "provider_timeout 0s"},
+		{"metrics on listen", `listen =`, "metrics_listen = \"127.0.0.1:8787\"\nlisten =", "metrics_listen must differ from listen"},
 		{"bad label", `token_format =`, "label = \"{{.name\"\ntoken_format =", "label"},
 		{"bad revoke style", `token_format =`, "revoke_style = \"oauth\"\ntoken_format =", "revoke_style"},
 		{"bad host", `token_format =`, "allowed_hosts = [\"https://x.com\"]\ntoken_format =", "allowed_hosts"},
@@ -174,6 +179,16 @@ func TestLoadConfigErrors(t *testing.T) {
 				t.Errorf("error %q shows the inline secret", err)
 			}
 		})
+	}
+}
+
+func TestLoadConfigMetricsOff(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, "metrics_listen = \"\"\n"+minimalConfig))
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	if cfg.MetricsListen != "" {
+		t.Errorf("metrics_listen = %q after an explicit \"\", want none", cfg.MetricsListen)
 	}
 }
 

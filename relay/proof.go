@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,7 +68,9 @@ func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time,
 	if err != nil {
 		return unauthorized("invalid_proof", "the proof's ts is not whole Unix seconds")
 	}
-	nonce, err := base64.RawURLEncoding.Strict().DecodeString(p.Nonce)
+	// CONTRACTS §3 says "base64url" for the nonce without ruling out padding,
+	// so both forms are taken; the signature covers the nonce as sent.
+	nonce, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimRight(p.Nonce, "="))
 	if err != nil || len(nonce) != proofNonceLen {
 		return unauthorized("invalid_proof", "the proof's nonce is not 16 bytes of base64url")
 	}

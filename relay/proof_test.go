@@ -65,6 +65,17 @@ func TestCheckProof(t *testing.T) {
 			p.Nonce = "AAAA"
 			return p
 		}, "invalid_proof"},
+		{"nonce padded, signed as sent", func() *proof {
+			p := signProof(t, priv, opRefresh, blob, now)
+			p.Nonce += "=="
+			p.Sig = base64.RawURLEncoding.EncodeToString(ed25519.Sign(priv, proofMessage(opRefresh, blob, string(p.TS), p.Nonce)))
+			return p
+		}, ""},
+		{"nonce padded after signing", func() *proof {
+			p := signProof(t, priv, opRefresh, blob, now)
+			p.Nonce += "=="
+			return p
+		}, "invalid_proof"},
 		{"sig padded", func() *proof {
 			p := signProof(t, priv, opRefresh, blob, now)
 			p.Sig += "=="

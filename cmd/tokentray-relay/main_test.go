@@ -49,6 +49,7 @@ func writeRelayConfig(t *testing.T, listen string) string {
 		"relay.toml": fmt.Sprintf(`
 listen = %q
 public_url = "https://relay.example.com"
+metrics_listen = "127.0.0.1:0"
 seal_keys_file = "seal.keys"
 [[provider]]
 id = "exchange"

@@ -214,6 +214,7 @@ func TestSIGTERMFinishesCall(t *testing.T) {
 		"relay.toml": fmt.Sprintf(`
 listen = %q
 public_url = %q
+metrics_listen = "127.0.0.1:0"
 seal_keys_file = "seal.keys"
 provider_timeout = "20s"
 [[provider]]

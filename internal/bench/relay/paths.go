@@ -103,6 +103,7 @@ func startRelay(ctx context.Context, bin, dir string, ex *exchange) (*relayProce
 		"client.secret": ex.secret,
 		"relay.toml": fmt.Sprintf(`listen = %q
 public_url = %q
+metrics_listen = "127.0.0.1:0"
 seal_keys_file = "seal.keys"
 rate_per_minute = 10000000
 provider_calls_per_second = 10000
