@@ -110,11 +110,15 @@ func (u *ui) stop() { u.cancel() }
 func (u *ui) follow(ctx context.Context) {
 	wait := time.Second
 	for ctx.Err() == nil {
-		err := u.load(ctx)
-		if err == nil {
+		// Subscribe first, then load: a change between the two arrives as an
+		// event instead of waiting for everyMinute.
+		err := u.client.EventsAfter(ctx, func() error {
+			if err := u.load(ctx); err != nil {
+				return err
+			}
 			wait = time.Second
-			err = u.client.Events(ctx, func(ev localapi.Event) { u.do(func() { u.apply(ev) }) })
-		}
+			return nil
+		}, func(ev localapi.Event) { u.do(func() { u.apply(ev) }) })
 		if ctx.Err() != nil {
 			return
 		}

@@ -244,11 +244,24 @@ func (c *Client) UpdateSettings(ctx context.Context, p SettingsPatch) (*Settings
 // Events calls fn for every event until ctx ends or the stream breaks; it
 // returns nil when ctx ended it.
 func (c *Client) Events(ctx context.Context, fn func(Event)) error {
+	return c.EventsAfter(ctx, nil, fn)
+}
+
+// EventsAfter is Events with a first step: once the agent has subscribed
+// this stream, and before any event is read, it calls opened (when not nil)
+// and stops with its error. A view that loads its state in opened misses no
+// change: whatever happens after the load arrives as an event.
+func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(Event)) error {
 	resp, err := c.send(ctx, http.MethodGet, "/v1/events", nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if opened != nil {
+		if err := opened(); err != nil {
+			return err
+		}
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var typ string

@@ -99,8 +99,8 @@ func TestEventsOnRefresh(t *testing.T) {
 	if _, err := e.client.Revoke(t.Context(), conn.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := next(t, events, "revoked"); got.ID != conn.ID {
-		t.Fatalf("revoked event = %+v", got)
+	if got := next(t, events, "revoked"); got.ID != conn.ID || got.State != localapi.StateConnected {
+		t.Fatalf("revoked event = %+v, want %s in its last state, connected", got, conn.ID)
 	}
 }
 
@@ -136,6 +136,56 @@ func TestClientEvents(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Events after its context ended = %v, want nil", err)
+	}
+}
+
+// TestClientEventsAfterSeesWhatFollowsTheLoad renames the connection inside
+// opened, the moment after the subscription and before any event is read:
+// the rename must arrive as the first event, or a view that loads there
+// could miss it.
+func TestClientEventsAfterSeesWhatFollowsTheLoad(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	first := make(chan localapi.Event, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.client.EventsAfter(ctx, func() error {
+			label := "renamed after the load"
+			_, err := e.client.UpdateConnection(ctx, conn.ID, localapi.ConnectionPatch{Label: &label})
+			return err
+		}, func(ev localapi.Event) {
+			select {
+			case first <- ev:
+			default:
+			}
+		})
+	}()
+	select {
+	case ev := <-first:
+		if ev.Type != "state" || ev.Connection.Label != "renamed after the load" {
+			t.Fatalf("first event = %s %+v, want the rename", ev.Type, ev.Connection)
+		}
+	case err := <-done:
+		t.Fatalf("EventsAfter ended before any event: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rename made in opened never arrived as an event")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("EventsAfter after its context ended = %v, want nil", err)
+	}
+}
+
+func TestEventsAfterStopsOnItsError(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	want := errors.New("the load failed")
+	err := e.client.EventsAfter(t.Context(), func() error { return want }, func(localapi.Event) {
+		t.Error("an event after opened failed")
+	})
+	if !errors.Is(err, want) {
+		t.Fatalf("EventsAfter = %v, want %v", err, want)
 	}
 }
 
