@@ -44,16 +44,26 @@ func (c *checker) step(what string, f func() (string, error)) bool {
 }
 
 // runCheck runs the whole story headless: start, connect, read the key,
-// sign and call the exchange, refresh, revoke. It always uses a socket of
-// its own, so it never meets an agent that $TOKENTRAY_SOCK points at.
+// sign and call the exchange, refresh, revoke. Like every demo it serves
+// $TOKENTRAY_SOCK when set and prints the export line on stdout (CONTRACTS
+// §5); but when an agent already answers there, the check takes a socket of
+// its own rather than meet that agent.
 func runCheck(ctx context.Context, env Env) int {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	c := &checker{env: env, total: 6}
+	socket := env.Getenv("TOKENTRAY_SOCK")
+	if socket != "" {
+		if _, err := localapi.NewClient(socket).Status(ctx); !errors.Is(err, localapi.ErrAgentNotRunning) {
+			fmt.Fprintf(env.Stderr, "demo --check: an agent answers on %s; the check uses a socket of its own\n", socket)
+			socket = ""
+		}
+	}
 	var d *demo
 	ok := c.step("start the simulated exchange, relay and agent (memory vault)", func() (string, error) {
 		var err error
 		d, err = startDemo(ctx, env, demoOptions{
+			socket:   socket,
 			approval: fakeexchange.AutoApprove,
 			open:     followOpener,
 			logger:   slog.New(slog.DiscardHandler),
@@ -67,6 +77,8 @@ func runCheck(ctx context.Context, env Env) int {
 		return exitError
 	}
 	defer d.close()
+	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
+		shellQuote(d.socket), shellQuote(d.stack.ExchangeURL))
 	s := &story{agent: localapi.NewClient(d.socket), exchange: d.stack.ExchangeURL}
 	for _, st := range []struct {
 		what string
