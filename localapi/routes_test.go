@@ -37,6 +37,8 @@ func TestRequestsFromWebPagesRefused(t *testing.T) {
 		{"origin on an unknown path", "GET", "/nope", http.Header{"Origin": {"http://localhost"}}},
 		{"origin on a wrong method", "PUT", "/v1/status", http.Header{"Origin": {"http://localhost"}}},
 		{"referer on sign", "POST", "/v1/connections/" + conn.ID + "/sign", http.Header{"Referer": {"http://127.0.0.1/"}}},
+		{"empty origin on token", "GET", "/v1/connections/" + conn.ID + "/token", http.Header{"Origin": {""}}},
+		{"empty referer on token", "GET", "/v1/connections/" + conn.ID + "/token", http.Header{"Referer": {""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,7 +58,8 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A browser adds Origin or Referer to what a web page sends; scripts and
 	// the CLI never do. Refusing them keeps pages away from the keys.
-	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
+	// Present counts, empty or not.
+	if r.Header.Values("Origin") != nil || r.Header.Values("Referer") != nil {
 		writeError(w, CodeForbidden, "requests from web pages are refused")
 		return
 	}
