@@ -115,7 +115,7 @@ func (p Provider) HostAllowed(host string) bool {
 // CheckAllowed returns an error wrapping ErrHostNotAllowed unless u's host
 // is allowed for p.
 func (p Provider) CheckAllowed(u *url.URL) error {
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())) {
 		return fmt.Errorf("%s: scheme %q: %w", u.Host, u.Scheme, ErrHostNotAllowed)
 	}
 	if !p.HostAllowed(u.Hostname()) {
@@ -124,9 +124,9 @@ func (p Provider) CheckAllowed(u *url.URL) error {
 	return nil
 }
 
-// isLoopbackHost reports whether host is a loopback IP literal or
-// "localhost".
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host is a loopback IP literal (127.0.0.0/8,
+// ::1) or "localhost" in any case.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -147,7 +147,7 @@ func checkServerURL(raw string) (*url.URL, error) {
 	case u.User != nil:
 		return nil, fmt.Errorf("url has user info: %w", ErrURLRefused)
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
 	default:
 		return nil, fmt.Errorf("url %s://%s is neither https nor loopback http: %w", u.Scheme, u.Host, ErrURLRefused)
 	}

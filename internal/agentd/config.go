@@ -107,9 +107,7 @@ func RelayURL(getenv func(string) string, fc FileConfig) (string, error) {
 	if err != nil || u.Host == "" {
 		return "", fmt.Errorf("relay URL %q is not a URL", raw)
 	}
-	host := u.Hostname()
-	loopback := host == "127.0.0.1" || host == "::1" || host == "localhost"
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && oauthflow.IsLoopbackHost(u.Hostname())) {
 		return "", fmt.Errorf("relay URL %q must be https (http only on loopback)", raw)
 	}
 	return strings.TrimRight(raw, "/"), nil

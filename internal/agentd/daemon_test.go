@@ -110,6 +110,10 @@ func TestRelayURLRules(t *testing.T) {
 	}{
 		{"https", "https://relay.example.com/", "https://relay.example.com", ""},
 		{"loopback http", "http://127.0.0.1:8787", "http://127.0.0.1:8787", ""},
+		{"loopback range", "http://127.0.0.2:8787", "http://127.0.0.2:8787", ""},
+		{"ipv6 loopback", "http://[::1]:8787", "http://[::1]:8787", ""},
+		{"localhost any case", "http://LocalHost:8787", "http://LocalHost:8787", ""},
+		{"http to a lookalike", "http://localhost.example.com:8787", "", "must be https"},
 		{"plain http", "http://relay.example.com", "", "must be https"},
 		{"not a url", "relay", "", "not a URL"},
 		{"unset", "", "", ""},
