@@ -1,5 +1,6 @@
 // Package localapi is the HTTP/JSON API that the agent serves on a Unix socket
-// (CONTRACTS §4), and the Go client that the CLI and the GUI use to call it.
+// (CONTRACTS §4). Its Go client, and the bodies both sides speak, are package
+// localclient, which links nothing of the agent.
 //
 // The socket lives in a folder closed to others (0700), is itself 0600, and
 // answers only peers with the same uid: the check happens at accept time, from
@@ -13,28 +14,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 )
 
 // ErrAgentRunning reports that another agent already answers on the socket.
 var ErrAgentRunning = errors.New("another tokentray agent is already running on this socket")
-
-// SocketPath returns where the agent's socket lives: $TOKENTRAY_SOCK, else
-// $XDG_RUNTIME_DIR/tokentray/agent.sock, else /tmp/tokentray-$UID/agent.sock.
-// getenv is os.Getenv outside tests.
-func SocketPath(getenv func(string) string) string {
-	if p := getenv("TOKENTRAY_SOCK"); p != "" {
-		return p
-	}
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "tokentray", "agent.sock")
-	}
-	// Literally /tmp, not $TMPDIR: the CLI, the GUI and scripts must all find
-	// the same socket whatever their environment says (CONTRACTS §4).
-	return filepath.Join("/tmp", "tokentray-"+strconv.Itoa(os.Getuid()), "agent.sock")
-}
 
 // Listen makes the socket's folder if needed (0700), checks that it belongs to
 // this user and is closed to others, removes a stale socket left by a crashed

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestSplitArgs(t *testing.T) {
@@ -101,16 +101,16 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{"nil", nil, 0},
-		{"bad request", &localapi.Error{Code: localapi.CodeBadRequest, Message: "m"}, 2},
+		{"bad request", &localclient.Error{Code: localclient.CodeBadRequest, Message: "m"}, 2},
 		{"usage", usagef("x"), 2},
-		{"forbidden", &localapi.Error{Code: localapi.CodeForbidden, Message: "m"}, 1},
-		{"not found", &localapi.Error{Code: localapi.CodeNotFound, Message: "m"}, 3},
-		{"needs reconnect", &localapi.Error{Code: localapi.CodeNeedsReconnect, Message: "m"}, 3},
+		{"forbidden", &localclient.Error{Code: localclient.CodeForbidden, Message: "m"}, 1},
+		{"not found", &localclient.Error{Code: localclient.CodeNotFound, Message: "m"}, 3},
+		{"needs reconnect", &localclient.Error{Code: localclient.CodeNeedsReconnect, Message: "m"}, 3},
 		{"no connection", errNotConnected, 3},
-		{"provider error", &localapi.Error{Code: localapi.CodeProviderError, Message: "m"}, 1},
-		{"relay unreachable", &localapi.Error{Code: localapi.CodeRelayUnreachable, Message: "m"}, 1},
-		{"internal", &localapi.Error{Code: localapi.CodeInternal, Message: "m"}, 1},
-		{"no agent", fmt.Errorf("call: %w", localapi.ErrAgentNotRunning), 4},
+		{"provider error", &localclient.Error{Code: localclient.CodeProviderError, Message: "m"}, 1},
+		{"relay unreachable", &localclient.Error{Code: localclient.CodeRelayUnreachable, Message: "m"}, 1},
+		{"internal", &localclient.Error{Code: localclient.CodeInternal, Message: "m"}, 1},
+		{"no agent", fmt.Errorf("call: %w", localclient.ErrAgentNotRunning), 4},
 		{"other", errors.New("boom"), 1},
 	}
 	for _, tt := range tests {
@@ -134,24 +134,6 @@ func TestRelativePath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := relativePath(tt.base, tt.path); got != tt.want {
 				t.Fatalf("relativePath(%q, %q) = %q, want %q", tt.base, tt.path, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"plain path", "/tmp/tokentray-demo-1/agent.sock", "/tmp/tokentray-demo-1/agent.sock"},
-		{"url", "http://127.0.0.1:8080", "http://127.0.0.1:8080"},
-		{"space", "/tmp/a b", "'/tmp/a b'"},
-		{"quote", "/tmp/it's", `'/tmp/it'\''s'`},
-		{"dollar", "/tmp/$HOME", "'/tmp/$HOME'"},
-		{"empty", "", "''"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := shellQuote(tt.in); got != tt.want {
-				t.Fatalf("shellQuote(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

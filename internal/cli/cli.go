@@ -1,7 +1,11 @@
 // Package cli implements the tokentray subcommands (CONTRACTS §5).
 //
-// Every subcommand except agent and demo is a client of the agent's socket
-// (localapi.Client). stdout carries only what scripts consume; every message
+// Every subcommand here is a client of the agent's socket (localclient), and
+// the package links nothing else of tokentray, so that a CLI call costs about
+// what a hello-world does. The commands that need the whole program — the
+// tray app, the agent and the demo — are hooks in Env: the full program
+// (tokentray-app) runs them in its own process (package agentcmd); the small
+// tokentray binary hands them to tokentray-app. stdout carries only what scripts consume; every message
 // goes to stderr. --help prints the usage on stdout (the user asked for it)
 // and exits 0; a usage error prints it on stderr and exits 2.
 package cli
@@ -14,12 +18,15 @@ import (
 	"os"
 	"strings"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TrayFunc runs the tray app until it quits and returns the exit code. It is
 // nil in a build without the GUI.
 type TrayFunc func(env Env) int
+
+// RunFunc runs one subcommand with its arguments and returns the exit code.
+type RunFunc func(env Env, args []string) int
 
 // Env is what a command may touch of the process.
 type Env struct {
@@ -28,6 +35,10 @@ type Env struct {
 	Stdin  io.Reader // the vault passphrase of `tokentray agent`; nil: none
 	Getenv func(string) string
 	Tray   TrayFunc
+	// Agent and Demo run `tokentray agent` and `tokentray demo`; nil in a
+	// build that has neither.
+	Agent RunFunc
+	Demo  RunFunc
 	// Context, when set, is done when the tray app should quit. The demo
 	// passes one that ends on SIGINT/SIGTERM; nil means context.Background().
 	Context context.Context
@@ -80,8 +91,8 @@ var commands map[string]command
 func init() {
 	// Set here, not in the declaration, because the commands' help reads it.
 	commands = map[string]command{
-		"agent":   {agentUsage, runAgent},
-		"demo":    {demoUsage, runDemo},
+		"agent":   {"", func(env Env, args []string) int { return runHook(env, "agent", env.Agent, args) }},
+		"demo":    {"", func(env Env, args []string) int { return runHook(env, "demo", env.Demo, args) }},
 		"connect": {connectUsage, runConnect},
 		"ls":      {lsUsage, runLs},
 		"token":   {tokenUsage, runToken},
@@ -121,9 +132,18 @@ func Main(args []string, env Env) int {
 	return cmd.run(env, args[1:])
 }
 
+// runHook runs a command of the whole program, if this build has it.
+func runHook(env Env, name string, run RunFunc, args []string) int {
+	if run == nil {
+		fmt.Fprintf(env.Stderr, "tokentray: this build has no %s command; see tokentray --help\n", name)
+		return exitUsage
+	}
+	return run(env, args)
+}
+
 // client returns the socket client for env.
-func client(env Env) *localapi.Client {
-	return localapi.NewClient(localapi.SocketPath(env.Getenv))
+func client(env Env) *localclient.Client {
+	return localclient.NewClient(localclient.SocketPath(env.Getenv))
 }
 
 // fail prints err on stderr and returns the exit code it stands for.
@@ -136,9 +156,9 @@ func fail(env Env, name string, err error) int {
 func errorText(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, localapi.ErrNeedsReconnect):
+	case errors.Is(err, localclient.ErrNeedsReconnect):
 		return msg + " (run: tokentray connect PROVIDER)"
-	case errors.Is(err, localapi.ErrForbidden) && strings.Contains(msg, "raw"):
+	case errors.Is(err, localclient.ErrForbidden) && strings.Contains(msg, "raw"):
 		return msg + " (scripts may still sign through the agent: tokentray sign)"
 	}
 	return msg
@@ -150,11 +170,11 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usageErr), errors.Is(err, localapi.ErrBadRequest):
+	case errors.As(err, &usageErr), errors.Is(err, localclient.ErrBadRequest):
 		return exitUsage
-	case errors.Is(err, localapi.ErrAgentNotRunning):
+	case errors.Is(err, localclient.ErrAgentNotRunning):
 		return exitNoAgent
-	case errors.Is(err, localapi.ErrNotFound), errors.Is(err, localapi.ErrNeedsReconnect),
+	case errors.Is(err, localclient.ErrNotFound), errors.Is(err, localclient.ErrNeedsReconnect),
 		errors.Is(err, errNotConnected):
 		return exitNotConnected
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 const connectUsage = `Usage: tokentray connect PROVIDER [--scope a,b] [--field k=v]...
@@ -28,7 +28,7 @@ func runConnect(env Env, args []string) int {
 	if !ok {
 		return code
 	}
-	req := localapi.ConnectRequest{Provider: pos[0], Scopes: []string{}}
+	req := localclient.ConnectRequest{Provider: pos[0], Scopes: []string{}}
 	for _, s := range scopes {
 		for _, one := range strings.Split(s, ",") {
 			if one = strings.TrimSpace(one); one != "" {

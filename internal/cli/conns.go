@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 const lsUsage = `Usage: tokentray ls [--json]
@@ -30,7 +30,7 @@ func runLs(env Env, args []string) int {
 	}
 	if *asJSON {
 		if conns == nil {
-			conns = []localapi.Connection{}
+			conns = []localclient.Connection{}
 		}
 		return printJSON(env, "ls", map[string]any{"connections": conns})
 	}
@@ -103,7 +103,7 @@ func runToken(env Env, args []string) int {
 }
 
 // resolveConn returns the connection named in pos, or the only one.
-func resolveConn(ctx context.Context, c *localapi.Client, pos []string) (string, error) {
+func resolveConn(ctx context.Context, c *localclient.Client, pos []string) (string, error) {
 	if len(pos) > 0 {
 		return pos[0], nil
 	}
@@ -178,8 +178,8 @@ func runStatus(env Env, args []string) int {
 	if _, code, ok := parseArgs(env, "status", statusUsage, newFlags("status"), args, 0, 0); !ok {
 		return code
 	}
-	sock := localapi.SocketPath(env.Getenv)
-	st, err := localapi.NewClient(sock).Status(env.Context)
+	sock := localclient.SocketPath(env.Getenv)
+	st, err := localclient.NewClient(sock).Status(env.Context)
 	if err != nil {
 		return fail(env, "status", err)
 	}

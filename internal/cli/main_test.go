@@ -16,6 +16,7 @@ import (
 	"github.com/awnumar/memguard"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/tokentray/tokentray/internal/agentcmd"
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
@@ -32,6 +33,7 @@ func TestMain(m *testing.M) {
 		"tokentray": func() {
 			code := cli.Main(os.Args[1:], cli.Env{
 				Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv,
+				Agent: agentcmd.Agent, Demo: agentcmd.Demo,
 			})
 			if f := os.Getenv("TOKENTRAY_TEST_EXITFILE"); f != "" {
 				os.WriteFile(f, []byte(strconv.Itoa(code)), 0o600)
@@ -44,6 +46,7 @@ func TestMain(m *testing.M) {
 		"tokentray-faketray": func() {
 			os.Exit(cli.Main(os.Args[1:], cli.Env{
 				Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Tray: fakeTray,
+				Agent: agentcmd.Agent, Demo: agentcmd.Demo,
 			}))
 		},
 	})

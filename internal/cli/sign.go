@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 const signUsage = `Usage: tokentray sign CONN METHOD PATH [KEY=VALUE...] [--json]
@@ -48,21 +47,21 @@ func runSign(env Env, args []string) int {
 }
 
 // signRequest checks and assembles the METHOD PATH [k=v…] of sign and api.
-func signRequest(method, path string, kv []string) (localapi.SignRequest, error) {
+func signRequest(method, path string, kv []string) (localclient.SignRequest, error) {
 	method = strings.ToUpper(method)
 	switch method {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	case "GET", "POST", "PUT", "PATCH", "DELETE":
 	default:
-		return localapi.SignRequest{}, usagef("method %q: want GET, POST, PUT, PATCH or DELETE", method)
+		return localclient.SignRequest{}, usagef("method %q: want GET, POST, PUT, PATCH or DELETE", method)
 	}
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
-		return localapi.SignRequest{}, usagef("path %q: want an absolute path without query, e.g. /api/v2/orders", path)
+		return localclient.SignRequest{}, usagef("path %q: want an absolute path without query, e.g. /api/v2/orders", path)
 	}
 	params, err := keyValues("parameter", kv)
 	if err != nil {
-		return localapi.SignRequest{}, err
+		return localclient.SignRequest{}, err
 	}
-	return localapi.SignRequest{Method: method, Path: path, Params: params}, nil
+	return localclient.SignRequest{Method: method, Path: path, Params: params}, nil
 }
 
 const apiUsage = `Usage: tokentray api CONN METHOD PATH [KEY=VALUE...]
@@ -123,7 +122,7 @@ func runAPI(env Env, args []string) int {
 // relativeAPIPath turns an API path into one relative to the connection's
 // api_base: /api/v2/members/me and /members/me both give members/me when
 // api_base ends in /api/v2.
-func relativeAPIPath(ctx context.Context, c *localapi.Client, id, path string) (string, error) {
+func relativeAPIPath(ctx context.Context, c *localclient.Client, id, path string) (string, error) {
 	conn, err := c.Connection(ctx, id)
 	if err != nil {
 		return "", err

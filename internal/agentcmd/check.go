@@ -1,4 +1,4 @@
-package cli
+package agentcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
@@ -22,7 +23,7 @@ const checkTimeout = 2 * time.Minute
 
 // checker runs the steps of demo --check, one line each on stderr.
 type checker struct {
-	env   Env
+	env   cli.Env
 	n     int
 	total int
 }
@@ -48,7 +49,7 @@ func (c *checker) step(what string, f func() (string, error)) bool {
 // $TOKENTRAY_SOCK when set and prints the export line on stdout (CONTRACTS
 // §5); but when an agent already answers there, the check takes a socket of
 // its own rather than meet that agent.
-func runCheck(ctx context.Context, env Env) int {
+func runCheck(ctx context.Context, env cli.Env) int {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	c := &checker{env: env, total: 6}
@@ -74,7 +75,7 @@ func runCheck(ctx context.Context, env Env) int {
 		return "exchange " + d.stack.ExchangeURL + ", relay " + d.stack.RelayURL, nil
 	})
 	if !ok {
-		return exitError
+		return cli.ExitError
 	}
 	defer d.close()
 	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
@@ -91,11 +92,11 @@ func runCheck(ctx context.Context, env Env) int {
 		{"revoke: the connection is gone and its key answers 2008", s.revoke},
 	} {
 		if !c.step(st.what, func() (string, error) { return st.f(ctx) }) {
-			return exitError
+			return cli.ExitError
 		}
 	}
 	fmt.Fprintln(env.Stderr, "demo --check: the whole story works")
-	return exitOK
+	return cli.ExitOK
 }
 
 // story is the state carried from one step of the check to the next. The
@@ -153,7 +154,7 @@ func (s *story) callMe(ctx context.Context) (string, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		code, msg := peatioError(body)
+		code, msg := cli.PeatioError(body)
 		return "", fmt.Errorf("through the proxy: the exchange answered %d: error %d: %s", resp.StatusCode, code, msg)
 	}
 	return "200 OK, signed by /sign and through the proxy", nil
@@ -172,7 +173,7 @@ func (s *story) get(ctx context.Context, u string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		code, msg := peatioError(body)
+		code, msg := cli.PeatioError(body)
 		return fmt.Errorf("the exchange answered %d: error %d: %s", resp.StatusCode, code, msg)
 	}
 	return nil
@@ -238,7 +239,7 @@ func (s *story) expectDead(ctx context.Context, key *localapi.Token) error {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if code, _ := peatioError(body); code != 2008 { // no such key
+	if code, _ := cli.PeatioError(body); code != 2008 { // no such key
 		return fmt.Errorf("the exchange answered %d with error code %d, want 2008", resp.StatusCode, code)
 	}
 	return nil

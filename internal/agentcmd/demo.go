@@ -1,4 +1,4 @@
-package cli
+package agentcmd
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
@@ -39,11 +40,11 @@ home. stdout gets lines for your shell:
               /api/v2/members/me, refresh, revoke; one line per step on stderr
 `
 
-func runDemo(env Env, args []string) int {
-	fs := newFlags("demo")
+func runDemo(env cli.Env, args []string) int {
+	fs := cli.NewFlags("demo")
 	headless := fs.Bool("headless", false, "")
 	check := fs.Bool("check", false, "")
-	if _, code, ok := parseArgs(env, "demo", demoUsage, fs, args, 0, 0); !ok {
+	if _, code, ok := cli.ParseArgs(env, "demo", demoUsage, fs, args, 0, 0); !ok {
 		return code
 	}
 	ctx, stop := signal.NotifyContext(env.Context, os.Interrupt, syscall.SIGTERM)
@@ -60,7 +61,7 @@ func runDemo(env Env, args []string) int {
 		logger:   logger,
 	})
 	if err != nil {
-		return fail(env, "demo", err)
+		return cli.Fail(env, "demo", err)
 	}
 	defer d.close()
 
@@ -72,7 +73,7 @@ func runDemo(env Env, args []string) int {
 		// The tray app runs on this goroutine (the GUI needs the main
 		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
 		// Getenv and quits when Context ends (SIGINT/SIGTERM).
-		return env.Tray(Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
+		return env.Tray(cli.Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
 			Getenv: d.getenv, Context: ctx})
 	}
 	fmt.Fprintf(env.Stderr, `tokentray demo: running headless: a simulated exchange at %s,
@@ -86,7 +87,7 @@ Ctrl-C stops the demo and forgets everything.
 `, d.stack.ExchangeURL, d.stack.RelayURL, d.socket, shellQuote(d.socket))
 	<-ctx.Done()
 	fmt.Fprintln(env.Stderr, "tokentray demo: stopping")
-	return exitOK
+	return cli.ExitOK
 }
 
 // demoOptions configure startDemo.
@@ -103,12 +104,12 @@ type demo struct {
 	socket string
 	stack  *devstack.Stack
 	daemon *agentd.Daemon
-	env    Env
+	env    cli.Env
 }
 
 // startDemo starts the stack and an agent with a memory vault in a new
 // temporary home. The caller calls close, then memguard.Purge.
-func startDemo(ctx context.Context, env Env, opts demoOptions) (*demo, error) {
+func startDemo(ctx context.Context, env cli.Env, opts demoOptions) (*demo, error) {
 	home, err := os.MkdirTemp("", "tokentray-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("make the demo's home: %w", err)
@@ -131,7 +132,7 @@ func startDemo(ctx context.Context, env Env, opts demoOptions) (*demo, error) {
 		RelayURL:  d.stack.RelayURL,
 		Open:      opts.open,
 		Logger:    opts.logger,
-		Version:   Version + " (demo)",
+		Version:   cli.Version + " (demo)",
 	})
 	if err != nil {
 		d.stack.Close()

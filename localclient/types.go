@@ -1,8 +1,8 @@
-package localapi
+package localclient
 
 import "time"
 
-// The JSON bodies of the socket API, exactly as CONTRACTS §4 writes them. They
+// The JSON bodies of the socket API, exactly as docs/socket-api.md writes them. They
 // are the wire form: the agent keeps its own types and the server maps them,
 // so that clients (the CLI, the GUI) need not import the agent.
 

@@ -1,4 +1,4 @@
-package cli
+package agentcmd
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/vault"
 )
@@ -27,8 +28,8 @@ vault = "passphrase" in config.toml it asks for the passphrase on the
 terminal (or reads one line from stdin).
 `
 
-func runAgent(env Env, args []string) int {
-	if _, code, ok := parseArgs(env, "agent", agentUsage, newFlags("agent"), args, 0, 0); !ok {
+func runAgent(env cli.Env, args []string) int {
+	if _, code, ok := cli.ParseArgs(env, "agent", agentUsage, cli.NewFlags("agent"), args, 0, 0); !ok {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
@@ -43,30 +44,30 @@ func runAgent(env Env, args []string) int {
 		Getenv:     env.Getenv,
 		Passphrase: func() ([]byte, error) { return askPassphrase(env) },
 		Logger:     logger,
-		Version:    Version,
+		Version:    cli.Version,
 	})
 	if errors.Is(err, localapi.ErrAgentRunning) {
 		fmt.Fprintf(env.Stderr, "tokentray agent: another agent already serves %s; stop it first, or set TOKENTRAY_SOCK to run a second one elsewhere\n",
 			localapi.SocketPath(env.Getenv))
-		return exitError
+		return cli.ExitError
 	}
 	var running *vault.AlreadyRunningError
 	if errors.As(err, &running) {
 		fmt.Fprintf(env.Stderr, "tokentray agent: another tokentray (pid %d) already holds the vault; stop it first, or set TOKENTRAY_HOME to run a second one elsewhere\n", running.PID)
-		return exitError
+		return cli.ExitError
 	}
 	if err != nil {
-		return fail(env, "agent", err)
+		return cli.Fail(env, "agent", err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- d.Wait() }()
-	code := exitOK
+	code := cli.ExitOK
 	select {
 	case <-ctx.Done():
 		logger.Info("stopping", "why", "signal")
 	case err := <-served:
 		logger.Error("the socket stopped serving", "err", err)
-		code = exitError
+		code = cli.ExitError
 	}
 	d.Stop()
 	logger.Info("stopped")
@@ -75,7 +76,7 @@ func runAgent(env Env, args []string) int {
 
 // askPassphrase asks for the vault passphrase on stderr and reads one line
 // from stdin, without echo when stdin is a terminal.
-func askPassphrase(env Env) ([]byte, error) {
+func askPassphrase(env cli.Env) ([]byte, error) {
 	if env.Stdin == nil {
 		return nil, errors.New("no terminal to ask the vault passphrase on")
 	}

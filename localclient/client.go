@@ -1,15 +1,16 @@
-package localapi
+// Package localclient is the Go client of the tokentray agent's socket API
+// and the JSON bodies it speaks (docs/socket-api.md). It imports nothing of
+// the agent, so a program that only calls the agent (the tokentray CLI, the
+// tray window, a trading script) stays small and starts fast.
+package localclient
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -27,32 +28,25 @@ type Client struct {
 	Socket string
 
 	once sync.Once
-	hc   *http.Client
+	t    *transport
 }
 
 // NewClient returns a client for the socket at path ("" for the default).
 func NewClient(path string) *Client { return &Client{Socket: path} }
 
-func (c *Client) http() *http.Client {
+func (c *Client) transport() *transport {
 	c.once.Do(func() {
 		path := c.Socket
 		if path == "" {
 			path = SocketPath(os.Getenv)
 		}
-		var d net.Dialer
-		c.hc = &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", path)
-			},
-			MaxIdleConnsPerHost: 8,
-			IdleConnTimeout:     time.Minute,
-		}}
+		c.t = &transport{path: path}
 	})
-	return c.hc
+	return c.t
 }
 
-// base is the URL every request goes to; the host is never dialled.
-const base = "http://tokentray"
+// CloseIdleConnections closes the connections kept for the next call.
+func (c *Client) CloseIdleConnections() { c.transport().closeIdle() }
 
 func connPath(id string, rest ...string) string {
 	return "/v1/connections/" + url.PathEscape(id) + strings.Join(rest, "")
@@ -69,7 +63,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		io.Copy(io.Discard, resp.Body)
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	// Read the whole body, so that the connection is free for the next call.
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("read agent answer to %s %s: %w", method, path, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("decode agent answer to %s %s: %w", method, path, err)
 	}
 	return nil
@@ -77,28 +76,18 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 // send sends one request and returns a 2xx response; any other status
 // becomes an *Error.
-func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
-	var body io.Reader
+func (c *Client) send(ctx context.Context, method, path string, in any) (*Response, error) {
+	req := request{method: method, path: path}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, fmt.Errorf("encode request: %w", err)
 		}
-		body = bytes.NewReader(b)
+		req.body, req.contentType = b, "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+	resp, err := c.transport().roundTrip(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http().Do(req)
-	if err != nil {
-		if isNotListening(err) {
-			return nil, ErrAgentNotRunning
-		}
-		return nil, fmt.Errorf("call agent: %w", err)
+		return nil, err
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
@@ -108,14 +97,14 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 }
 
 // decodeError turns an error answer into an *Error.
-func decodeError(resp *http.Response) error {
+func decodeError(resp *Response) error {
 	var body struct {
 		Error ErrorBody `json:"error"`
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
 		return &Error{Code: CodeInternal, Status: resp.StatusCode,
-			Message: fmt.Sprintf("agent answered %s", resp.Status)}
+			Message: "agent answered " + resp.Status}
 	}
 	return &Error{Code: body.Error.Code, Message: body.Error.Message, Status: resp.StatusCode}
 }
@@ -128,7 +117,7 @@ func isNotListening(err error) bool {
 // Status returns the agent's version, pid and number of connections.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
 	var s Status
-	return &s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+	return &s, c.do(ctx, "GET", "/v1/status", nil, &s)
 }
 
 // Providers returns the providers a connection can be made with.
@@ -136,7 +125,7 @@ func (c *Client) Providers(ctx context.Context) ([]Provider, error) {
 	var body struct {
 		Providers []Provider `json:"providers"`
 	}
-	return body.Providers, c.do(ctx, http.MethodGet, "/v1/providers", nil, &body)
+	return body.Providers, c.do(ctx, "GET", "/v1/providers", nil, &body)
 }
 
 // Connections lists the connections.
@@ -144,21 +133,21 @@ func (c *Client) Connections(ctx context.Context) ([]Connection, error) {
 	var body struct {
 		Connections []Connection `json:"connections"`
 	}
-	return body.Connections, c.do(ctx, http.MethodGet, "/v1/connections", nil, &body)
+	return body.Connections, c.do(ctx, "GET", "/v1/connections", nil, &body)
 }
 
 // Connection returns one connection, by id or by provider id when exactly one
 // connection of that provider exists.
 func (c *Client) Connection(ctx context.Context, id string) (*Connection, error) {
 	var conn Connection
-	return &conn, c.do(ctx, http.MethodGet, connPath(id), nil, &conn)
+	return &conn, c.do(ctx, "GET", connPath(id), nil, &conn)
 }
 
 // UpdateConnection renames a connection or changes whether scripts may read
 // its raw keys.
 func (c *Client) UpdateConnection(ctx context.Context, id string, p ConnectionPatch) (*Connection, error) {
 	var conn Connection
-	return &conn, c.do(ctx, http.MethodPatch, connPath(id), p, &conn)
+	return &conn, c.do(ctx, "PATCH", connPath(id), p, &conn)
 }
 
 // Token returns the connection's current key, refreshed first if it would
@@ -169,32 +158,32 @@ func (c *Client) Token(ctx context.Context, id string, minValid time.Duration) (
 		path += "?min_valid=" + strconv.FormatInt(int64(minValid/time.Second), 10)
 	}
 	var t Token
-	return &t, c.do(ctx, http.MethodGet, path, nil, &t)
+	return &t, c.do(ctx, "GET", path, nil, &t)
 }
 
 // Sign signs a request for the exchange with the connection's key.
 func (c *Client) Sign(ctx context.Context, id string, r SignRequest) (*Signed, error) {
 	var s Signed
-	return &s, c.do(ctx, http.MethodPost, connPath(id, "/sign"), r, &s)
+	return &s, c.do(ctx, "POST", connPath(id, "/sign"), r, &s)
 }
 
 // Refresh refreshes the connection's key. With ifGeneration set it refreshes
 // only if that generation is still current.
 func (c *Client) Refresh(ctx context.Context, id string, ifGeneration *int64) (*Connection, error) {
 	var conn Connection
-	return &conn, c.do(ctx, http.MethodPost, connPath(id, "/refresh"), RefreshRequest{IfGeneration: ifGeneration}, &conn)
+	return &conn, c.do(ctx, "POST", connPath(id, "/refresh"), RefreshRequest{IfGeneration: ifGeneration}, &conn)
 }
 
 // Revoke revokes the connection at the provider and wipes it locally.
 func (c *Client) Revoke(ctx context.Context, id string) (*RevokeResult, error) {
 	var r RevokeResult
-	return &r, c.do(ctx, http.MethodDelete, connPath(id), nil, &r)
+	return &r, c.do(ctx, "DELETE", connPath(id), nil, &r)
 }
 
 // Connect starts a connection. onURL, if non-nil, gets the authorize URL as
 // soon as the agent knows it; Connect returns when the flow ends.
 func (c *Client) Connect(ctx context.Context, r ConnectRequest, onURL func(string)) (*Connection, error) {
-	resp, err := c.send(ctx, http.MethodPost, "/v1/connect", r)
+	resp, err := c.send(ctx, "POST", "/v1/connect", r)
 	if err != nil {
 		return nil, err
 	}
@@ -226,19 +215,19 @@ func (c *Client) Activity(ctx context.Context) ([]Activity, error) {
 	var body struct {
 		Activity []Activity `json:"activity"`
 	}
-	return body.Activity, c.do(ctx, http.MethodGet, "/v1/activity", nil, &body)
+	return body.Activity, c.do(ctx, "GET", "/v1/activity", nil, &body)
 }
 
 // Settings returns the agent-wide settings.
 func (c *Client) Settings(ctx context.Context) (*Settings, error) {
 	var s Settings
-	return &s, c.do(ctx, http.MethodGet, "/v1/settings", nil, &s)
+	return &s, c.do(ctx, "GET", "/v1/settings", nil, &s)
 }
 
 // UpdateSettings changes the agent-wide settings.
 func (c *Client) UpdateSettings(ctx context.Context, p SettingsPatch) (*Settings, error) {
 	var s Settings
-	return &s, c.do(ctx, http.MethodPatch, "/v1/settings", p, &s)
+	return &s, c.do(ctx, "PATCH", "/v1/settings", p, &s)
 }
 
 // Events calls fn for every event until ctx ends or the stream breaks; it
@@ -252,7 +241,7 @@ func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 // and stops with its error. A view that loads its state in opened misses no
 // change: whatever happens after the load arrives as an event.
 func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(Event)) error {
-	resp, err := c.send(ctx, http.MethodGet, "/v1/events", nil)
+	resp, err := c.send(ctx, "GET", "/v1/events", nil)
 	if err != nil {
 		return err
 	}
@@ -293,30 +282,19 @@ func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(E
 // else in a form body. The provider's answer comes back as it is, whatever
 // its status; the agent's own refusals (unknown connection, a refused path,
 // a dead grant) are an *Error. The caller closes the body.
-func (c *Client) Proxy(ctx context.Context, id, method, rel string, params url.Values) (*http.Response, error) {
-	target := connPath(id, "/proxy/", strings.TrimPrefix(rel, "/"))
-	var body io.Reader
-	switch method = strings.ToUpper(method); method {
-	case http.MethodGet, http.MethodHead, http.MethodDelete:
+func (c *Client) Proxy(ctx context.Context, id, method, rel string, params url.Values) (*Response, error) {
+	req := request{method: strings.ToUpper(method), path: connPath(id, "/proxy/", strings.TrimPrefix(rel, "/"))}
+	switch req.method {
+	case "GET", "HEAD", "DELETE":
 		if len(params) > 0 {
-			target += "?" + params.Encode()
+			req.path += "?" + params.Encode()
 		}
 	default:
-		body = strings.NewReader(params.Encode())
+		req.body, req.contentType = []byte(params.Encode()), "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base+target, body)
+	resp, err := c.transport().roundTrip(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := c.http().Do(req)
-	if err != nil {
-		if isNotListening(err) {
-			return nil, ErrAgentNotRunning
-		}
-		return nil, fmt.Errorf("call agent: %w", err)
+		return nil, err
 	}
 	if resp.Header.Get(ErrorHeader) != "" {
 		defer resp.Body.Close()
