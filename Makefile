@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 APP_ID  := io.github.tokentray.tokentray
 
-.PHONY: help deps build build-nogui relay test lint demo check install package clean
+.PHONY: help deps build build-nogui relay test lint demo check install package bench-cli clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -15,11 +15,12 @@ help: ## list the targets
 deps: ## install the Debian packages the build and the tests need (root or sudo)
 	scripts/install-deps
 
-build: ## build tokentray (GUI, needs cgo) and tokentray-relay
-	$(GO) build -o tokentray .
+build: ## build tokentray (the CLI), tokentray-app (tray app, agent, demo; needs cgo) and tokentray-relay
+	CGO_ENABLED=0 $(GO) build -o tokentray ./cmd/tokentray
+	$(GO) build -o tokentray-app .
 	CGO_ENABLED=0 $(GO) build -o tokentray-relay ./cmd/tokentray-relay
 
-build-nogui: ## build tokentray without the GUI (no Fyne, no cgo)
+build-nogui: ## build tokentray-app without the GUI (no Fyne, no cgo): agent, demo and the CLI in one file
 	CGO_ENABLED=0 $(GO) build -tags nogui -o tokentray-nogui .
 
 test: ## the whole suite: race detector, a real Secret Service, real sockets (no X server needed)
@@ -38,15 +39,19 @@ demo: build ## run the demo: simulated exchange, relay and agent on loopback
 check: build-nogui ## the demo's whole story, headless: connect, key, sign, refresh, revoke
 	./tokentray-nogui demo --check
 
-install: build ## install tokentray, tokentray-relay, the .desktop file and the icon under $(DESTDIR)$(PREFIX)
+install: build ## install tokentray, tokentray-app, tokentray-relay, the .desktop file and the icon under $(DESTDIR)$(PREFIX)
 	install -Dm755 tokentray $(DESTDIR)$(PREFIX)/bin/tokentray
+	install -Dm755 tokentray-app $(DESTDIR)$(PREFIX)/bin/tokentray-app
 	install -Dm755 tokentray-relay $(DESTDIR)$(PREFIX)/bin/tokentray-relay
 	install -Dm644 deploy/linux/$(APP_ID).desktop $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
 	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/$(APP_ID).png
 
 package: ## a Linux package (tokentray.tar.xz) with fyne package, from FyneApp.toml
-	$(GO) tool fyne package -os linux -release
-	$(GO) build -o tokentray .  # fyne package removes the binary it built
+	$(GO) tool fyne package -os linux -release  # packs the whole program as bin/tokentray
+	CGO_ENABLED=0 $(GO) build -o tokentray ./cmd/tokentray  # fyne package removes the binary it built
+
+bench-cli: install ## whole-process `tokentray token` against a Go hello-world, 40 paired runs (README numbers)
+	$(GO) run ./internal/bench/cli -bin $(DESTDIR)$(PREFIX)/bin/tokentray
 
 clean: ## remove built binaries
-	rm -f tokentray tokentray-relay tokentray-nogui tokentray.tar.xz
+	rm -f tokentray tokentray-app tokentray-relay tokentray-nogui tokentray.tar.xz

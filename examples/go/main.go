@@ -1,5 +1,5 @@
 // Command go-example calls a signed EXchange endpoint with the key the
-// tokentray agent keeps, through the localapi Go client:
+// tokentray agent keeps, through the localclient Go client:
 //
 //	go run ./examples/go [-conn exchange] [-exchange URL]
 //
@@ -22,7 +22,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 	exchange := flag.String("exchange", envOr("TOKENTRAY_EXCHANGE", "https://f1cx.com"), "the exchange's base URL")
 	path := flag.String("path", "/api/v2/members/me", "the API path to call")
 	flag.Parse()
-	if err := run(context.Background(), localapi.NewClient(""), *exchange, *conn, *path); err != nil {
+	if err := run(context.Background(), localclient.NewClient(""), *exchange, *conn, *path); err != nil {
 		fmt.Fprintln(os.Stderr, "go-example:", err)
 		os.Exit(1)
 	}
@@ -43,12 +43,12 @@ func envOr(key, def string) string {
 	return def
 }
 
-func run(ctx context.Context, agent *localapi.Client, exchange, conn, path string) error {
+func run(ctx context.Context, agent *localclient.Client, exchange, conn, path string) error {
 	// 1. Events, in the background; refreshed is told of a "refreshed" one.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	refreshed := make(chan struct{}, 1)
-	go agent.Events(ctx, func(ev localapi.Event) {
+	go agent.Events(ctx, func(ev localclient.Event) {
 		fmt.Fprintf(os.Stderr, "go-example: agent event: %s (%s, generation %d)\n", ev.Type, ev.Connection.ID, ev.Connection.Generation)
 		if ev.Type == "refreshed" {
 			select {
@@ -94,8 +94,8 @@ func run(ctx context.Context, agent *localapi.Client, exchange, conn, path strin
 
 // call signs GET path through the agent and sends it to the exchange. It
 // returns the status, the body and the Peatio error code (0 if none).
-func call(ctx context.Context, agent *localapi.Client, exchange, conn, path string) (int, []byte, int, error) {
-	signed, err := agent.Sign(ctx, conn, localapi.SignRequest{Method: http.MethodGet, Path: path, Params: map[string]string{}})
+func call(ctx context.Context, agent *localclient.Client, exchange, conn, path string) (int, []byte, int, error) {
+	signed, err := agent.Sign(ctx, conn, localclient.SignRequest{Method: http.MethodGet, Path: path, Params: map[string]string{}})
 	if err != nil {
 		return 0, nil, 0, err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,11 +39,14 @@ func runLs(env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "tokentray ls: no connections yet (run: tokentray connect exchange)")
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	// One write, so that a reader of a pipe never sees half a list.
+	var out bytes.Buffer
+	tw := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
 	for _, c := range conns {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Provider, c.State, c.ExpiresAt.UTC().Format(time.RFC3339), c.Label)
 	}
 	tw.Flush()
+	env.Stdout.Write(out.Bytes())
 	return exitOK
 }
 
