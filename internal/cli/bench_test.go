@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/devstack"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // BenchmarkTokenProcess measures a whole `tokentray token` process (start,
-// one socket call, print, exit) for the GUI build and the nogui build,
-// against an agent connected to the simulated exchange:
+// one socket call, print, exit) for the CLI binary (cmd/tokentray) and for
+// the whole program (tokentray-app, GUI and nogui builds), against an agent
+// connected to the simulated exchange. internal/bench/cli sets the CLI
+// beside a Go hello-world instead (README, "Benchmarks").
 //
 //	go test -run '^$' -bench TokenProcess ./internal/cli/
 func BenchmarkTokenProcess(b *testing.B) {
@@ -22,8 +24,8 @@ func BenchmarkTokenProcess(b *testing.B) {
 		b.Skip("no go command in PATH")
 	}
 	w := startWorld(b)
-	if _, err := localapi.NewClient(w.daemon.Socket).Connect(context.Background(),
-		localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
+	if _, err := localclient.NewClient(w.daemon.Socket).Connect(context.Background(),
+		localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
@@ -31,13 +33,15 @@ func BenchmarkTokenProcess(b *testing.B) {
 		name string
 		env  []string
 		args []string
+		pkg  string
 	}{
-		{"gui", nil, nil},
-		{"nogui", []string{"CGO_ENABLED=0"}, []string{"-tags", "nogui"}},
+		{"cli", []string{"CGO_ENABLED=0"}, nil, "./cmd/tokentray"},
+		{"app-gui", nil, nil, "."},
+		{"app-nogui", []string{"CGO_ENABLED=0"}, []string{"-tags", "nogui"}, "."},
 	}
 	for _, bd := range builds {
 		bin := filepath.Join(dir, "tokentray-"+bd.name)
-		args := append(append([]string{"build"}, bd.args...), "-o", bin, ".")
+		args := append(append([]string{"build"}, bd.args...), "-o", bin, bd.pkg)
 		cmd := exec.Command(goBin, args...)
 		cmd.Dir = moduleRoot
 		cmd.Env = append(os.Environ(), bd.env...)
