@@ -41,7 +41,7 @@ type DirectConnect struct {
 // and the code exchanged with client_id in the parameters (no secret).
 // Token.Refresh is the provider's refresh token.
 func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
-	p, meta, err := resolveEndpoints(ctx, c.HTTPClient, c.Provider)
+	p, meta, err := resolveEndpoints(ctx, c.HTTPClient, c.Provider, true)
 	if err != nil {
 		return nil, fmt.Errorf("oauthflow: connect %s: %w", c.Provider.ID, err)
 	}
@@ -87,7 +87,7 @@ func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *To
 	if old == nil || old.Refresh == "" {
 		return nil, errors.New("oauthflow: refresh: no refresh token")
 	}
-	p, _, err := resolveEndpoints(ctx, client, p)
+	p, _, err := resolveEndpoints(ctx, client, p, false)
 	if err != nil {
 		return nil, fmt.Errorf("oauthflow: refresh %s: %w", p.ID, err)
 	}
@@ -106,15 +106,16 @@ func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *To
 	return tok, nil
 }
 
-// RevokeDirect revokes tok at a local provider per RFC 7009: its refresh
-// token (which ends the grant, §2.1) with token_type_hint refresh_token,
-// or the access token when there is none; client_id goes in the body of a
-// public client. nil means the provider answered 200.
+// RevokeDirect revokes tok at a local provider. RFC 7009 (the default): its
+// refresh token (which ends the grant, §2.1) with token_type_hint
+// refresh_token, or the access token when there is none, the client
+// identified as AuthStyle says. Doorkeeper: the access token as Bearer and
+// the refresh token as token. nil means the provider answered 200.
 func RevokeDirect(ctx context.Context, client *http.Client, p Provider, tok *Token) error {
 	if tok == nil {
 		return errors.New("oauthflow: revoke: no token")
 	}
-	p, _, err := resolveEndpoints(ctx, client, p)
+	p, _, err := resolveEndpoints(ctx, client, p, false)
 	if err != nil {
 		return fmt.Errorf("oauthflow: revoke %s: %w", p.ID, err)
 	}
@@ -125,19 +126,10 @@ func RevokeDirect(ctx context.Context, client *http.Client, p Provider, tok *Tok
 	if err != nil {
 		return fmt.Errorf("oauthflow: revoke %s: %w", p.ID, err)
 	}
-	form := url.Values{"client_id": {p.ClientID}}
-	if tok.Refresh != "" {
-		form.Set("token", tok.Refresh)
-		form.Set("token_type_hint", "refresh_token")
-	} else {
-		form.Set("token", tok.AccessToken)
-		form.Set("token_type_hint", "access_token")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	req, err := revokeRequest(ctx, u.String(), p, tok)
 	if err != nil {
 		return fmt.Errorf("oauthflow: revoke: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := clientOr(client).Do(req)
 	if err != nil {
@@ -151,9 +143,52 @@ func RevokeDirect(ctx context.Context, client *http.Client, p Provider, tok *Tok
 	return nil
 }
 
-// oauthConfig is the x/oauth2 config of a public client: client_id in the
-// parameters, never AutoDetect.
+// revokeRequest builds the revocation request p's RevokeStyle asks for.
+func revokeRequest(ctx context.Context, u string, p Provider, tok *Token) (*http.Request, error) {
+	form := url.Values{}
+	switch {
+	case p.RevokeStyle == RevokeDoorkeeper:
+		form.Set("token", cmpOr(tok.Refresh, tok.AccessToken))
+	case tok.Refresh != "":
+		form.Set("token", tok.Refresh)
+		form.Set("token_type_hint", "refresh_token")
+	default:
+		form.Set("token", tok.AccessToken)
+		form.Set("token_type_hint", "access_token")
+	}
+	if p.RevokeStyle != RevokeDoorkeeper && p.AuthStyle != AuthBasic {
+		form.Set("client_id", p.ClientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	switch {
+	case p.RevokeStyle == RevokeDoorkeeper:
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	case p.AuthStyle == AuthBasic:
+		// RFC 6749 §2.3.1: the client id form-encoded, and no secret.
+		req.SetBasicAuth(url.QueryEscape(p.ClientID), "")
+	}
+	return req, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// oauthConfig is the x/oauth2 config of a public client: the client id in
+// the parameters or as HTTP Basic, as p.AuthStyle says; never AutoDetect,
+// which would send a failed code twice.
 func oauthConfig(p Provider, scopes []string, redirect string) *oauth2.Config {
+	style := oauth2.AuthStyleInParams
+	if p.AuthStyle == AuthBasic {
+		style = oauth2.AuthStyleInHeader
+	}
 	return &oauth2.Config{
 		ClientID:    p.ClientID,
 		RedirectURL: redirect,
@@ -161,14 +196,15 @@ func oauthConfig(p Provider, scopes []string, redirect string) *oauth2.Config {
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   p.AuthorizeURL,
 			TokenURL:  p.TokenURL,
-			AuthStyle: oauth2.AuthStyleInParams,
+			AuthStyle: style,
 		},
 	}
 }
 
 // resolveEndpoints fills p's endpoints by discovery from p.Issuer when
-// AuthorizeURL or TokenURL is missing, and checks them.
-func resolveEndpoints(ctx context.Context, client *http.Client, p Provider) (Provider, Metadata, error) {
+// AuthorizeURL or TokenURL is missing, and checks them. A refresh or revoke
+// (fresh false) uses what an earlier discovery found within the last hour.
+func resolveEndpoints(ctx context.Context, client *http.Client, p Provider, fresh bool) (Provider, Metadata, error) {
 	meta := Metadata{Issuer: p.Issuer}
 	if p.ClientID == "" {
 		return p, meta, errors.New("provider has no client_id")
@@ -177,9 +213,13 @@ func resolveEndpoints(ctx context.Context, client *http.Client, p Provider) (Pro
 		if p.Issuer == "" {
 			return p, meta, errors.New("provider has neither issuer nor authorize_url and token_url")
 		}
-		m, err := Discover(ctx, client, p.Issuer)
-		if err != nil {
-			return p, meta, err
+		m, ok := discovered.get(p.Issuer)
+		if fresh || !ok {
+			var err error
+			if m, err = Discover(ctx, client, p.Issuer); err != nil {
+				return p, meta, err
+			}
+			discovered.put(p.Issuer, m)
 		}
 		meta = m
 		p.AuthorizeURL, p.TokenURL = m.AuthorizationEndpoint, m.TokenEndpoint

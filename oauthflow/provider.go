@@ -1,6 +1,7 @@
 package oauthflow
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -41,6 +42,47 @@ type Provider struct {
 	TokenURL     string `json:"token_url,omitempty" toml:"token_url"`
 	RevokeURL    string `json:"revoke_url,omitempty" toml:"revoke_url"`
 	ClientID     string `json:"client_id,omitempty" toml:"client_id"`
+	// AuthStyle is how the client identifies itself at the token endpoint:
+	// AuthParams (client_id in the body; "" means it) or AuthBasic.
+	AuthStyle string `json:"auth_style,omitempty" toml:"auth_style"`
+	// RevokeStyle is how a grant is revoked: RevokeRFC7009 ("" means it) or
+	// RevokeDoorkeeper.
+	RevokeStyle string `json:"revoke_style,omitempty" toml:"revoke_style"`
+	// PKCEToProvider, when set, must be true: the device always runs PKCE
+	// with a local provider, since the code comes back to the loopback.
+	PKCEToProvider *bool `json:"pkce_to_provider,omitempty" toml:"pkce_to_provider"`
+}
+
+// The values of Provider.AuthStyle and Provider.RevokeStyle.
+const (
+	AuthParams       = "params"     // client_id (and a secret, at the relay) in the form body
+	AuthBasic        = "basic"      // HTTP Basic with the client id (RFC 6749 §2.3.1)
+	RevokeRFC7009    = "rfc7009"    // POST token + token_type_hint with client authentication
+	RevokeDoorkeeper = "doorkeeper" // Authorization: Bearer <access token>, token=<refresh token>
+)
+
+// CheckLocal reports what is wrong with p as a local provider (one the
+// device runs without a relay), or nil.
+func (p Provider) CheckLocal() error {
+	switch {
+	case p.ID == "":
+		return errors.New("id is required")
+	case p.Name == "":
+		return fmt.Errorf("%s: name is required", p.ID)
+	case p.ClientID == "":
+		return fmt.Errorf("%s: client_id is required (a public client; no secret belongs here)", p.ID)
+	case p.Issuer == "" && (p.AuthorizeURL == "" || p.TokenURL == ""):
+		return fmt.Errorf("%s: set issuer, or authorize_url and token_url", p.ID)
+	case len(p.Scopes) == 0:
+		return fmt.Errorf("%s: at least one [[provider.scope]] is required", p.ID)
+	case p.AuthStyle != "" && p.AuthStyle != AuthParams && p.AuthStyle != AuthBasic:
+		return fmt.Errorf("%s: auth_style %q must be %q or %q", p.ID, p.AuthStyle, AuthParams, AuthBasic)
+	case p.RevokeStyle != "" && p.RevokeStyle != RevokeRFC7009 && p.RevokeStyle != RevokeDoorkeeper:
+		return fmt.Errorf("%s: revoke_style %q must be %q or %q", p.ID, p.RevokeStyle, RevokeRFC7009, RevokeDoorkeeper)
+	case p.PKCEToProvider != nil && !*p.PKCEToProvider:
+		return fmt.Errorf("%s: pkce_to_provider = false is refused for a local provider: the code comes back to the loopback, where only PKCE keeps another process from redeeming it (use a relay for a provider that rejects PKCE)", p.ID)
+	}
+	return nil
 }
 
 // Scope is one scope a provider offers.

@@ -67,7 +67,7 @@ func LoadConfig(path string) (FileConfig, error) {
 		return FileConfig{}, fmt.Errorf("config %s: vault = %q: want keyring, passphrase or memory", path, fc.Vault)
 	}
 	for i, p := range fc.Providers {
-		if err := checkLocalProvider(p); err != nil {
+		if err := p.CheckLocal(); err != nil {
 			return FileConfig{}, fmt.Errorf("config %s: provider %d: %w", path, i+1, err)
 		}
 		if fc.Providers[i].TokenFormat == "" {
@@ -75,22 +75,6 @@ func LoadConfig(path string) (FileConfig, error) {
 		}
 	}
 	return fc, nil
-}
-
-func checkLocalProvider(p oauthflow.Provider) error {
-	switch {
-	case p.ID == "":
-		return errors.New("id is required")
-	case p.Name == "":
-		return fmt.Errorf("%s: name is required", p.ID)
-	case p.ClientID == "":
-		return fmt.Errorf("%s: client_id is required (a public client; no secret belongs here)", p.ID)
-	case p.Issuer == "" && (p.AuthorizeURL == "" || p.TokenURL == ""):
-		return fmt.Errorf("%s: set issuer, or authorize_url and token_url", p.ID)
-	case len(p.Scopes) == 0:
-		return fmt.Errorf("%s: at least one [[provider.scope]] is required", p.ID)
-	}
-	return nil
 }
 
 // RelayURL returns the relay's base URL: $TOKENTRAY_RELAY, else relay_url.
