@@ -111,7 +111,8 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveToken: GET /v1/connections/{id}/token[?min_valid=SECONDS]. The hot
-// path: no enclave is opened, the key is read from locked memory.
+// path: no enclave is opened, the key is read from locked memory into a
+// locked answer (lockedjson.go).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
@@ -127,16 +128,21 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		minValid = time.Duration(secs) * time.Second
 	}
 	s.record(r, id, "token")
-	k, err := s.agent.Token(r.Context(), id, minValid)
+	// The key goes from the agent's locked memory into a locked answer,
+	// never through a Go string; the answer is wiped once written.
+	var answer *keyAnswer
+	err := s.agent.ReadKey(r.Context(), id, minValid, func(v agent.KeyView) error {
+		var err error
+		answer, err = newKeyAnswer(v)
+		return err
+	})
 	if err != nil {
 		writeAgentError(w, err)
 		return
 	}
+	defer answer.Close()
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, Token{
-		TokenType: k.TokenType, ExpiresAt: k.ExpiresAt.UTC(), Scopes: nonNil(k.Scopes), Generation: k.Generation,
-		AccessKey: k.AccessKey, SecretKey: k.SecretKey, AccessToken: k.AccessToken,
-	})
+	answer.writeTo(w)
 }
 
 // serveSign: POST /v1/connections/{id}/sign.

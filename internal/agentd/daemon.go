@@ -80,6 +80,9 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
+	if err := hardenProcess(); err != nil {
+		return nil, err
+	}
 	v, err := openVault(ctx, opts, fc)
 	if err != nil {
 		return nil, err
