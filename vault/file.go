@@ -18,8 +18,8 @@ const (
 )
 
 // ensureDir creates a missing dir 0700, or checks that an existing one (or
-// the folder a symlink leads to) belongs to this user and is closed to
-// others. An existing folder's mode is never changed (CONTRACTS §6): one
+// the folder a symlink leads to) belongs to this user and that nobody else
+// can write in it. An existing folder's mode is never changed (CONTRACTS §6): one
 // open to others may be shared, like /tmp, and closing it would break
 // whoever shares it.
 func ensureDir(dir string) error {
@@ -40,7 +40,10 @@ func ensureDir(dir string) error {
 	if uid != os.Getuid() {
 		return fmt.Errorf("vault: folder %s belongs to uid %d, not to you (uid %d); set TOKENTRAY_HOME to a folder of your own", dir, uid, os.Getuid())
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	// Writable by others: they could plant, swap or remove files beside the
+	// vault (config.toml, the lock). Read access only lists names: the
+	// files themselves are 0600.
+	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("vault: folder %s is open to others (mode %s); tokentray never changes an existing folder's mode: set TOKENTRAY_HOME to a folder of your own (a missing one is created 0700), or close this one yourself if nobody else uses it",
 			dir, modeString(fi.Mode()))
 	}

@@ -8,10 +8,11 @@ import (
 	"testing"
 )
 
-// TestOpenFolderIsRefusedNotChmodded: a vault folder that exists and is open
-// to others (a shared sticky folder like /tmp, a 0755 home, or such a folder
-// behind a symlink) is refused with a message, and its mode stays as it was;
-// a missing folder is created 0700.
+// TestOpenFolderIsRefusedNotChmodded: a vault folder that exists and that
+// others can write in (a shared sticky folder like /tmp, a group-writable
+// one, or such a folder behind a symlink) is refused with a message, and its
+// mode stays as it was; one others can only read is used as it is; a
+// missing folder is created 0700.
 func TestOpenFolderIsRefusedNotChmodded(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -19,7 +20,7 @@ func TestOpenFolderIsRefusedNotChmodded(t *testing.T) {
 		symlink bool
 	}{
 		{"sticky shared 1777", 0o777 | os.ModeSticky, false},
-		{"group and others read 0755", 0o755, false},
+		{"world writable 0777", 0o777, false},
 		{"group writable 0770", 0o770, false},
 		{"symlink to a sticky 1777 folder", 0o777 | os.ModeSticky, true},
 	}
@@ -63,6 +64,23 @@ func TestOpenFolderIsRefusedNotChmodded(t *testing.T) {
 			}
 		})
 	}
+	t.Run("readable by others is used and left 0755", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "home")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		v, err := Open(context.Background(), Options{Dir: dir, Keyring: newMemKeyring()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+		if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+			t.Errorf("folder mode %v after Open, want it left at 0755", fi.Mode().Perm())
+		}
+	})
 	t.Run("missing folder is created 0700", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "new", "home")
 		v, err := Open(context.Background(), Options{Dir: dir, Keyring: newMemKeyring()})

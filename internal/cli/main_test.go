@@ -95,7 +95,7 @@ func startWorld(tb testing.TB) *world {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(sockDir) })
-	home := filepath.Join(tb.TempDir(), "home") // missing: the vault creates it 0700
+	home := tb.TempDir()
 	memory := vault.ModeMemory
 	d, err := agentd.Start(context.Background(), agentd.Options{
 		Getenv: func(k string) string {
