@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -121,39 +122,20 @@ type Key struct {
 // or would expire within minValid. minValid is capped at half the key's
 // lifetime, so that asking for more than a key can give never refreshes in a
 // loop. Peatio keys of a connection with raw keys off answer ErrForbidden.
+// The key comes back in Go strings, which cannot be wiped: the socket
+// serves keys through ReadKey instead.
 func (a *Agent) Token(ctx context.Context, id string, minValid time.Duration) (Key, error) {
-	c, err := a.find(id)
-	if err != nil {
-		return Key{}, err
-	}
-	c.mu.Lock()
-	if c.rec.Profile.TokenFormat == oauthflow.FormatPeatio && !c.rec.RawKeys {
-		c.mu.Unlock()
-		return Key{}, ErrForbidden
-	}
-	c.mu.Unlock()
-	if err := a.ensureFresh(ctx, c, minValid); err != nil {
-		return Key{}, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.access == nil {
-		return Key{}, fmt.Errorf("%w: %q", ErrNotFound, id)
-	}
-	// A Go string copy of the key is unavoidable here: it goes out as JSON.
-	tok := strings.Clone(c.access.String())
-	k := Key{
-		TokenType:  c.rec.Profile.TokenFormat,
-		ExpiresAt:  c.rec.ExpiresAt,
-		Scopes:     append([]string(nil), c.rec.ScopesGranted...),
-		Generation: c.rec.Generation,
-	}
-	if c.rec.Profile.TokenFormat == oauthflow.FormatPeatio {
-		k.AccessKey, k.SecretKey, _ = strings.Cut(tok, ":")
-	} else {
-		k.AccessToken = tok
-	}
-	return k, nil
+	var k Key
+	err := a.ReadKey(ctx, id, minValid, func(v KeyView) error {
+		k = Key{TokenType: v.TokenType, ExpiresAt: v.ExpiresAt, Scopes: v.Scopes, Generation: v.Generation}
+		if v.TokenType == oauthflow.FormatPeatio {
+			k.AccessKey, k.SecretKey = string(v.AccessKey()), string(v.SecretKey())
+		} else {
+			k.AccessToken = string(v.Key)
+		}
+		return nil
+	})
+	return k, err
 }
 
 // ensureFresh refreshes c when its key is expired or would expire within
@@ -206,8 +188,10 @@ func (a *Agent) Sign(ctx context.Context, id, method, path string, params map[st
 	if c.access == nil {
 		return Signed{}, Connection{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	ak, sk, _ := strings.Cut(strings.Clone(c.access.String()), ":") // a copy: the buffer dies with the next refresh
-	s, err := a.signer.Sign(method, path, q, ak, sk, c.rec.Profile.DefaultParams)
+	// The secret key is read in place from locked memory (under c.mu, so no
+	// refresh destroys it meanwhile); the access key goes out in the answer.
+	ak, sk, _ := bytes.Cut(c.access.Bytes(), []byte(":"))
+	s, err := a.signer.SignKey(method, path, q, string(ak), sk, c.rec.Profile.DefaultParams)
 	if err != nil {
 		return Signed{}, Connection{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}

@@ -72,7 +72,8 @@ func (a *Agent) provider(ctx context.Context, id string) (oauthflow.Provider, bo
 	}
 	list, err := a.fetchProviders(ctx)
 	if err != nil {
-		return oauthflow.Provider{}, false, fmt.Errorf("%w %q (and the relay's list could not be fetched: %w)", ErrUnknownProvider, id, err)
+		// Not "unknown provider": the relay may well know it (CONTRACTS §4).
+		return oauthflow.Provider{}, false, fmt.Errorf("provider %q is not in the cached list, and the relay's list could not be fetched: %w", id, err)
 	}
 	for _, p := range list {
 		if p.ID == id {

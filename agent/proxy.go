@@ -37,8 +37,7 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 		if err := a.ensureFresh(ctx, c, 0); err != nil {
 			return nil, err
 		}
-		profile, tok, gen := a.apiKey(c)
-		req, err := oauthflow.NewAPIRequest(ctx, profile, tok, a.signer, r)
+		req, profile, gen, err := a.apiRequest(ctx, c, r)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
@@ -69,19 +68,6 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 			return resp, nil
 		}
 	}
-}
-
-// apiKey returns what a request needs of c: its pinned profile, its key and
-// the key's generation.
-func (a *Agent) apiKey(c *conn) (oauthflow.Provider, *oauthflow.Token, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tok := &oauthflow.Token{TokenType: c.rec.Profile.TokenFormat}
-	if c.access != nil {
-		tok.AccessToken = strings.Clone(c.access.String()) // a copy: the buffer dies with the next refresh
-		tok.AccessKey, tok.SecretKey, _ = strings.Cut(tok.AccessToken, ":")
-	}
-	return c.rec.Profile, tok, c.rec.Generation
 }
 
 // redactURL drops the URL from a client error: a Peatio URL carries the

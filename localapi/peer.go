@@ -28,6 +28,19 @@ type peerConn struct {
 	peer Peer
 }
 
+// Write sends p and then wipes what was sent. net/http writes to the
+// connection only from its own buffers (the connection's bufio.Writer, a
+// response's when it flushes) or from a slice a handler gave it in one large
+// write, and none of them is read again once sent; wiping them here is what
+// keeps an answer that carried a key from lingering in net/http's pooled
+// buffers (see newKeyAnswer). On a short write only the part sent is wiped:
+// bufio keeps the rest to send again.
+func (c *peerConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	clear(p[:n])
+	return n, err
+}
+
 // peerListener accepts only connections whose peer has uid. Others are
 // closed at once, before a byte of their request is read.
 type peerListener struct {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
@@ -52,6 +54,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bo
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, CodeBadRequest, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
+			return false
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, CodeBadRequest, fmt.Sprintf("request body did not arrive within %v", bodyReadTimeout))
 			return false
 		}
 		writeError(w, CodeBadRequest, "request body is not valid JSON: "+err.Error())
@@ -111,7 +117,8 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveToken: GET /v1/connections/{id}/token[?min_valid=SECONDS]. The hot
-// path: no enclave is opened, the key is read from locked memory.
+// path: no enclave is opened, the key is read from locked memory into a
+// locked answer (lockedjson.go).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
@@ -127,16 +134,32 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		minValid = time.Duration(secs) * time.Second
 	}
 	s.record(r, id, "token")
-	k, err := s.agent.Token(r.Context(), id, minValid)
+	// The key goes from the agent's locked memory into a locked answer,
+	// never through a Go string; the answer is wiped once written.
+	var answer *keyAnswer
+	err := s.agent.ReadKey(r.Context(), id, minValid, func(v agent.KeyView) error {
+		var err error
+		answer, err = newKeyAnswer(v)
+		return err
+	})
 	if err != nil {
 		writeAgentError(w, err)
 		return
 	}
+	defer answer.Close()
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, Token{
-		TokenType: k.TokenType, ExpiresAt: k.ExpiresAt.UTC(), Scopes: nonNil(k.Scopes), Generation: k.Generation,
-		AccessKey: k.AccessKey, SecretKey: k.SecretKey, AccessToken: k.AccessToken,
-	})
+	answer.writeTo(w)
+}
+
+// signMethods are the methods /sign accepts (CONTRACTS §4).
+var signMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
+
+// truncate cuts s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // serveSign: POST /v1/connections/{id}/sign.
@@ -150,6 +173,12 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Method == "" || req.Path == "" {
 		writeError(w, CodeBadRequest, `sign needs "method" and "path"`)
+		return
+	}
+	// The method is part of the signed payload "METHOD|PATH|QUERY": a "|"
+	// or a line break in it would let a caller shape what gets signed.
+	if !signMethods[strings.ToUpper(req.Method)] {
+		writeError(w, CodeBadRequest, fmt.Sprintf("sign: method %q is not one of GET POST PUT PATCH DELETE", truncate(req.Method, 16)))
 		return
 	}
 	id := r.PathValue("id")

@@ -71,6 +71,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveProxy(w, r)
 		return
 	}
+	limitBodyTime(w, r)
 	// ServeMux would answer an unclean path ("//", "/./", "/../") with a
 	// redirect, which no client of this API follows usefully.
 	if p := r.URL.Path; p == "" || path.Clean(p) != p {

@@ -24,7 +24,8 @@ var ErrAgentRunning = errors.New("another tokentray agent is already running on 
 // Listen makes the socket's folder if needed (0700), checks that it belongs to
 // this user and is closed to others, removes a stale socket left by a crashed
 // agent — only after a dial to it fails — and listens on path with mode 0600.
-// A live socket means another agent: Listen then returns ErrAgentRunning.
+// A live socket means another agent (Listen then returns ErrAgentRunning) or
+// another program (ErrForeignSocket); either way it is left alone.
 //
 // The returned listener accepts only peers with this process's uid.
 func Listen(path string) (net.Listener, error) {
@@ -62,10 +63,10 @@ func ensurePrivateDir(dir string) error {
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket folder %s belongs to uid %d, not to you (uid %d)", dir, st.Uid, os.Getuid())
+		return fmt.Errorf("socket folder %s belongs to uid %d, not to you (uid %d): put the socket in a folder of your own (a missing one is created 0700)", dir, st.Uid, os.Getuid())
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("socket folder %s is open to others (mode %04o); run: chmod 700 %s", dir, fi.Mode().Perm(), dir)
+		return openFolderError(dir, fi.Mode())
 	}
 	return nil
 }
@@ -85,7 +86,7 @@ func removeStaleSocket(path string) error {
 	c, err := net.DialTimeout("unix", path, time.Second)
 	if err == nil {
 		c.Close()
-		return fmt.Errorf("%s: %w", path, ErrAgentRunning)
+		return liveSocketError(path)
 	}
 	// Only "connection refused" proves nobody listens. A busy agent whose
 	// backlog is full, or a dial that times out, must keep its socket.

@@ -3,6 +3,7 @@ package localapi_test
 import (
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,21 +58,31 @@ func TestListenMakesAPrivateSocket(t *testing.T) {
 }
 
 func TestListenRefusesAnOpenFolder(t *testing.T) {
-	for _, mode := range []os.FileMode{0o711, 0o750, 0o755, 0o777, 0o702} {
-		t.Run(mode.String(), func(t *testing.T) {
+	tests := []struct {
+		mode   os.FileMode
+		shared bool // others may write: advise a folder of one's own, never chmod
+	}{
+		{0o711, false}, {0o750, false}, {0o755, false},
+		{0o777, true}, {0o702, true}, {0o777 | os.ModeSticky, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
 			dir := filepath.Join(shortDir(t), "run")
 			if err := os.Mkdir(dir, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			os.Chmod(dir, mode)
+			os.Chmod(dir, tt.mode)
 			_, err := localapi.Listen(filepath.Join(dir, "agent.sock"))
-			if err == nil || !strings.Contains(err.Error(), "open to others") || !strings.Contains(err.Error(), "chmod 700 "+dir) {
-				t.Fatalf("Listen in a %v folder = %v, want a refusal saying how to fix it", mode, err)
+			if err == nil || !strings.Contains(err.Error(), "put the socket in a folder of your own") {
+				t.Fatalf("Listen in a %v folder = %v, want a refusal saying to use a folder of one's own", tt.mode, err)
+			}
+			if chmod := strings.Contains(err.Error(), "chmod 700"); chmod == tt.shared {
+				t.Errorf("Listen in a %v folder = %q: advises chmod %t, want %t", tt.mode, err, chmod, !tt.shared)
 			}
 			if _, err := os.Lstat(filepath.Join(dir, "agent.sock")); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("a socket was made in the open folder: %v", err)
 			}
-			if fi, _ := os.Stat(dir); fi.Mode().Perm() != mode {
+			if fi, _ := os.Stat(dir); fi.Mode()&(os.ModePerm|os.ModeSticky) != tt.mode {
 				t.Fatalf("Listen changed the folder's mode to %v", fi.Mode())
 			}
 		})
@@ -164,19 +175,15 @@ func TestListenRefusesALiveSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer live.Close()
-	go func() {
-		for {
-			c, err := live.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	// Another agent: it answers /v1/status as one.
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"version":"other","pid":4242,"connections":0}`))
+	})}
+	go srv.Serve(live)
+	defer srv.Close()
 	_, err = localapi.Listen(path)
 	if !errors.Is(err, localapi.ErrAgentRunning) || !strings.Contains(err.Error(), path) {
-		t.Fatalf("Listen over a live socket = %v, want ErrAgentRunning naming the path", err)
+		t.Fatalf("Listen over a live agent's socket = %v, want ErrAgentRunning naming the path", err)
 	}
 	// The live agent keeps its socket.
 	c, err := net.Dial("unix", path)
@@ -184,4 +191,53 @@ func TestListenRefusesALiveSocket(t *testing.T) {
 		t.Fatalf("the live socket was taken away: %v", err)
 	}
 	c.Close()
+}
+
+// TestListenLeavesAnotherProgramsSocket: a live socket whose program does not
+// answer /v1/status as an agent (here: it hangs up at once, or answers
+// something else) is reported as another program's, not as another agent,
+// and is not removed.
+func TestListenLeavesAnotherProgramsSocket(t *testing.T) {
+	tests := []struct {
+		name  string
+		serve func(net.Conn)
+	}{
+		{"hangs up", func(c net.Conn) { c.Close() }},
+		{"answers 404", func(c net.Conn) {
+			defer c.Close()
+			c.Read(make([]byte, 4096))
+			c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(shortDir(t), "run")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "other.sock")
+			ln, err := net.Listen("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go tt.serve(c)
+				}
+			}()
+			_, err = localapi.Listen(path)
+			if !errors.Is(err, localapi.ErrForeignSocket) || errors.Is(err, localapi.ErrAgentRunning) ||
+				!strings.Contains(err.Error(), "another program") || strings.Contains(err.Error(), "another tokentray agent") {
+				t.Fatalf("Listen over another program's socket = %v, want ErrForeignSocket saying so", err)
+			}
+			if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeSocket {
+				t.Fatalf("the other program's socket is gone: %v", err)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package oauthflow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,28 @@ func ResolveAPIPath(p Provider, rel string) (*url.URL, error) {
 // tok's keys (default parameters added before signing), or with
 // Authorization: Bearer. Only hosts in allowed_hosts are ever addressed.
 func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
+	if p.TokenFormat != FormatPeatio {
+		return newAPIRequest(ctx, p, tok.AccessToken, "", nil, signer, r)
+	}
+	return newAPIRequest(ctx, p, "", tok.AccessKey, []byte(tok.SecretKey), signer, r)
+}
+
+// NewAPIRequestKey is NewAPIRequest for a key held as bytes, the access
+// token exactly as issued ("AK:SK" for peatio). A Peatio secret key is read
+// in place and never copied, so key may be a view of locked memory that the
+// caller wipes once NewAPIRequestKey returns; a bearer token is copied into
+// the Authorization header, which cannot be helped.
+func NewAPIRequestKey(ctx context.Context, p Provider, key []byte, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
+	if p.TokenFormat != FormatPeatio {
+		return newAPIRequest(ctx, p, string(key), "", nil, signer, r)
+	}
+	ak, sk, _ := bytes.Cut(key, []byte(":"))
+	return newAPIRequest(ctx, p, "", string(ak), sk, signer, r)
+}
+
+// newAPIRequest builds the request with a bearer token, or signs it with
+// the Peatio key pair.
+func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, secretKey []byte, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
 	u, err := ResolveAPIPath(p, r.Path)
 	if err != nil {
 		return nil, err
@@ -92,7 +115,7 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 		if r.ContentType != "" {
 			req.Header.Set("Content-Type", r.ContentType)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+bearer)
 		return req, nil
 	}
 	if r.Body != nil {
@@ -101,7 +124,7 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 	if signer == nil {
 		signer = &PeatioSigner{}
 	}
-	sq, err := signer.Sign(method, u.Path, r.Params, tok.AccessKey, tok.SecretKey, p.DefaultParams)
+	sq, err := signer.SignKey(method, u.Path, r.Params, accessKey, secretKey, p.DefaultParams)
 	if err != nil {
 		return nil, fmt.Errorf("api request: %w", err)
 	}

@@ -50,15 +50,23 @@ var reservedParams = map[string]bool{"access_key": true, "tonce": true, "signatu
 // signed payload. The payload is METHOD|PATH|QUERY with QUERY the
 // parameters sorted by name and joined as k=v&… with values unescaped;
 // the signature is hex(HMAC-SHA256(secretKey, payload)). path is absolute
-// as the exchange sees it ("/api/v2/orders").
+// as the exchange sees it ("/api/v2/orders"); method is one of GET, POST,
+// PUT, PATCH, DELETE and HEAD, in any case.
 func (s *PeatioSigner) Sign(method, path string, params url.Values, accessKey, secretKey string, defaultParams map[string]string) (SignedQuery, error) {
+	return s.SignKey(method, path, params, accessKey, []byte(secretKey), defaultParams)
+}
+
+// SignKey is Sign with the secret key given as bytes, which it reads in
+// place and never copies: the caller may hand it a view of locked memory and
+// wipe it after SignKey returns.
+func (s *PeatioSigner) SignKey(method, path string, params url.Values, accessKey string, secretKey []byte, defaultParams map[string]string) (SignedQuery, error) {
 	method = strings.ToUpper(strings.TrimSpace(method))
 	switch {
-	case method == "":
-		return SignedQuery{}, errors.New("sign: empty method")
+	case !signableMethods[method]:
+		return SignedQuery{}, fmt.Errorf("sign: method %q is not one of GET POST PUT PATCH DELETE", truncate(method, 16))
 	case !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#| \t\r\n"):
 		return SignedQuery{}, fmt.Errorf("sign: path %q must be absolute, without query, fragment or spaces", truncate(path, 64))
-	case accessKey == "" || secretKey == "":
+	case accessKey == "" || len(secretKey) == 0:
 		return SignedQuery{}, errors.New("sign: missing access or secret key")
 	}
 	all := make(map[string]string, len(params)+len(defaultParams)+3)
@@ -98,16 +106,29 @@ func (s *PeatioSigner) Sign(method, path string, params url.Values, accessKey, s
 		payload.WriteString(k + "=" + all[k])
 		query.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(all[k]))
 	}
-	sig := PeatioSignature(secretKey, payload.String())
+	sig := peatioSignature(secretKey, payload.String())
 	query.WriteString("&signature=" + sig)
 	return SignedQuery{AccessKey: accessKey, Tonce: tonce, Signature: sig, Query: query.String()}, nil
 }
 
 // PeatioSignature is hex(HMAC-SHA256(secretKey, payload)).
 func PeatioSignature(secretKey, payload string) string {
-	m := hmac.New(sha256.New, []byte(secretKey))
+	return peatioSignature([]byte(secretKey), payload)
+}
+
+// peatioSignature is PeatioSignature reading the key in place: HMAC keeps
+// only the key XORed with its pads, never the key itself.
+func peatioSignature(secretKey []byte, payload string) string {
+	m := hmac.New(sha256.New, secretKey)
 	m.Write([]byte(payload))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// signableMethods are the methods a Peatio request may be signed for. The
+// method is part of the signed payload, so anything else (a "|" or a line
+// break above all) would let a caller shape the payload.
+var signableMethods = map[string]bool{
+	"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true,
 }
 
 // nextTonce returns max(now_ms + offset, last + 1) for accessKey and records it.

@@ -23,6 +23,10 @@ import (
 // maxBody caps every answer read from the relay or a provider.
 const maxBody = 1 << 20
 
+// DefaultRelayTimeout is RelayClient.Timeout's default: twice the relay's
+// default provider_timeout (15 s).
+const DefaultRelayTimeout = 30 * time.Second
+
 // DeviceSigner is the device's Ed25519 key (the vault holds it). Sign must
 // return an Ed25519 signature of msg by the key of PublicKey.
 type DeviceSigner interface {
@@ -42,6 +46,12 @@ type RelayClient struct {
 	Device DeviceSigner
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Timeout bounds each call, answer included; 0 means
+	// DefaultRelayTimeout. A relay that does not answer within it is
+	// ErrRelayUnreachable, like one that cannot be reached (CONTRACTS §4).
+	// It must exceed the relay's provider_timeout, after which the relay
+	// answers a slow provider's call itself.
+	Timeout time.Duration
 
 	mu     sync.Mutex
 	offset time.Duration // relay clock minus ours, from stale_proof; guarded by mu
@@ -247,7 +257,13 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRelayTimeout
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(callCtx, method, u.String(), body)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
@@ -264,15 +280,12 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s %s: %w: %w", method, path, ErrRelayUnreachable, redactURLError(err))
+		return unreachable(ctx, callCtx, method, path, redactURLError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w: %w", method, path, ErrRelayUnreachable, err)
+		return unreachable(ctx, callCtx, method, path, fmt.Errorf("read answer: %w", err))
 	}
 	if len(data) > maxBody {
 		return fmt.Errorf("%s %s: answer over %d bytes: %w", method, path, maxBody, ErrBadResponse)
@@ -287,6 +300,19 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, path, ErrBadResponse)
 	}
 	return nil
+}
+
+// unreachable is the error of a call that got no (whole) answer: the
+// caller's cancellation as it is, else ErrRelayUnreachable, also when the
+// relay did not answer in time (then it wraps context.DeadlineExceeded too).
+func unreachable(ctx, callCtx context.Context, method, path string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	if callCtx.Err() != nil {
+		return fmt.Errorf("%s %s: %w: no answer in time: %w", method, path, ErrRelayUnreachable, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("%s %s: %w: %w", method, path, ErrRelayUnreachable, err)
 }
 
 // relayError turns an error answer into *Error. A body that is not the

@@ -17,7 +17,11 @@ const (
 	tempPrefix = ".vault.tmp-"
 )
 
-// ensureDir creates dir 0700, or tightens an existing one of ours to 0700.
+// ensureDir creates a missing dir 0700, or checks that an existing one (or
+// the folder a symlink leads to) belongs to this user and that nobody else
+// can write in it. An existing folder's mode is never changed (CONTRACTS §6): one
+// open to others may be shared, like /tmp, and closing it would break
+// whoever shares it.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("vault: create folder: %w", err)
@@ -29,12 +33,30 @@ func ensureDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("vault: %s is not a folder", dir)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("vault: folder %s is open to others and cannot be closed: %w", dir, err)
-		}
+	uid, ok := ownerOf(fi)
+	if !ok {
+		return nil // no uid and mode bits here (Windows): the folder's ACL decides
+	}
+	if uid != os.Getuid() {
+		return fmt.Errorf("vault: folder %s belongs to uid %d, not to you (uid %d); set TOKENTRAY_HOME to a folder of your own", dir, uid, os.Getuid())
+	}
+	// Writable by others: they could plant, swap or remove files beside the
+	// vault (config.toml, the lock). Read access only lists names: the
+	// files themselves are 0600.
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("vault: folder %s is open to others (mode %s); tokentray never changes an existing folder's mode: set TOKENTRAY_HOME to a folder of your own (a missing one is created 0700), or close this one yourself if nobody else uses it",
+			dir, modeString(fi.Mode()))
 	}
 	return nil
+}
+
+// modeString is a folder's permission bits in octal, sticky bit included.
+func modeString(m fs.FileMode) string {
+	bits := uint32(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		bits |= 0o1000
+	}
+	return fmt.Sprintf("%04o", bits)
 }
 
 // writeAtomic replaces dir/name with data so that a crash at any instant leaves either the

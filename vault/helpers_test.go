@@ -38,6 +38,8 @@ func runChild(role string) int {
 		return killChild()
 	case "nobus":
 		return noBusChild()
+	case "nosessionbus":
+		return noSessionBusChild()
 	case "locked":
 		return lockedChild()
 	}

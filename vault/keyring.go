@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -35,12 +36,18 @@ type osKeyring struct{}
 
 // Get implements Keyring.
 func (osKeyring) Get(service, user string) (string, error) {
+	if err := checkSessionBus(os.Getenv); err != nil {
+		return "", err
+	}
 	s, err := keyring.Get(service, user)
 	return s, classifyKeyringError(err)
 }
 
 // Set implements Keyring.
 func (osKeyring) Set(service, user, password string) error {
+	if err := checkSessionBus(os.Getenv); err != nil {
+		return err
+	}
 	return classifyKeyringError(keyring.Set(service, user, password))
 }
 

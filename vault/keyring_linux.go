@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	dbus "github.com/godbus/dbus/v5"
@@ -47,4 +49,36 @@ func classifyKeyringError(err error) error {
 		return fmt.Errorf("%w: %w", ErrNoSecretService, err)
 	}
 	return fmt.Errorf("keyring: %w", err)
+}
+
+// errNoSessionBus is ErrNoSecretService when there is no session bus at all.
+var errNoSessionBus = &noSessionBusError{}
+
+type noSessionBusError struct{}
+
+func (*noSessionBusError) Error() string {
+	return "no session D-Bus, so no Secret Service (OS keyring): DBUS_SESSION_BUS_ADDRESS is unset and /run/user/" +
+		strconv.Itoa(os.Getuid()) + "/bus does not exist; run tokentray in a desktop session, or choose a passphrase or memory-only vault"
+}
+
+// Is makes errors.Is(err, ErrNoSecretService) true.
+func (*noSessionBusError) Is(target error) bool { return target == ErrNoSecretService }
+
+// checkSessionBus reports whether a session bus can be found without starting
+// one: DBUS_SESSION_BUS_ADDRESS, else the per-user bus godbus looks for
+// (/run/user/UID/bus or dbus-session). Without either, godbus would
+// autolaunch a dbus-daemon (dbus-launch --autolaunch), which then activates
+// gnome-keyring-daemon: two daemons left running per agent start, for a
+// keyring nobody can unlock. So go-keyring is not called at all.
+func checkSessionBus(getenv func(string) string) error {
+	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return nil
+	}
+	run := filepath.Join("/run/user", strconv.Itoa(os.Getuid()))
+	for _, name := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(run, name)); err == nil {
+			return nil
+		}
+	}
+	return errNoSessionBus
 }

@@ -127,7 +127,7 @@ func TestPutRejectsBadInputAndKeepsState(t *testing.T) {
 
 func TestPermissionsAndNoLeftovers(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "home")
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	// A temp file left by a writer that died mid-save is cleaned up on open.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/localapi"
@@ -32,6 +33,10 @@ type Options struct {
 	Keyring vault.Keyring
 	// RelayURL, when set, wins over $TOKENTRAY_RELAY and config.toml.
 	RelayURL string
+	// RelayTimeout bounds each call to the relay; default
+	// oauthflow.DefaultRelayTimeout. A relay silent for longer is
+	// relay_unreachable.
+	RelayTimeout time.Duration
 	// LocalProviders are added to config.toml's.
 	LocalProviders []oauthflow.Provider
 	// Open opens authorize URLs; default $BROWSER, else xdg-open.
@@ -79,6 +84,9 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 		if relayURL, err = RelayURL(opts.Getenv, fc); err != nil {
 			return nil, err
 		}
+	}
+	if err := hardenProcess(); err != nil {
+		return nil, err
 	}
 	v, err := openVault(ctx, opts, fc)
 	if err != nil {
@@ -159,7 +167,7 @@ func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*ag
 		Version:        opts.Version,
 	}
 	if relayURL != "" {
-		rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: v.DeviceKey()}
+		rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
 		if opts.Clock != nil {
 			rc.Now = opts.Clock.Now
 		}
