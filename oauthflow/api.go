@@ -75,7 +75,9 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 	if p.TokenFormat != FormatPeatio {
 		return newAPIRequest(ctx, p, tok.AccessToken, "", nil, signer, r)
 	}
-	return newAPIRequest(ctx, p, "", tok.AccessKey, []byte(tok.SecretKey), signer, r)
+	sk := []byte(tok.SecretKey)
+	defer clear(sk)
+	return newAPIRequest(ctx, p, "", tok.AccessKey, sk, signer, r)
 }
 
 // NewAPIRequestKey is NewAPIRequest for a key held as bytes, the access

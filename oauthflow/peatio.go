@@ -53,7 +53,9 @@ var reservedParams = map[string]bool{"access_key": true, "tonce": true, "signatu
 // as the exchange sees it ("/api/v2/orders"); method is one of GET, POST,
 // PUT, PATCH, DELETE and HEAD, in any case.
 func (s *PeatioSigner) Sign(method, path string, params url.Values, accessKey, secretKey string, defaultParams map[string]string) (SignedQuery, error) {
-	return s.SignKey(method, path, params, accessKey, []byte(secretKey), defaultParams)
+	sk := []byte(secretKey)
+	defer clear(sk) // one copy fewer of the secret left in the heap
+	return s.SignKey(method, path, params, accessKey, sk, defaultParams)
 }
 
 // SignKey is Sign with the secret key given as bytes, which it reads in
@@ -113,7 +115,9 @@ func (s *PeatioSigner) SignKey(method, path string, params url.Values, accessKey
 
 // PeatioSignature is hex(HMAC-SHA256(secretKey, payload)).
 func PeatioSignature(secretKey, payload string) string {
-	return peatioSignature([]byte(secretKey), payload)
+	sk := []byte(secretKey)
+	defer clear(sk)
+	return peatioSignature(sk, payload)
 }
 
 // peatioSignature is PeatioSignature reading the key in place: HMAC keeps

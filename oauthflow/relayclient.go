@@ -119,6 +119,7 @@ func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string
 		return nil, fmt.Errorf("relay redeem: %w", err)
 	}
 	tok, err := parseTokenResponse(raw, specFor(p, requested, c.now()))
+	clear(raw)
 	if err != nil {
 		return nil, fmt.Errorf("relay redeem: %w", err)
 	}
@@ -144,6 +145,7 @@ func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Tok
 	spec := specFor(p, old.ScopesRequested, c.now())
 	spec.fallback = old.ScopesGranted
 	tok, err := parseTokenResponse(raw, spec)
+	clear(raw)
 	if err != nil {
 		return nil, fmt.Errorf("relay refresh: %w", err)
 	}
@@ -284,6 +286,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	defer clear(data) // a redeem or refresh answer holds the keys; out has its own copy
 	if err != nil {
 		return unreachable(ctx, callCtx, method, path, fmt.Errorf("read answer: %w", err))
 	}

@@ -1,7 +1,6 @@
 package oauthflow
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -87,13 +86,11 @@ type tokenResponse struct {
 // parseTokenResponse parses a token answer body into a Token. It rejects
 // anything malformed with an error that quotes none of the body.
 func parseTokenResponse(body []byte, spec tokenSpec) (*Token, error) {
+	// json.Unmarshal reads body in place; a Decoder would keep a copy of
+	// the keys in its own buffer. It also refuses trailing data.
 	var r tokenResponse
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("token response is not a JSON object: %w", ErrBadResponse)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("token response has trailing data: %w", ErrBadResponse)
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("token response is not one JSON object: %w", ErrBadResponse)
 	}
 	expiresIn, err := parseExpiresIn(r.ExpiresIn)
 	if err != nil {

@@ -133,6 +133,7 @@ func TestScripts(t *testing.T) {
 			"waitsock": cmdWaitsock,
 			"exchange": cmdExchange,
 			"rawkeys":  cmdRawKeys,
+			"relay":    cmdRelay,
 		},
 	})
 }
@@ -172,6 +173,14 @@ func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: exchange expire-keys")
 	}
 	ts.Value(worldKey).(*world).stack.Exchange.ExpireAllKeys()
+}
+
+// cmdRelay stops or restarts the relay: relay down|up.
+func cmdRelay(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || (args[0] != "down" && args[0] != "up") {
+		ts.Fatalf("usage: relay down|up")
+	}
+	ts.Value(worldKey).(*world).stack.SetRelayDown(args[0] == "down")
 }
 
 // cmdRawKeys sets whether scripts may read the connection's raw keys, as the
