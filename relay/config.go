@@ -209,6 +209,13 @@ func (c *Config) applyDefaults(dir string) {
 	}
 }
 
+// providerCallCap is the hard bound on one provider call: it runs on a context of its
+// own and may outlive provider_timeout, which only bounds how long a device waits, so
+// that a slow provider's answer still reaches the answer window.
+func (c *Config) providerCallCap() time.Duration {
+	return 3 * c.ProviderTimeout
+}
+
 func resolvePath(dir, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
@@ -363,6 +370,14 @@ func (p *Provider) validate() error {
 			return fmt.Errorf("allowed_hosts entry %q must be a host name or *.domain", h)
 		}
 	}
+	if p.APIBase != "" {
+		// The device calls api_base only when its host is allowed: a mismatch would let a
+		// user consent and then fail to connect.
+		u, _ := url.Parse(p.APIBase) // checked above
+		if !hostAllowed(p.AllowedHosts, u.Hostname()) {
+			return fmt.Errorf("api_base host %q is not in allowed_hosts %q", u.Hostname(), p.AllowedHosts)
+		}
+	}
 	return p.validateScopesAndFields()
 }
 
@@ -427,6 +442,30 @@ var hostPattern = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-
 func validHostPattern(h string) bool {
 	return len(h) <= 253 && hostPattern.MatchString(h) ||
 		net.ParseIP(h) != nil
+}
+
+// hostAllowed reports whether host matches an allowed_hosts entry the way the device
+// matches it: exactly, ignoring case; "*.x.com" matches every subdomain of x.com but
+// not x.com itself, and never an IP address.
+func hostAllowed(allowed []string, host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return false
+	}
+	isIP := net.ParseIP(strings.Trim(host, "[]")) != nil
+	for _, a := range allowed {
+		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+		if rest, ok := strings.CutPrefix(a, "*."); ok {
+			if rest != "" && !isIP && strings.HasSuffix(host, "."+rest) {
+				return true
+			}
+			continue
+		}
+		if a != "" && a == host {
+			return true
+		}
+	}
+	return false
 }
 
 // isLoopbackHost reports whether host is "localhost" or a loopback IP address.

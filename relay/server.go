@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -32,6 +33,7 @@ type Server struct {
 	proofs    *expiringSet      // proofs seen while valid
 	spent     *expiringSet      // results redeemed, until they expire
 	refreshes *refreshCache
+	calls     sync.WaitGroup // provider calls running on their own context
 	routes    map[string]route
 	limiters  *ipLimiters // per client, rate_per_minute
 	metrics   *metrics
@@ -83,10 +85,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	s.refreshes = newRefreshCache(s.now)
+	s.refreshes = newRefreshCache(s.now, defaultAnswerWindow, &s.calls)
 	s.limiters = newIPLimiters(cfg.RatePerMinute, maxLimiters)
 	s.metrics = newMetrics()
-	s.timeouts = defaultTimeouts(cfg.ProviderTimeout)
+	s.timeouts = defaultTimeouts(cfg.ProviderTimeout, cfg.providerCallCap())
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -100,7 +102,8 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	s.sealer = sl
 	httpClient := &http.Client{
-		Timeout: cfg.ProviderTimeout,
+		// The relay's own deadline per call is its context's: providerCallCap.
+		Timeout: cfg.providerCallCap(),
 		// Token endpoints answer directly; a redirect would drop the POST body.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

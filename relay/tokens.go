@@ -140,9 +140,11 @@ func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*pro
 	return c, &rb, nil
 }
 
-// serveRefresh refreshes through the provider. The provider call runs to its end even
-// if the device hangs up; its answer is kept for 2 minutes for a retry with a new proof,
-// and concurrent refreshes of one blob share one call (CONTRACTS.md §3).
+// serveRefresh refreshes through the provider. The provider call runs on a context of
+// its own, bounded by providerCallCap, to its end even if the device hangs up or
+// provider_timeout answered it 502 first; its answer is kept for the answer window for
+// a retry with a new proof, and concurrent refreshes of one blob share one call
+// (CONTRACTS.md §3).
 func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	var req refreshRequest
 	if e := decodeBody(w, r, &req); e != nil {
@@ -156,20 +158,8 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := sha256.Sum256([]byte(req.Refresh))
-	answer, e := s.refreshes.do(r.Context(), key, func() (*tokenAnswer, *apiError) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
-		defer cancel()
-		tr, e := c.refresh(ctx, rb.Token)
-		if e != nil {
-			return nil, e
-		}
-		a, err := s.answer(c, tr, rb.DeviceKey, rb.Token, rb.Scope)
-		if err != nil {
-			s.log.Error("seal refresh", "provider", c.cfg.ID, "err", err)
-			return nil, internalErr()
-		}
-		s.log.Info("refreshed at provider", "provider", c.cfg.ID)
-		return a, nil
+	answer, e := s.refreshes.do(r.Context(), key, s.cfg.ProviderTimeout, func() (*tokenAnswer, *apiError) {
+		return s.refreshOnce(c, key, rb)
 	})
 	if e != nil {
 		s.log.Info("refresh failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
@@ -179,7 +169,33 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, answer)
 }
 
+// refreshOnce is the one flight of a refresh of the blob whose SHA256 is key.
+func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (*tokenAnswer, *apiError) {
+	return s.callProviderRefresh(c, rb)
+}
+
+// callProviderRefresh makes the provider call of a refresh and seals its answer. It
+// runs on no request's context, bounded by providerCallCap.
+func (s *Server) callProviderRefresh(c *providerClient, rb *refreshBlob) (*tokenAnswer, *apiError) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.providerCallCap())
+	defer cancel()
+	tr, e := c.refresh(ctx, rb.Token)
+	if e != nil {
+		return nil, e
+	}
+	a, err := s.answer(c, tr, rb.DeviceKey, rb.Token, rb.Scope)
+	if err != nil {
+		s.log.Error("seal refresh", "provider", c.cfg.ID, "err", err)
+		return nil, internalErr()
+	}
+	s.log.Info("refreshed at provider", "provider", c.cfg.ID)
+	return a, nil
+}
+
 // serveRevoke revokes the blob's refresh token at the provider per its revoke_style.
+// The provider call runs to its end even when provider_timeout answered the device 502
+// first, so a slow provider still revokes; the device's retry revokes again, which a
+// provider accepts (RFC 7009 §2.2).
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	var req revokeRequest
 	if e := decodeBody(w, r, &req); e != nil {
@@ -202,9 +218,10 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
-	defer cancel()
-	if e := c.revoke(ctx, rb.Token, req.AccessToken); e != nil {
+	e = s.detached(r.Context(), func(ctx context.Context) *apiError {
+		return c.revoke(ctx, rb.Token, req.AccessToken)
+	})
+	if e != nil {
 		s.log.Info("revoke failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
 		writeError(w, e)
 		return
@@ -220,4 +237,28 @@ func (s *Server) knownID(id string) string {
 		return id
 	}
 	return "unknown"
+}
+
+// detached runs call on a context of its own, bounded by providerCallCap, and waits for
+// it at most provider_timeout: then the answer is errSlowProvider and call goes on to
+// its end. A caller whose ctx ends gets a 500 (nobody reads it).
+func (s *Server) detached(ctx context.Context, call func(context.Context) *apiError) *apiError {
+	done := make(chan *apiError, 1)
+	s.calls.Add(1)
+	go func() {
+		defer s.calls.Done()
+		cctx, cancel := context.WithTimeout(context.Background(), s.cfg.providerCallCap())
+		defer cancel()
+		done <- call(cctx)
+	}()
+	timer := time.NewTimer(s.cfg.ProviderTimeout)
+	defer timer.Stop()
+	select {
+	case e := <-done:
+		return e
+	case <-timer.C:
+		return errSlowProvider()
+	case <-ctx.Done():
+		return internalErr()
+	}
 }
