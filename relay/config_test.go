@@ -163,7 +163,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad label", `token_format =`, "label = \"{{.name\"\ntoken_format =", "label"},
 		{"bad revoke style", `token_format =`, "revoke_style = \"oauth\"\ntoken_format =", "revoke_style"},
 		{"bad host", `token_format =`, "allowed_hosts = [\"https://x.com\"]\ntoken_format =", "allowed_hosts"},
-		{"api_base not allowed", `allowed_hosts = ["f1cx.com"]`, `allowed_hosts = ["*.f1cx.com"]`, `api_base host "f1cx.com" is not in allowed_hosts ["*.f1cx.com"]`},
+		{"api_base not allowed", `token_format =`, "api_base = \"https://f1cx.com/api/v2\"\nallowed_hosts = [\"*.f1cx.com\"]\ntoken_format =", `api_base host "f1cx.com" is not in allowed_hosts ["*.f1cx.com"]`},
 		{"not toml", `listen =`, `listen = = `, "parse"},
 	}
 	for _, tc := range tests {
