@@ -99,6 +99,14 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL,
 		"tls", s.tls != nil, "behind_proxy", s.cfg.BehindProxy, "providers", len(s.order))
+	if s.store != nil {
+		defer s.store.close()
+		if s.store.healthy(ctx) {
+			s.log.Info("shared store reachable", "store", redactedStore(s.cfg.SharedStore))
+		} else {
+			s.log.Warn("shared store unreachable; /healthz answers 503 until it is", "store", redactedStore(s.cfg.SharedStore))
+		}
+	}
 
 	var failed error
 	select {

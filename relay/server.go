@@ -34,6 +34,7 @@ type Server struct {
 	spent     *expiringSet      // results redeemed, until they expire
 	refreshes *refreshCache
 	calls     sync.WaitGroup // provider calls running on their own context
+	store     *sharedStore   // nil: proofs, spent blobs, answers and limits in memory
 	routes    map[string]route
 	limiters  *ipLimiters // per client, rate_per_minute
 	metrics   *metrics
@@ -85,9 +86,18 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	s.refreshes = newRefreshCache(s.now, defaultAnswerWindow, &s.calls)
 	s.limiters = newIPLimiters(cfg.RatePerMinute, maxLimiters)
 	s.metrics = newMetrics()
+	keep := cfg.RefreshAnswerWindow
+	if cfg.SharedStore != "" {
+		st, err := newSharedStore(cfg, s.metrics, s.log)
+		if err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		s.store = st
+		keep = 0 // the store keeps the answers
+	}
+	s.refreshes = newRefreshCache(s.now, keep, &s.calls)
 	s.timeouts = defaultTimeouts(cfg.ProviderTimeout, cfg.providerCallCap())
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -114,7 +124,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("relay: provider %q: %w", p.ID, err)
 		}
 		c := &providerClient{
-			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics,
+			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics, store: s.store,
 			limiter: rate.NewLimiter(rate.Limit(cfg.ProviderCallsPerSecond), cfg.ProviderCallsPerSecond),
 			maxWait: cfg.ProviderTimeout / 2,
 		}
@@ -154,7 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	allowed, wait := true, time.Duration(0)
 	if endpoint != "/healthz" {
-		allowed, wait = s.limiters.allow(clientKey(r, s.cfg.BehindProxy), start)
+		allowed, wait = s.allowClient(r.Context(), clientKey(r, s.cfg.BehindProxy), start)
 	}
 	switch {
 	case !allowed:
@@ -223,8 +233,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
 	return nil
 }
 
-func (s *Server) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+// serveHealthz answers 200 "ok", or 503 while a configured shared store does not
+// answer, so that a load balancer drains this replica.
+func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.store != nil && !s.store.healthy(r.Context()) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "shared store unreachable")
+		return
+	}
 	_, _ = io.WriteString(w, "ok")
 }
 

@@ -108,7 +108,13 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("invalid_verifier", "code_verifier does not match the code_challenge"))
 		return
 	}
-	if !s.spent.add(sha256.Sum256([]byte(req.Result)), time.Unix(res.Expires, 0), now) {
+	fresh, e := s.once(r.Context(), onceResult, s.spent, sha256.Sum256([]byte(req.Result)), time.Unix(res.Expires, 0))
+	if e != nil {
+		s.log.Warn("redeem refused", "provider", c.cfg.ID, "error", e.Code)
+		writeError(w, e)
+		return
+	}
+	if !fresh {
 		s.log.Info("redeem refused", "provider", c.cfg.ID, "error", "result_used")
 		writeError(w, badRequest("result_used", "the result was already redeemed; connect again"))
 		return
@@ -118,7 +124,7 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 }
 
 // openRefresh finds the provider, opens its refresh blob and checks the proof for op.
-func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
+func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
 	c, ok := s.providers[providerID]
 	if !ok {
 		return nil, nil, badRequest("unknown_provider", "the relay has no provider with this id")
@@ -134,7 +140,10 @@ func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*pro
 	if !ok {
 		return nil, nil, internalErr()
 	}
-	if e := checkProof(p, op, blob, key, s.now(), s.proofs); e != nil {
+	seen := func(sig [32]byte, until time.Time) (bool, *apiError) {
+		return s.once(ctx, onceProof, s.proofs, sig, until)
+	}
+	if e := checkProof(p, op, blob, key, s.now(), seen); e != nil {
 		return nil, nil, e
 	}
 	return c, &rb, nil
@@ -151,7 +160,7 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRefresh)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRefresh)
 	if e != nil {
 		s.log.Info("refresh refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
@@ -171,6 +180,9 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 
 // refreshOnce is the one flight of a refresh of the blob whose SHA256 is key.
 func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (*tokenAnswer, *apiError) {
+	if s.store != nil {
+		return s.sharedRefresh(c, key, rb)
+	}
 	return s.callProviderRefresh(c, rb)
 }
 
@@ -212,7 +224,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRevoke)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRevoke)
 	if e != nil {
 		s.log.Info("revoke refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
