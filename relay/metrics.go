@@ -29,7 +29,7 @@ type metrics struct {
 	requests     *prometheus.CounterVec   // endpoint, outcome
 	providerCall *prometheus.HistogramVec // provider, call, outcome
 	rateLimited  prometheus.Counter
-	throttled    *prometheus.CounterVec // provider
+	throttled    *prometheus.CounterVec   // provider
 	storeCall    *prometheus.HistogramVec // op
 	storeErrors  *prometheus.CounterVec   // op
 }
