@@ -109,14 +109,18 @@ func (p *relayProc) kill(t *testing.T) {
 }
 
 // countingExchange is the simulated exchange behind a handler that counts
-// refresh_token grants and, while hold is set, runs hold before serving one.
+// refresh_token grants, records every token it hands out and, while hold is set, runs
+// hold before serving one: hold returns false to drop the call unserved, as a
+// provider does whose client went away before it began.
 type countingExchange struct {
 	ex        *fakeexchange.Exchange
 	url       string
 	refreshes atomic.Int32
-	hold      atomic.Pointer[func(*http.Request)]
+	hold      atomic.Pointer[func(*http.Request) bool]
 	served    chan struct{} // receives after each refresh_token grant was served
-	wg        sync.WaitGroup
+
+	mu     sync.Mutex
+	tokens []string // guarded by mu: every access and refresh token handed out
 }
 
 func newCountingExchange(t *testing.T, secret string) *countingExchange {
@@ -127,22 +131,51 @@ func newCountingExchange(t *testing.T, secret string) *countingExchange {
 	}
 	ce.ex.SetApproval(fakeexchange.AutoApprove)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth/token" {
-			_ = r.ParseForm()
-			if r.PostForm.Get("grant_type") == "refresh_token" {
-				ce.refreshes.Add(1)
-				if h := ce.hold.Load(); h != nil {
-					(*h)(r)
-				}
-				defer func() { ce.served <- struct{}{} }()
-			}
+		if r.URL.Path != "/oauth/token" {
+			ce.ex.ServeHTTP(w, r)
+			return
 		}
-		ce.ex.ServeHTTP(w, r)
+		_ = r.ParseForm()
+		if r.PostForm.Get("grant_type") == "refresh_token" {
+			ce.refreshes.Add(1)
+			if h := ce.hold.Load(); h != nil && !(*h)(r) {
+				return
+			}
+			defer func() { ce.served <- struct{}{} }()
+		}
+		rec := httptest.NewRecorder()
+		ce.ex.ServeHTTP(rec, r)
+		var tr struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &tr) == nil {
+			ce.mu.Lock()
+			ak, sk, _ := strings.Cut(tr.AccessToken, ":")
+			for _, tok := range []string{ak, sk, tr.RefreshToken} {
+				if tok != "" {
+					ce.tokens = append(ce.tokens, tok)
+				}
+			}
+			ce.mu.Unlock()
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(ce.ex.Close)
 	ce.url = srv.URL
 	return ce
+}
+
+// handedOut returns every access key, secret key and refresh token served so far.
+func (ce *countingExchange) handedOut() []string {
+	ce.mu.Lock()
+	defer ce.mu.Unlock()
+	return append([]string(nil), ce.tokens...)
 }
 
 // keyLive reports whether accessToken ("AK:SK") opens the exchange's me-API.

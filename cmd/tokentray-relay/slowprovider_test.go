@@ -21,7 +21,10 @@ func TestSlowProviderAnswerReachesRetry(t *testing.T) {
 
 	d := newDevice(t, p.url)
 	blob := d.connect()
-	hang := func(*http.Request) { time.Sleep(6 * time.Second) } // the provider works on, client or not
+	hang := func(*http.Request) bool { // the provider works on, client or not
+		time.Sleep(6 * time.Second)
+		return true
+	}
 	ce.hold.Store(&hang)
 
 	status, body := d.refreshAt(p.url, blob)
