@@ -71,7 +71,19 @@ func newSharedStore(cfg *Config, m *metrics, log *slog.Logger) (*sharedStore, er
 	// replay: one try, and the device retries with a fresh proof.
 	opts.MaxRetries = -1
 	opts.DisableIdentity = true // no CLIENT SETINFO: older Valkey and Redis refuse it
+	opts.DialerRetries = 1      // a store that refuses is down now; the next request dials again
+	redisLogOnce.Do(func() { redis.SetLogger(redisLog{log}) })
 	return &sharedStore{rdb: redis.NewClient(opts), metrics: m, log: log}, nil
+}
+
+// redisLogOnce routes go-redis's own messages (a process-wide setting) into the first
+// store's log, as JSON like every other line; they name addresses, never a password.
+var redisLogOnce sync.Once
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn("shared store client", "detail", fmt.Sprintf(format, v...))
 }
 
 func (st *sharedStore) close() error {
