@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -291,6 +292,14 @@ func TestStoreDumpHoldsNoSecret(t *testing.T) {
 	for _, s := range secrets {
 		if bytes.Contains(dump, []byte(s)) {
 			t.Errorf("the Redis dump holds a secret (%d bytes)", len(s))
+		}
+	}
+	for i, r := range c.relays {
+		logs := r.logs.String()
+		for _, s := range append(secrets, c.redis.Password) {
+			if strings.Contains(logs, s) {
+				t.Errorf("replica %d's log holds a secret (%d bytes)", i, len(s))
+			}
 		}
 	}
 }
