@@ -42,17 +42,15 @@ func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob)
 	owner := randomString(16)
 	poll := pollFirst
 	for {
-		if a, e := s.storedAnswer(ctx, c, key); a != nil || e != nil {
-			return a, e
-		}
-		got, err := s.store.lock(ctx, key, owner, lockTTL)
-		if err != nil {
+		sealed, locked, err := s.store.answerOrLock(ctx, key, owner, lockTTL)
+		switch {
+		case err != nil:
 			return nil, storeUnavailable()
-		}
-		if got {
+		case sealed != "":
+			return s.openAnswer(c, sealed)
+		case locked:
 			return s.refreshLocked(ctx, c, key, rb, owner)
-		}
-		if time.Now().After(deadline) {
+		case time.Now().After(deadline):
 			return nil, errSlowProvider()
 		}
 		time.Sleep(poll)
@@ -60,45 +58,35 @@ func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob)
 	}
 }
 
-// refreshLocked makes the provider call while owner holds key's lock, keeps the answer
-// in the store, sealed, for the answer window, then releases the lock.
+// refreshLocked makes the provider call while owner holds key's lock, then keeps the
+// answer in the store, sealed, for the answer window and releases the lock in one step.
+// A failed call releases the lock for the next try.
 func (s *Server) refreshLocked(ctx context.Context, c *providerClient, key [32]byte, rb *refreshBlob, owner string) (*tokenAnswer, *apiError) {
-	defer func() {
-		if err := s.store.unlock(ctx, key, owner); err != nil {
-			s.log.Warn("refresh lock not released; it expires by itself", "provider", c.cfg.ID)
-		}
-	}()
-	// The last holder may have kept its answer between our look and our lock.
-	if a, e := s.storedAnswer(ctx, c, key); a != nil || e != nil {
-		return a, e
-	}
 	stop := s.keepLock(ctx, key, owner)
 	a, e := s.callProviderRefresh(c, rb)
 	stop()
-	if e != nil {
-		return nil, e
+	var sealed string
+	if e == nil {
+		var err error
+		if sealed, err = s.sealer.sealJSON(purposeReply, c.cfg.ID, c.cfg.ClientID, a); err != nil {
+			s.log.Error("seal refresh answer", "provider", c.cfg.ID, "err", err)
+		}
 	}
-	sealed, err := s.sealer.sealJSON(purposeReply, c.cfg.ID, c.cfg.ClientID, a)
-	if err != nil {
-		s.log.Error("seal refresh answer", "provider", c.cfg.ID, "err", err)
-		return a, nil
+	if sealed == "" {
+		if err := s.store.unlock(ctx, key, owner); err != nil {
+			s.log.Warn("refresh lock not released; it expires by itself", "provider", c.cfg.ID)
+		}
+		return a, e
 	}
-	if err := s.store.putAnswer(ctx, key, sealed, s.cfg.RefreshAnswerWindow); err != nil {
+	if err := s.store.putAnswer(ctx, key, owner, sealed, s.cfg.RefreshAnswerWindow); err != nil {
 		// The waiting devices still get it; a retry after a lost answer would not.
 		s.log.Error("refresh answer not kept in the shared store", "provider", c.cfg.ID)
 	}
 	return a, nil
 }
 
-// storedAnswer opens the answer kept for key, if any.
-func (s *Server) storedAnswer(ctx context.Context, c *providerClient, key [32]byte) (*tokenAnswer, *apiError) {
-	sealed, err := s.store.answer(ctx, key)
-	if err != nil {
-		return nil, storeUnavailable()
-	}
-	if sealed == "" {
-		return nil, nil
-	}
+// openAnswer opens an answer kept in the store.
+func (s *Server) openAnswer(c *providerClient, sealed string) (*tokenAnswer, *apiError) {
 	var a tokenAnswer
 	if err := s.sealer.openJSON(purposeReply, c.cfg.ID, c.cfg.ClientID, sealed, &a); err != nil {
 		// Sealed under a key this replica no longer has, or not ours: never served.

@@ -121,37 +121,56 @@ func (st *sharedStore) once(ctx context.Context, kind string, key [32]byte, ttl 
 	return ok, nil
 }
 
-// answer returns the sealed refresh answer kept for key, or "" when there is none.
-func (st *sharedStore) answer(ctx context.Context, key [32]byte) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	start := time.Now()
-	v, err := st.rdb.Get(ctx, storeKey("answer", key)).Result()
-	if err := st.observe("get_answer", start, err); err != nil {
-		return "", err
-	}
-	return v, nil
+// blobKey names a refresh blob's answer or lock. The hash is a hash tag ({…}), so a
+// blob's two keys share a Redis Cluster slot and one script may touch both.
+func blobKey(kind string, key [32]byte) string {
+	return storePrefix + kind + ":{" + hex.EncodeToString(key[:]) + "}"
 }
 
-// putAnswer keeps a sealed refresh answer for key for ttl.
-func (st *sharedStore) putAnswer(ctx context.Context, key [32]byte, sealed string, ttl time.Duration) error {
+// answerOrLockScript returns {1, answer} when an answer is kept (KEYS[1]), else takes
+// the lock (KEYS[2]) for owner ARGV[1] for ARGV[2] ms and returns {2, ""}, or {0, ""}
+// when another owner holds it.
+var answerOrLockScript = redis.NewScript(`
+local a = redis.call("GET", KEYS[1])
+if a then return {1, a} end
+if redis.call("SET", KEYS[2], ARGV[1], "NX", "PX", ARGV[2]) then return {2, ""} end
+return {0, ""}`)
+
+// answerOrLock returns the sealed refresh answer kept for key; when there is none it
+// takes key's single-flight lock for owner, for ttl, and reports whether it got it. One
+// round trip, atomic: a holder's answer is never missed between the look and the lock.
+func (st *sharedStore) answerOrLock(ctx context.Context, key [32]byte, owner string, ttl time.Duration) (answer string, locked bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	start := time.Now()
-	return st.observe("put_answer", start, st.rdb.Set(ctx, storeKey("answer", key), sealed, ttl).Err())
+	res, err := answerOrLockScript.Run(ctx, st.rdb, []string{blobKey("answer", key), blobKey("lock", key)},
+		owner, ttl.Milliseconds()).Slice()
+	if err := st.observe("answer_or_lock", start, err); err != nil {
+		return "", false, err
+	}
+	if len(res) != 2 {
+		return "", false, fmt.Errorf("%w: answer_or_lock: answer of %d values", errStore, len(res))
+	}
+	n, _ := res[0].(int64)
+	a, _ := res[1].(string)
+	return a, n == 2, nil
 }
 
-// lock takes the single-flight lock of key for owner, for ttl, and reports whether it
-// got it.
-func (st *sharedStore) lock(ctx context.Context, key [32]byte, owner string, ttl time.Duration) (bool, error) {
+// putAnswerScript keeps answer ARGV[2] (KEYS[1]) for ARGV[3] ms, then releases the lock
+// (KEYS[2]) if owner ARGV[1] still holds it.
+var putAnswerScript = redis.NewScript(`
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+if redis.call("GET", KEYS[2]) == ARGV[1] then redis.call("DEL", KEYS[2]) end
+return 1`)
+
+// putAnswer keeps a sealed refresh answer for key for ttl and releases owner's lock.
+func (st *sharedStore) putAnswer(ctx context.Context, key [32]byte, owner, sealed string, ttl time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	start := time.Now()
-	ok, err := st.rdb.SetNX(ctx, storeKey("lock", key), owner, ttl).Result()
-	if err := st.observe("lock", start, err); err != nil {
-		return false, err
-	}
-	return ok, nil
+	err := putAnswerScript.Run(ctx, st.rdb, []string{blobKey("answer", key), blobKey("lock", key)},
+		owner, sealed, ttl.Milliseconds()).Err()
+	return st.observe("put_answer", start, err)
 }
 
 var (
@@ -174,7 +193,7 @@ func (st *sharedStore) renew(ctx context.Context, key [32]byte, owner string, tt
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	start := time.Now()
-	n, err := renewScript.Run(ctx, st.rdb, []string{storeKey("lock", key)}, owner, ttl.Milliseconds()).Int()
+	n, err := renewScript.Run(ctx, st.rdb, []string{blobKey("lock", key)}, owner, ttl.Milliseconds()).Int()
 	if err := st.observe("renew", start, err); err != nil {
 		return false, err
 	}
@@ -186,7 +205,7 @@ func (st *sharedStore) unlock(ctx context.Context, key [32]byte, owner string) e
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	start := time.Now()
-	return st.observe("unlock", start, unlockScript.Run(ctx, st.rdb, []string{storeKey("lock", key)}, owner).Err())
+	return st.observe("unlock", start, unlockScript.Run(ctx, st.rdb, []string{blobKey("lock", key)}, owner).Err())
 }
 
 // gcraScript is a token bucket as GCRA (the generic cell rate algorithm) on the

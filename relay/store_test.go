@@ -92,7 +92,7 @@ func TestStoreHealthAndMetrics(t *testing.T) {
 	m := scrape(t, r.metricsURL)
 	for _, want := range []string{
 		`tokentray_relay_store_call_seconds_count{op="once"}`,
-		`tokentray_relay_store_call_seconds_count{op="lock"}`,
+		`tokentray_relay_store_call_seconds_count{op="answer_or_lock"}`,
 		`tokentray_relay_store_call_seconds_count{op="put_answer"}`,
 		`tokentray_relay_store_call_seconds_count{op="rate"}`,
 		`tokentray_relay_store_errors_total{op="once"}`,
