@@ -105,6 +105,9 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	paths := []path{direct, relayed}
+	// The processes whose CPU time each path costs: none for direct (the exchange runs
+	// in this process), the relay, the relay and redis-server.
+	pids := [][]int{nil, {rl.cmd.Process.Pid}}
 	switch rs, err := startRedis(ctx, dir); {
 	case errors.Is(err, errNoRedis):
 		fmt.Fprintln(os.Stderr, "bench-relay: redis-server is not installed; no row with the shared store")
@@ -122,6 +125,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return err
 		}
 		paths = append(paths, stored)
+		pids = append(pids, []int{rls.cmd.Process.Pid, rs.cmd.Process.Pid})
 	}
 	// Warm up every path: one request per connection, kept-alive connections opened.
 	for _, p := range paths {
@@ -134,11 +138,20 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		n = 1
 	}
 	var results []*result
-	for _, p := range paths {
+	for i, p := range paths {
+		before, err := cpuOf(pids[i])
+		if err != nil {
+			return err
+		}
 		r, err := measure(ctx, p, o.rate, n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name(), err)
 		}
+		after, err := cpuOf(pids[i])
+		if err != nil {
+			return err
+		}
+		r.cpu = after - before
 		results = append(results, r)
 	}
 	loaded, err := readMemory(rl.cmd.Process.Pid)
@@ -159,7 +172,20 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	return nil
 }
 
-// writeTables prints the latency and memory tables.
+// cpuOf sums the CPU time the processes pids have used so far.
+func cpuOf(pids []int) (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range pids {
+		d, err := readCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
+// writeTables prints the latency, CPU and memory tables.
 func writeTables(w io.Writer, o options, rs []*result, idle, loaded memory) {
 	fmt.Fprintf(w, "Refresh latency at %d requests/s for %s over %d connections (%s, %d CPUs, loopback)\n\n",
 		o.rate, o.duration, o.conns, runtime.Version(), runtime.NumCPU())
@@ -177,6 +203,16 @@ func writeTables(w io.Writer, o options, rs []*result, idle, loaded memory) {
 		}
 		fmt.Fprintf(w, "| %s | | | %s | %s | %s | |\n", label,
 			ms(rl.quantile(0.50)-d.quantile(0.50)), ms(rl.quantile(0.90)-d.quantile(0.90)), ms(rl.quantile(0.99)-d.quantile(0.99)))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| server CPU time per refresh | µs | refreshes/s one core sustains |")
+	fmt.Fprintln(w, "|---|---:|---:|")
+	for _, r := range rs[1:] {
+		if len(r.latencies) == 0 || r.cpu <= 0 {
+			continue
+		}
+		per := r.cpu / time.Duration(len(r.latencies))
+		fmt.Fprintf(w, "| %s | %d | %d |\n", r.name, per.Microseconds(), time.Second/per)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| relay memory | VmRSS | VmHWM (peak) |")

@@ -88,7 +88,32 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", row, out.String())
 		}
 	}
+	if !strings.Contains(out.String(), "| server CPU time per refresh |") {
+		t.Errorf("output lacks the CPU table:\n%s", out.String())
+	}
 	if !regexp.MustCompile(`\| after the load \| \d+\.\d MiB \| \d+\.\d MiB \|`).MatchString(out.String()) {
 		t.Errorf("output lacks the relay's memory:\n%s", out.String())
+	}
+}
+
+func TestReadCPU(t *testing.T) {
+	before, err := readCPU(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; { // burn a little CPU
+		after, err := readCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %s for 10 s of spinning", before)
+		}
+	}
+	if _, err := readCPU(-1); err == nil {
+		t.Error("readCPU(-1) = nil error")
 	}
 }
