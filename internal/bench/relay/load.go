@@ -23,7 +23,7 @@ type path interface {
 // result is one measured phase.
 type result struct {
 	name      string
-	cpu       time.Duration // CPU time of the server processes of the path during the phase
+	cpu       time.Duration   // CPU time of the server processes of the path during the phase
 	latencies []time.Duration // sorted
 	errors    int
 	firstErr  error
