@@ -116,6 +116,7 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	case <-ctx.Done():
 		s.log.Info("relay shutting down", "grace", s.timeouts.shutdown)
 	}
+	s.stopOnce.Do(func() { close(s.stopping) })
 	sctx, cancel := context.WithTimeout(context.Background(), s.timeouts.shutdown)
 	defer cancel()
 	var errs []error

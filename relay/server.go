@@ -35,6 +35,8 @@ type Server struct {
 	refreshes *refreshCache
 	calls     sync.WaitGroup // provider calls running on their own context
 	store     *sharedStore   // nil: proofs, spent blobs, answers and limits in memory
+	stopping  chan struct{}  // closed when Serve begins to shut down
+	stopOnce  sync.Once
 	routes    map[string]route
 	limiters  *ipLimiters // per client, rate_per_minute
 	metrics   *metrics
@@ -82,6 +84,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		providers: map[string]*providerClient{},
 		proofs:    newExpiringSet(),
 		spent:     newExpiringSet(),
+		stopping:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)

@@ -53,7 +53,11 @@ func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob)
 		case time.Now().After(deadline):
 			return nil, errSlowProvider()
 		}
-		time.Sleep(poll)
+		select {
+		case <-time.After(poll):
+		case <-s.stopping: // shutting down: the lock's holder answers the retry
+			return nil, errSlowProvider()
+		}
 		poll = min(2*poll, pollMax)
 	}
 }
