@@ -176,3 +176,40 @@ func TestCallbackTicketOnce(t *testing.T) {
 		t.Errorf("the replayed callback called the provider %d times", n-calls)
 	}
 }
+
+// TestStoreSharesProviderLimit fills the provider's shared bucket in the store by hand:
+// a replica that kept its own bucket would call the provider; these answer
+// provider_busy without calling it, and call it again once the bucket is back.
+func TestStoreSharesProviderLimit(t *testing.T) {
+	rs := redistest.Start(t, "")
+	f := newFixture(t)
+	f.mutate = func(s string) string {
+		return strings.Replace(s, "rate_per_minute = 100000",
+			"rate_per_minute = 100000\nshared_store = \""+rs.URL()+"\"\nprovider_calls_per_second = 1", 1)
+	}
+	_, a := f.newRelay()
+	_, b := f.newRelay()
+	conn := f.connect(a)
+	c := rs.Client()
+	defer c.Close()
+	ctx := context.Background()
+	key := storePrefix + "rate:provider:exchange"
+	farAhead := time.Now().Add(time.Hour).UnixMicro()
+	if err := c.Set(ctx, key, farAhead, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.ex.Calls("/oauth/token")
+	for _, u := range []string{a, b} {
+		status, body := f.refresh(u, conn.Refresh, f.proof(opRefresh, conn.Refresh))
+		wantError(t, status, body, http.StatusServiceUnavailable, "provider_busy")
+	}
+	if n := f.ex.Calls("/oauth/token"); n != calls {
+		t.Errorf("the provider was called %d times with the shared bucket empty", n-calls)
+	}
+	if err := c.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := f.refresh(b, conn.Refresh, f.proof(opRefresh, conn.Refresh)); status != http.StatusOK {
+		t.Errorf("refresh with the bucket back = %d %s", status, body)
+	}
+}
