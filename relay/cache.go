@@ -9,8 +9,8 @@ import (
 // sweepEvery is how often the in-memory caches drop their expired entries.
 const sweepEvery = 30 * time.Second
 
-// expiringSet remembers keys until their expiry: proofs seen, results spent. It is safe
-// for concurrent use.
+// expiringSet remembers keys until their expiry: proofs seen, results and tickets
+// spent. It is safe for concurrent use.
 type expiringSet struct {
 	mu sync.Mutex
 	// guarded by mu:
@@ -47,14 +47,21 @@ func (s *expiringSet) sweepLocked(now time.Time) {
 	s.nextSweep = now.Add(sweepEvery)
 }
 
-// refreshWindow is how long a refresh answer is kept for a retry (CONTRACTS.md §3).
-const refreshWindow = 2 * time.Minute
+// Default refresh_answer_window (CONTRACTS.md §1, §3).
+const (
+	defaultAnswerWindow       = 2 * time.Minute
+	defaultSharedAnswerWindow = 24 * time.Hour
+)
 
-// refreshCache keeps each refresh answer for refreshWindow, keyed by SHA256(old blob),
-// and makes concurrent refreshes of one blob share one provider call. It is safe for
-// concurrent use.
+// refreshCache makes concurrent refreshes of one blob in this process share one flight,
+// keyed by SHA256(old blob), and, when it keeps answers (no shared store), keeps each
+// success for the answer window. A flight runs in a goroutine of its own, on no
+// request's context, so it ends with an answer even when every request waiting for it
+// has gone. It is safe for concurrent use.
 type refreshCache struct {
-	now func() time.Time
+	now    func() time.Time
+	window time.Duration   // how long a success is kept; 0 keeps none (the store does)
+	bg     *sync.WaitGroup // counts the flights, for the shutdown
 
 	mu sync.Mutex
 	// guarded by mu:
@@ -68,7 +75,7 @@ type cachedAnswer struct {
 	until  time.Time
 }
 
-// flight is one provider call in progress; done closes when answer and err are set.
+// flight is one refresh in progress; done closes when answer and err are set.
 type flight struct {
 	done    chan struct{}
 	answer  *tokenAnswer
@@ -76,18 +83,21 @@ type flight struct {
 	waiters int // guarded by refreshCache.mu; requests that joined this flight
 }
 
-func newRefreshCache(now func() time.Time) *refreshCache {
+func newRefreshCache(now func() time.Time, window time.Duration, bg *sync.WaitGroup) *refreshCache {
 	return &refreshCache{
 		now:     now,
+		window:  window,
+		bg:      bg,
 		answers: map[[32]byte]cachedAnswer{},
 		flights: map[[32]byte]*flight{},
 	}
 }
 
-// do answers from the cache, joins the flight in progress for key, or runs call as the
-// one flight and caches its success. call must not depend on ctx: it runs to its end
-// even when every waiter has gone. A waiter whose ctx ends gets ctx's error as a 500.
-func (c *refreshCache) do(ctx context.Context, key [32]byte, call func() (*tokenAnswer, *apiError)) (*tokenAnswer, *apiError) {
+// do answers from the cache, joins the flight in progress for key, or starts call as
+// the one flight for key. The caller waits at most wait for the flight's answer, then
+// gets errSlowProvider while the flight goes on: its success is kept for a retry. A
+// caller whose ctx ends gets a 500 (nobody reads it). call must bound itself.
+func (c *refreshCache) do(ctx context.Context, key [32]byte, wait time.Duration, call func() (*tokenAnswer, *apiError)) (*tokenAnswer, *apiError) {
 	c.mu.Lock()
 	now := c.now()
 	c.sweepLocked(now)
@@ -95,37 +105,46 @@ func (c *refreshCache) do(ctx context.Context, key [32]byte, call func() (*token
 		c.mu.Unlock()
 		return a.answer, nil
 	}
-	if f, ok := c.flights[key]; ok {
+	f, ok := c.flights[key]
+	if ok {
 		f.waiters++
-		c.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.answer, f.err
-		case <-ctx.Done():
-			return nil, internalErr()
-		}
+	} else {
+		f = &flight{done: make(chan struct{})}
+		c.flights[key] = f
+		c.bg.Add(1)
+		go c.fly(key, f, call)
 	}
-	f := &flight{done: make(chan struct{})}
-	c.flights[key] = f
 	c.mu.Unlock()
 
-	func() {
-		// Deferred so that waiters are released even if call panics.
-		defer func() {
-			if f.answer == nil && f.err == nil {
-				f.err = internalErr()
-			}
-			c.mu.Lock()
-			delete(c.flights, key)
-			if f.err == nil {
-				c.answers[key] = cachedAnswer{answer: f.answer, until: c.now().Add(refreshWindow)}
-			}
-			c.mu.Unlock()
-			close(f.done)
-		}()
-		f.answer, f.err = call()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-f.done:
+		return f.answer, f.err
+	case <-timer.C:
+		return nil, errSlowProvider()
+	case <-ctx.Done():
+		return nil, internalErr()
+	}
+}
+
+// fly runs call as flight f and keeps its success.
+func (c *refreshCache) fly(key [32]byte, f *flight, call func() (*tokenAnswer, *apiError)) {
+	defer c.bg.Done()
+	// Deferred so that waiters are released even if call panics.
+	defer func() {
+		if f.answer == nil && f.err == nil {
+			f.err = internalErr()
+		}
+		c.mu.Lock()
+		delete(c.flights, key)
+		if f.err == nil && c.window > 0 {
+			c.answers[key] = cachedAnswer{answer: f.answer, until: c.now().Add(c.window)}
+		}
+		c.mu.Unlock()
+		close(f.done)
 	}()
-	return f.answer, f.err
+	f.answer, f.err = call()
 }
 
 func (c *refreshCache) sweepLocked(now time.Time) {
@@ -148,4 +167,11 @@ func (c *refreshCache) waiting(key [32]byte) int {
 		return f.waiters
 	}
 	return 0
+}
+
+// errSlowProvider answers a request whose provider call is still running when
+// provider_timeout has passed. The call goes on; a retry inside the answer window gets
+// its answer.
+func errSlowProvider() *apiError {
+	return unavailable(0, "the provider did not answer in time; retry with the same refresh")
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -42,6 +43,18 @@ type Config struct {
 	// MetricsListen is where /metrics is served; never the public listener.
 	// Default "127.0.0.1:9787"; an explicit "" serves no metrics.
 	MetricsListen string `toml:"metrics_listen"`
+	// SharedStore is the Redis 7 or Valkey that replicas share: "redis://host:port/db",
+	// or "rediss://" for TLS; a user name may be given, a password never. Proofs seen,
+	// spent results and tickets, refresh answers (sealed), single-flight locks and rate
+	// limits live there. Default "": all of it in this process's memory.
+	SharedStore string `toml:"shared_store"`
+	// SharedStorePasswordFile or SharedStorePasswordEnv names where the store's
+	// password is read from; neither means no password.
+	SharedStorePasswordFile string `toml:"shared_store_password_file"`
+	SharedStorePasswordEnv  string `toml:"shared_store_password_env"`
+	// RefreshAnswerWindow is how long a refresh answer is kept for a retry. Default 2m,
+	// 24h with SharedStore; between 1m and 168h.
+	RefreshAnswerWindow time.Duration `toml:"refresh_answer_window"`
 	// Providers are the OAuth providers the relay brokers. At least one.
 	Providers []Provider `toml:"provider"`
 }
@@ -145,6 +158,9 @@ func parseConfig(data []byte, dir string) (*Config, error) {
 		if strings.HasSuffix(key, "client_secret") {
 			return nil, fmt.Errorf("key %q: secrets never appear inline; use client_secret_file or client_secret_env", key)
 		}
+		if key == "shared_store_password" {
+			return nil, fmt.Errorf("key %q: secrets never appear inline; use shared_store_password_file or shared_store_password_env", key)
+		}
 		return nil, fmt.Errorf("unknown key %q", key)
 	}
 	if err := cfg.checkWrittenZeros(md); err != nil {
@@ -170,6 +186,8 @@ func (c *Config) checkWrittenZeros(md toml.MetaData) error {
 		return errors.New("provider_calls_per_second 0 must be at least 1")
 	case md.IsDefined("provider_timeout") && c.ProviderTimeout == 0:
 		return errors.New("provider_timeout 0s must be between 1s and 5m")
+	case md.IsDefined("refresh_answer_window") && c.RefreshAnswerWindow == 0:
+		return errors.New("refresh_answer_window 0s must be between 1m and 168h")
 	}
 	return nil
 }
@@ -185,6 +203,13 @@ func (c *Config) applyDefaults(dir string) {
 	if c.ProviderTimeout == 0 {
 		c.ProviderTimeout = 15 * time.Second
 	}
+	if c.RefreshAnswerWindow == 0 {
+		c.RefreshAnswerWindow = defaultAnswerWindow
+		if c.SharedStore != "" {
+			c.RefreshAnswerWindow = defaultSharedAnswerWindow
+		}
+	}
+	c.SharedStorePasswordFile = resolvePath(dir, c.SharedStorePasswordFile)
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	c.SealKeysFile = resolvePath(dir, c.SealKeysFile)
 	c.TLSCert = resolvePath(dir, c.TLSCert)
@@ -207,6 +232,13 @@ func (c *Config) applyDefaults(dir string) {
 			}
 		}
 	}
+}
+
+// providerCallCap is the hard bound on one provider call: it runs on a context of its
+// own and may outlive provider_timeout, which only bounds how long a device waits, so
+// that a slow provider's answer still reaches the answer window.
+func (c *Config) providerCallCap() time.Duration {
+	return 3 * c.ProviderTimeout
 }
 
 func resolvePath(dir, p string) string {
@@ -246,6 +278,12 @@ func (c *Config) validate() error {
 	if c.ProviderTimeout < time.Second || c.ProviderTimeout > 5*time.Minute {
 		return fmt.Errorf("provider_timeout %s must be between 1s and 5m", c.ProviderTimeout)
 	}
+	if c.RefreshAnswerWindow < time.Minute || c.RefreshAnswerWindow > 168*time.Hour {
+		return fmt.Errorf("refresh_answer_window %s must be between 1m and 168h", c.RefreshAnswerWindow)
+	}
+	if err := c.validateStore(); err != nil {
+		return err
+	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return fmt.Errorf("metrics_listen %q: %w", c.MetricsListen, err)
@@ -270,6 +308,49 @@ func (c *Config) validate() error {
 			return fmt.Errorf("provider %q: duplicate id", p.ID)
 		}
 		seen[p.ID] = true
+	}
+	return nil
+}
+
+// validateStore checks shared_store and its password source.
+func (c *Config) validateStore() error {
+	if c.SharedStore == "" {
+		if c.SharedStorePasswordFile != "" || c.SharedStorePasswordEnv != "" {
+			return errors.New("shared_store_password_file and shared_store_password_env need shared_store")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.SharedStore)
+	if err != nil {
+		return errors.New("shared_store is not a URL") // the parse error may quote a password
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return fmt.Errorf("shared_store scheme %q must be redis or rediss (TLS)", u.Scheme)
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		return errors.New("shared_store: the password never appears inline; use shared_store_password_file or shared_store_password_env")
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("shared_store %q has no host", u.Redacted())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("shared_store %q: port must be a number from 1 to 65535", u.Redacted())
+		}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("shared_store %q must have no query or fragment", u.Redacted())
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if _, err := strconv.ParseUint(db, 10, 16); err != nil {
+			return fmt.Errorf("shared_store %q: the path must be /DB, a database number", u.Redacted())
+		}
+	}
+	if c.SharedStorePasswordFile != "" && c.SharedStorePasswordEnv != "" {
+		return errors.New("set only one of shared_store_password_file and shared_store_password_env")
+	}
+	if c.SharedStorePasswordEnv != "" && !envNamePattern.MatchString(c.SharedStorePasswordEnv) {
+		return fmt.Errorf("shared_store_password_env %q is not a variable name", c.SharedStorePasswordEnv)
 	}
 	return nil
 }
@@ -363,6 +444,14 @@ func (p *Provider) validate() error {
 			return fmt.Errorf("allowed_hosts entry %q must be a host name or *.domain", h)
 		}
 	}
+	if p.APIBase != "" {
+		// The device calls api_base only when its host is allowed: a mismatch would let a
+		// user consent and then fail to connect.
+		u, _ := url.Parse(p.APIBase) // checked above
+		if !hostAllowed(p.AllowedHosts, u.Hostname()) {
+			return fmt.Errorf("api_base host %q is not in allowed_hosts %q", u.Hostname(), p.AllowedHosts)
+		}
+	}
 	return p.validateScopesAndFields()
 }
 
@@ -427,6 +516,30 @@ var hostPattern = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-
 func validHostPattern(h string) bool {
 	return len(h) <= 253 && hostPattern.MatchString(h) ||
 		net.ParseIP(h) != nil
+}
+
+// hostAllowed reports whether host matches an allowed_hosts entry the way the device
+// matches it: exactly, ignoring case; "*.x.com" matches every subdomain of x.com but
+// not x.com itself, and never an IP address.
+func hostAllowed(allowed []string, host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return false
+	}
+	isIP := net.ParseIP(strings.Trim(host, "[]")) != nil
+	for _, a := range allowed {
+		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+		if rest, ok := strings.CutPrefix(a, "*."); ok {
+			if rest != "" && !isIP && strings.HasSuffix(host, "."+rest) {
+				return true
+			}
+			continue
+		}
+		if a != "" && a == host {
+			return true
+		}
+	}
+	return false
 }
 
 // isLoopbackHost reports whether host is "localhost" or a loopback IP address.

@@ -123,11 +123,33 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"revoke_style", p.RevokeStyle, "doorkeeper"},
 		{"auth_style", p.AuthStyle, "params"},
 		{"default_lifetime", p.DefaultLifetime, 4 * time.Hour},
+		{"refresh_answer_window", cfg.RefreshAnswerWindow, 2 * time.Minute},
+		{"shared_store", cfg.SharedStore, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+func TestLoadConfigStoreDefaults(t *testing.T) {
+	text := strings.Replace(minimalConfig, "listen =",
+		"shared_store = \"rediss://relay@redis.internal:6380/2\"\nshared_store_password_file = \"redis.pass\"\nlisten =", 1)
+	path := writeConfig(t, text)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	if cfg.RefreshAnswerWindow != 24*time.Hour {
+		t.Errorf("refresh_answer_window with a store = %s, want 24h", cfg.RefreshAnswerWindow)
+	}
+	if want := filepath.Join(filepath.Dir(path), "redis.pass"); cfg.SharedStorePasswordFile != want {
+		t.Errorf("shared_store_password_file = %q, want %q", cfg.SharedStorePasswordFile, want)
+	}
+	cfg, err = LoadConfig(writeConfig(t, strings.Replace(text, "listen =", "refresh_answer_window = \"1h\"\nlisten =", 1)))
+	if err != nil || cfg.RefreshAnswerWindow != time.Hour {
+		t.Errorf("refresh_answer_window 1h with a store = %v, %v", cfg, err)
 	}
 }
 
@@ -163,6 +185,19 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad label", `token_format =`, "label = \"{{.name\"\ntoken_format =", "label"},
 		{"bad revoke style", `token_format =`, "revoke_style = \"oauth\"\ntoken_format =", "revoke_style"},
 		{"bad host", `token_format =`, "allowed_hosts = [\"https://x.com\"]\ntoken_format =", "allowed_hosts"},
+		{"api_base not allowed", `token_format =`, "api_base = \"https://f1cx.com/api/v2\"\nallowed_hosts = [\"*.f1cx.com\"]\ntoken_format =", `api_base host "f1cx.com" is not in allowed_hosts ["*.f1cx.com"]`},
+		{"store password inline key", `listen =`, "shared_store = \"redis://127.0.0.1:6379/0\"\nshared_store_password = \"pw\"\nlisten =", "never appear inline"},
+		{"store password in URL", `listen =`, "shared_store = \"redis://:pw@127.0.0.1:6379/0\"\nlisten =", "never appears inline"},
+		{"store scheme", `listen =`, "shared_store = \"http://127.0.0.1:6379\"\nlisten =", `scheme "http" must be redis or rediss`},
+		{"store no host", `listen =`, "shared_store = \"redis:///0\"\nlisten =", "has no host"},
+		{"store bad db", `listen =`, "shared_store = \"redis://127.0.0.1:6379/zero\"\nlisten =", "database number"},
+		{"store query", `listen =`, "shared_store = \"redis://127.0.0.1:6379/0?dial_timeout=1s\"\nlisten =", "no query"},
+		{"store password without store", `listen =`, "shared_store_password_env = \"REDIS_PW\"\nlisten =", "need shared_store"},
+		{"store two passwords", `listen =`, "shared_store = \"redis://127.0.0.1:6379/0\"\nshared_store_password_env = \"REDIS_PW\"\nshared_store_password_file = \"redis.pass\"\nlisten =", "only one of"},
+		{"store bad env", `listen =`, "shared_store = \"redis://127.0.0.1:6379/0\"\nshared_store_password_env = \"REDIS-PW\"\nlisten =", "not a variable name"},
+		{"zero window", `listen =`, "refresh_answer_window = \"0s\"\nlisten =", "refresh_answer_window 0s"},
+		{"short window", `listen =`, "refresh_answer_window = \"30s\"\nlisten =", "between 1m and 168h"},
+		{"long window", `listen =`, "refresh_answer_window = \"200h\"\nlisten =", "between 1m and 168h"},
 		{"not toml", `listen =`, `listen = = `, "parse"},
 	}
 	for _, tc := range tests {

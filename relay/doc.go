@@ -24,7 +24,9 @@
 //	400 invalid_result       the result does not open (forged, other purpose or provider)
 //	400 expired_result       the result is over 2 minutes old
 //	400 invalid_verifier     code_verifier does not match; the result stays redeemable
-//	400 result_used          the result was already redeemed (per relay process)
+//	400 result_used          the result was already redeemed
+//	400 ticket_used          the callback of this ticket was already served (on the
+//	                         callback: redirected to the loopback)
 //	400 invalid_refresh      the refresh blob does not open for this provider
 //	400 revoke_unsupported   the provider has no revoke_url
 //	401 invalid_proof        proof missing, malformed, or not by the blob's device key
@@ -35,6 +37,8 @@
 //	503 provider_busy        provider_calls_per_second would hold the call longer than
 //	                         half of provider_timeout; the provider was not called;
 //	                         carries Retry-After
+//	503 store_unavailable    the shared store failed or took over 500 ms; nothing that
+//	                         must happen once was done; carries Retry-After
 //
 // On the callback, a ticket that does not open answers 400 with a plain page; every
 // other failure redirects to the loopback with error, error_description, error_source
@@ -47,8 +51,9 @@
 // requests a minute, burst the same, for every route but /healthz, the callback
 // included. The table keeps the 10,000 most recently seen clients. Calls to each
 // provider share one bucket of provider_calls_per_second; a call waits for it at most
-// half of provider_timeout, and the whole call, wait included, is bounded by
-// provider_timeout. Bodies are at most 64 KiB, headers 64 KiB and 10 s to arrive, a whole
+// half of provider_timeout. A device waits at most provider_timeout for a provider call;
+// the call itself runs on a context of its own, bounded by 3 × provider_timeout, so a
+// slow provider's answer still reaches the refresh answer window. Bodies are at most 64 KiB, headers 64 KiB and 10 s to arrive, a whole
 // request 30 s.
 //
 // # Metrics
@@ -56,18 +61,27 @@
 // On metrics_listen only: tokentray_relay_requests_total{endpoint, outcome},
 // tokentray_relay_provider_call_seconds{provider, call, outcome} (a histogram),
 // tokentray_relay_rate_limited_total, tokentray_relay_provider_throttled_total{provider},
-// and the Go and process collectors, all in a registry of the Server's own. Endpoints
-// are the routes or "other"; outcomes are ok, refused, rate_limited, provider_refused,
-// provider_unavailable, provider_busy and internal.
+// tokentray_relay_store_call_seconds{op} (a histogram: calls and latency),
+// tokentray_relay_store_errors_total{op}, and the Go and process collectors, all in a
+// registry of the Server's own. Endpoints are the routes or "other"; outcomes are ok,
+// refused, rate_limited, provider_refused, provider_unavailable, provider_busy,
+// store_unavailable and internal.
 //
 // # Memory and replicas
 //
-// Proofs seen, results spent and refresh answers (2 minutes, keyed by SHA256 of the old
-// blob) live in the memory of one Server; replicas share sealed state through the seal
-// keys file only. Everything but a refresh works on any replica. A refresh retried
-// after a lost answer must reach the replica that made the provider call, or the
-// provider (which has already rotated the token) refuses it: route /v1/refresh by the
-// X-Tokentray-Blob header (hex SHA256 of the blob), e.g. consistent hashing at the load
-// balancer. A shared store (Redis) for refresh answers and proofs seen would lift that
-// need; it is not built.
+// Without shared_store, proofs seen, results and tickets spent and refresh answers
+// (refresh_answer_window, default 2 minutes, keyed by SHA256 of the old blob) live in
+// the memory of one Server; replicas share sealed state through the seal keys file
+// only, and a refresh retried after a lost answer must reach the replica that made the
+// provider call: route /v1/refresh by the X-Tokentray-Blob header.
+//
+// With shared_store (Redis 7 or Valkey) every replica sees the same: proofs, results
+// and tickets are recorded once (SET NX with an expiry); a refresh answer is kept
+// sealed with the seal key (purpose "answer") for refresh_answer_window (default 24
+// hours); one replica calls the provider per blob under a lock with an owner token and
+// a 10 s expiry it renews during the call, the others wait for its answer; and
+// rate_per_minute and provider_calls_per_second are token buckets on the store's
+// clock. A store call that fails or takes over 500 ms refuses the request with 503
+// store_unavailable (fail closed) and /healthz answers 503 while the store does not
+// answer a ping. Keys start with "tokentray:" and hold hashes and sealed blobs only.
 package relay

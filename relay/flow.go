@@ -269,6 +269,16 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		back(badRequest("invalid_request", "the provider sent neither a code nor an error"))
 		return
 	}
+	// A ticket is served once: a replayed callback never reaches the provider.
+	fresh, e := s.once(r.Context(), onceTicket, s.spent, sha256.Sum256([]byte(q.Get("state"))), time.Unix(t.Expires, 0))
+	if e != nil {
+		back(e)
+		return
+	}
+	if !fresh {
+		back(badRequest("ticket_used", "this sign-in was already completed; start again"))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
 	defer cancel()
 	tr, e := c.exchangeCode(ctx, q.Get("code"), s.callbackURL(), t.Verifier)

@@ -18,6 +18,7 @@ const (
 	outcomeProviderRefused     = "provider_refused"     // the provider's 4xx, passed through
 	outcomeProviderUnavailable = "provider_unavailable" // 502
 	outcomeProviderBusy        = "provider_busy"        // 503: provider_calls_per_second spent
+	outcomeStoreUnavailable    = "store_unavailable"    // 503: the shared store failed
 	outcomeInternal            = "internal"             // 500
 )
 
@@ -28,7 +29,9 @@ type metrics struct {
 	requests     *prometheus.CounterVec   // endpoint, outcome
 	providerCall *prometheus.HistogramVec // provider, call, outcome
 	rateLimited  prometheus.Counter
-	throttled    *prometheus.CounterVec // provider
+	throttled    *prometheus.CounterVec   // provider
+	storeCall    *prometheus.HistogramVec // op
+	storeErrors  *prometheus.CounterVec   // op
 }
 
 func newMetrics() *metrics {
@@ -52,7 +55,16 @@ func newMetrics() *metrics {
 			Help: "Provider calls refused because provider_calls_per_second was spent for longer than provider_timeout.",
 		}, []string{"provider"}),
 	}
-	m.reg.MustRegister(m.requests, m.providerCall, m.rateLimited, m.throttled,
+	m.storeCall = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tokentray_relay_store_call_seconds",
+		Help:    "Latency of the relay's calls to its shared store, by operation; the count is the number of calls.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"op"})
+	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokentray_relay_store_errors_total",
+		Help: "Shared store calls that failed or timed out, by operation.",
+	}, []string{"op"})
+	m.reg.MustRegister(m.requests, m.providerCall, m.rateLimited, m.throttled, m.storeCall, m.storeErrors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -70,6 +82,8 @@ func outcomeOf(e *apiError) string {
 		return outcomeOK
 	case e.Status == http.StatusTooManyRequests:
 		return outcomeRateLimited
+	case e.Code == "store_unavailable" && e.Source == sourceRelay:
+		return outcomeStoreUnavailable
 	case e.Status == http.StatusServiceUnavailable:
 		return outcomeProviderBusy
 	case e.Status == http.StatusBadGateway:

@@ -59,8 +59,9 @@ func decodeDeviceKey(s string) (ed25519.PublicKey, bool) {
 }
 
 // checkProof verifies p for op over blob with the device key, its age against now and,
-// last, that it was not seen before (recording it). The answer is a 401 apiError.
-func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time, seen *expiringSet) *apiError {
+// last, that it was not seen before: seen records a proof until the given time and
+// reports whether it was new. The answer is a 401 apiError, or seen's own.
+func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time, seen func([32]byte, time.Time) (bool, *apiError)) *apiError {
 	if p == nil || (p.Sig == "" && p.TS == "" && p.Nonce == "") {
 		return unauthorized("invalid_proof", "the request carries no proof")
 	}
@@ -89,7 +90,11 @@ func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time,
 	}
 	// A signature covers op, blob, time and nonce, and Ed25519 verification rejects
 	// malleated signatures, so the signature names the proof.
-	if !seen.add(sha256.Sum256(sig), made.Add(maxProofSkew+time.Second), now) {
+	fresh, e := seen(sha256.Sum256(sig), made.Add(maxProofSkew+time.Second))
+	if e != nil {
+		return e
+	}
+	if !fresh {
 		return unauthorized("replayed_proof", "this proof was already used; sign a fresh one")
 	}
 	return nil

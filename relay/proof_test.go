@@ -84,7 +84,7 @@ func TestCheckProof(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := checkProof(tc.proof(), opRefresh, blob, pub, now, newExpiringSet())
+			e := checkProof(tc.proof(), opRefresh, blob, pub, now, seenIn(newExpiringSet(), now))
 			got := ""
 			if e != nil {
 				got = e.Code
@@ -107,18 +107,25 @@ func TestCheckProofReplay(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	seen := newExpiringSet()
 	p := signProof(t, priv, opRefresh, "B", now)
-	if e := checkProof(p, opRefresh, "B", pub, now, seen); e != nil {
+	if e := checkProof(p, opRefresh, "B", pub, now, seenIn(seen, now)); e != nil {
 		t.Fatalf("first use: %v", e)
 	}
-	if e := checkProof(p, opRefresh, "B", pub, now.Add(time.Second), seen); e == nil || e.Code != "replayed_proof" {
+	if e := checkProof(p, opRefresh, "B", pub, now.Add(time.Second), seenIn(seen, now.Add(time.Second))); e == nil || e.Code != "replayed_proof" {
 		t.Fatalf("second use = %v, want replayed_proof", e)
 	}
 	// Once the proof is too old to be accepted anyway, forgetting it is safe.
-	if e := checkProof(p, opRefresh, "B", pub, now.Add(3*time.Minute), seen); e == nil || e.Code != "stale_proof" {
+	if e := checkProof(p, opRefresh, "B", pub, now.Add(3*time.Minute), seenIn(seen, now.Add(3*time.Minute))); e == nil || e.Code != "stale_proof" {
 		t.Fatalf("late use = %v, want stale_proof", e)
 	}
 	fresh := signProof(t, priv, opRefresh, "B", now)
-	if e := checkProof(fresh, opRefresh, "B", pub, now, seen); e != nil {
+	if e := checkProof(fresh, opRefresh, "B", pub, now, seenIn(seen, now)); e != nil {
 		t.Fatalf("fresh proof: %v", e)
+	}
+}
+
+// seenIn records proofs in set at now, as a Server without a shared store does.
+func seenIn(set *expiringSet, now time.Time) func([32]byte, time.Time) (bool, *apiError) {
+	return func(key [32]byte, until time.Time) (bool, *apiError) {
+		return set.add(key, until, now), nil
 	}
 }

@@ -31,6 +31,7 @@ type providerClient struct {
 	metrics *metrics
 	limiter *rate.Limiter // provider_calls_per_second, burst the same
 	maxWait time.Duration // the longest wait for limiter: half of provider_timeout
+	store   *sharedStore  // when set, its bucket replaces limiter (limiter if it fails)
 }
 
 // tokenResponse is a provider's token answer (RFC 6749 §5.1). token_type passes through
@@ -132,7 +133,7 @@ func (c *providerClient) newRequest(ctx context.Context, endpoint string, form u
 // the answer is provider_busy.
 func (c *providerClient) do(req *http.Request, call string) (int, []byte, *apiError) {
 	wctx, cancel := context.WithTimeout(req.Context(), c.maxWait)
-	err := c.limiter.Wait(wctx)
+	err := c.waitTurn(wctx)
 	cancel()
 	if err != nil {
 		c.metrics.throttled.WithLabelValues(c.cfg.ID).Inc()
@@ -143,6 +144,32 @@ func (c *providerClient) do(req *http.Request, call string) (int, []byte, *apiEr
 	status, body, e := c.send(req, call)
 	c.metrics.observeProviderCall(c.cfg.ID, call, outcomeOf(e), time.Since(start))
 	return status, body, e
+}
+
+// waitTurn waits for a token of provider_calls_per_second: from the store's bucket,
+// which all replicas share, or this process's when there is no store or it fails.
+func (c *providerClient) waitTurn(ctx context.Context) error {
+	if c.store != nil {
+		interval := time.Second / time.Duration(c.limiter.Burst())
+		for {
+			ok, wait, err := c.store.allow(ctx, "provider:"+c.cfg.ID, interval, c.limiter.Burst())
+			if err != nil {
+				break
+			}
+			if ok {
+				return nil
+			}
+			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+				return context.DeadlineExceeded
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return c.limiter.Wait(ctx)
 }
 
 // send sends req and sorts the answer: 2xx gives the body; a 4xx with an OAuth error

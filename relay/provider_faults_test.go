@@ -28,24 +28,28 @@ func TestRefreshProviderErrorsAreClear(t *testing.T) {
 	_, downURL := f.newRelay()
 	f.mutate = nil
 
+	// A slow provider's call outlives the device's wait (it goes on for a retry), so it
+	// hangs on a blob of its own.
+	hung := f.connect(relayURL)
 	tests := []struct {
 		name     string
 		relay    string
+		blob     string
 		fail     fakeexchange.Failure
 		status   int
 		wantDesc string
 	}{
-		{"down", downURL, 0, 0, "cannot be reached"},
-		{"slow", relayURL, fakeexchange.FailHang, 0, "did not answer in time"},
-		{"500", relayURL, fakeexchange.Fail500, 500, "answered HTTP 500"},
-		{"not json", relayURL, fakeexchange.FailNonJSON, 200, "not JSON"},
+		{"down", downURL, a.Refresh, 0, 0, "cannot be reached"},
+		{"slow", relayURL, hung.Refresh, fakeexchange.FailHang, 0, "did not answer in time"},
+		{"500", relayURL, a.Refresh, fakeexchange.Fail500, 500, "answered HTTP 500"},
+		{"not json", relayURL, a.Refresh, fakeexchange.FailNonJSON, 200, "not JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.fail != 0 {
 				f.ex.FailNext("/oauth/token", 1, tc.fail)
 			}
-			status, body := f.refresh(tc.relay, a.Refresh, f.proof(opRefresh, a.Refresh))
+			status, body := f.refresh(tc.relay, tc.blob, f.proof(opRefresh, tc.blob))
 			e := wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
 			if e.Source != sourceProvider || e.ProviderStatus != tc.status || !strings.Contains(e.Description, tc.wantDesc) {
 				t.Errorf("error = %+v, want source provider, provider_status %d, description with %q", e, tc.status, tc.wantDesc)

@@ -56,7 +56,7 @@ func TestRefreshRetryWindow(t *testing.T) {
 	status, body = f.refresh(relayURL, a.Refresh, p)
 	wantError(t, status, body, http.StatusUnauthorized, "replayed_proof")
 
-	f.clock.Advance(refreshWindow - time.Second)
+	f.clock.Advance(defaultAnswerWindow - time.Second)
 	status, body = f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("retry in the window = %d %s", status, body)
@@ -218,9 +218,16 @@ func TestRefreshProviderFaults(t *testing.T) {
 	f := newFixture(t)
 	_, relayURL := f.newRelay()
 	a := f.connect(relayURL)
+	// A hung call goes on after the device's 502 (for a retry), so it hangs on a blob
+	// of its own.
+	hung := f.connect(relayURL)
 	for _, fail := range []fakeexchange.Failure{fakeexchange.Fail500, fakeexchange.FailNonJSON, fakeexchange.FailHang} {
+		blob := a.Refresh
+		if fail == fakeexchange.FailHang {
+			blob = hung.Refresh
+		}
 		f.ex.FailNext("/oauth/token", 1, fail)
-		status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
+		status, body := f.refresh(relayURL, blob, f.proof(opRefresh, blob))
 		e := wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
 		if e.Source != sourceProvider {
 			t.Errorf("failure %d: source %q, want provider", fail, e.Source)

@@ -2,8 +2,11 @@ package relay
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 )
@@ -89,5 +92,35 @@ func TestRevokeRefusals(t *testing.T) {
 	}
 	if n := f.ex.Calls("/oauth/revoke"); n != 0 {
 		t.Errorf("refused revokes called the provider %d times", n)
+	}
+}
+
+// TestRevokeOutlivesProviderTimeout: a provider slower than provider_timeout (2 s here)
+// gets the revocation to its end: the device is answered 502, the relay's call waits
+// for the provider's answer instead of hanging up.
+func TestRevokeOutlivesProviderTimeout(t *testing.T) {
+	f := newFixture(t)
+	finished := make(chan error, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * time.Second) // the provider works on
+		finished <- r.Context().Err()
+		writeJSON(w, http.StatusOK, struct{}{})
+	}))
+	t.Cleanup(slow.Close)
+	f.mutate = func(s string) string { return strings.Replace(s, f.rfcRevoke, slow.URL+"/revoke", 1) }
+	s, relayURL := f.newRelay()
+	blob, err := s.sealer.sealJSON(purposeRefresh, "other", "other-client", refreshBlob{Token: "rt-other", DeviceKey: f.devKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := f.revoke(relayURL, revokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(opRevoke, blob)})
+	wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
+	select {
+	case err := <-finished:
+		if err != nil {
+			t.Errorf("the relay hung up on the provider's revoke: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the provider never finished the revoke")
 	}
 }

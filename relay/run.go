@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -20,14 +21,15 @@ type timeouts struct {
 }
 
 // defaultTimeouts leaves a request time for one provider call, including the wait for
-// provider_calls_per_second, which provider_timeout already bounds.
-func defaultTimeouts(providerTimeout time.Duration) timeouts {
+// provider_calls_per_second, which provider_timeout already bounds, and the shutdown
+// time for a provider call that outlived its request (providerCallCap).
+func defaultTimeouts(providerTimeout, callCap time.Duration) timeouts {
 	return timeouts{
 		readHeader: 10 * time.Second,
 		read:       30 * time.Second,
 		write:      providerTimeout + 30*time.Second,
 		idle:       2 * time.Minute,
-		shutdown:   providerTimeout + 5*time.Second,
+		shutdown:   callCap + 5*time.Second,
 	}
 }
 
@@ -58,8 +60,8 @@ func Run(ctx context.Context, cfg *Config, opts ...Option) error {
 
 // Serve serves the public handler on ln (TLS when the config has tls_cert) and, when
 // metricsLn is not nil, MetricsHandler on metricsLn, until ctx ends or a listener fails.
-// Then it stops accepting and gives requests in flight (provider calls included)
-// provider_timeout + 5s to finish. It closes both listeners and returns nil after a
+// Then it stops accepting and gives requests in flight and provider calls that
+// outlived their request providerCallCap + 5s to finish. It closes both listeners and returns nil after a
 // clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
@@ -97,6 +99,14 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL,
 		"tls", s.tls != nil, "behind_proxy", s.cfg.BehindProxy, "providers", len(s.order))
+	if s.store != nil {
+		defer s.store.close()
+		if s.store.healthy(ctx) {
+			s.log.Info("shared store reachable", "store", redactedStore(s.cfg.SharedStore))
+		} else {
+			s.log.Warn("shared store unreachable; /healthz answers 503 until it is", "store", redactedStore(s.cfg.SharedStore))
+		}
+	}
 
 	var failed error
 	select {
@@ -106,6 +116,7 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	case <-ctx.Done():
 		s.log.Info("relay shutting down", "grace", s.timeouts.shutdown)
 	}
+	s.stopOnce.Do(func() { close(s.stopping) })
 	sctx, cancel := context.WithTimeout(context.Background(), s.timeouts.shutdown)
 	defer cancel()
 	var errs []error
@@ -113,6 +124,9 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		if err := srv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("relay shutdown: %w", err))
 		}
+	}
+	if err := waitGroupCtx(sctx, &s.calls); err != nil {
+		errs = append(errs, fmt.Errorf("relay shutdown: provider calls still running: %w", err))
 	}
 	// Each server's Serve returns once its Shutdown began; one may have returned above.
 	for range len(servers) - boolToInt(failed != nil) {
@@ -135,4 +149,19 @@ func boolToInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// waitGroupCtx waits for wg or the end of ctx, whichever comes first.
+func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

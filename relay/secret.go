@@ -60,3 +60,28 @@ func (p *Provider) clientSecret(log *slog.Logger) (string, error) {
 	}
 	return "", errors.New("no client secret source")
 }
+
+// storePassword returns the shared store's password from its file or environment
+// variable, or "" when the config names neither.
+func (c *Config) storePassword(log *slog.Logger) (string, error) {
+	switch {
+	case c.SharedStorePasswordFile != "":
+		data, err := readSecretFile(c.SharedStorePasswordFile, "shared_store_password_file", log)
+		if err != nil {
+			return "", err
+		}
+		s := strings.TrimSpace(string(data))
+		clear(data)
+		if s == "" {
+			return "", fmt.Errorf("shared_store_password_file %s is empty", c.SharedStorePasswordFile)
+		}
+		return s, nil
+	case c.SharedStorePasswordEnv != "":
+		s := strings.TrimSpace(os.Getenv(c.SharedStorePasswordEnv))
+		if s == "" {
+			return "", fmt.Errorf("shared_store_password_env %s is not set or empty", c.SharedStorePasswordEnv)
+		}
+		return s, nil
+	}
+	return "", nil
+}

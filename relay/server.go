@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -32,6 +33,10 @@ type Server struct {
 	proofs    *expiringSet      // proofs seen while valid
 	spent     *expiringSet      // results redeemed, until they expire
 	refreshes *refreshCache
+	calls     sync.WaitGroup // provider calls running on their own context
+	store     *sharedStore   // nil: proofs, spent blobs, answers and limits in memory
+	stopping  chan struct{}  // closed when Serve begins to shut down
+	stopOnce  sync.Once
 	routes    map[string]route
 	limiters  *ipLimiters // per client, rate_per_minute
 	metrics   *metrics
@@ -79,14 +84,24 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		providers: map[string]*providerClient{},
 		proofs:    newExpiringSet(),
 		spent:     newExpiringSet(),
+		stopping:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.refreshes = newRefreshCache(s.now)
 	s.limiters = newIPLimiters(cfg.RatePerMinute, maxLimiters)
 	s.metrics = newMetrics()
-	s.timeouts = defaultTimeouts(cfg.ProviderTimeout)
+	keep := cfg.RefreshAnswerWindow
+	if cfg.SharedStore != "" {
+		st, err := newSharedStore(cfg, s.metrics, s.log)
+		if err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		s.store = st
+		keep = 0 // the store keeps the answers
+	}
+	s.refreshes = newRefreshCache(s.now, keep, &s.calls)
+	s.timeouts = defaultTimeouts(cfg.ProviderTimeout, cfg.providerCallCap())
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -100,7 +115,8 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	s.sealer = sl
 	httpClient := &http.Client{
-		Timeout: cfg.ProviderTimeout,
+		// The relay's own deadline per call is its context's: providerCallCap.
+		Timeout: cfg.providerCallCap(),
 		// Token endpoints answer directly; a redirect would drop the POST body.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -111,7 +127,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("relay: provider %q: %w", p.ID, err)
 		}
 		c := &providerClient{
-			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics,
+			cfg: p, secret: secret, http: httpClient, log: s.log, metrics: s.metrics, store: s.store,
 			limiter: rate.NewLimiter(rate.Limit(cfg.ProviderCallsPerSecond), cfg.ProviderCallsPerSecond),
 			maxWait: cfg.ProviderTimeout / 2,
 		}
@@ -151,7 +167,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	allowed, wait := true, time.Duration(0)
 	if endpoint != "/healthz" {
-		allowed, wait = s.limiters.allow(clientKey(r, s.cfg.BehindProxy), start)
+		allowed, wait = s.allowClient(r.Context(), clientKey(r, s.cfg.BehindProxy), start)
 	}
 	switch {
 	case !allowed:
@@ -220,8 +236,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
 	return nil
 }
 
-func (s *Server) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+// serveHealthz answers 200 "ok", or 503 while a configured shared store does not
+// answer, so that a load balancer drains this replica.
+func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.store != nil && !s.store.healthy(r.Context()) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "shared store unreachable")
+		return
+	}
 	_, _ = io.WriteString(w, "ok")
 }
 

@@ -108,7 +108,13 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("invalid_verifier", "code_verifier does not match the code_challenge"))
 		return
 	}
-	if !s.spent.add(sha256.Sum256([]byte(req.Result)), time.Unix(res.Expires, 0), now) {
+	fresh, e := s.once(r.Context(), onceResult, s.spent, sha256.Sum256([]byte(req.Result)), time.Unix(res.Expires, 0))
+	if e != nil {
+		s.log.Warn("redeem refused", "provider", c.cfg.ID, "error", e.Code)
+		writeError(w, e)
+		return
+	}
+	if !fresh {
 		s.log.Info("redeem refused", "provider", c.cfg.ID, "error", "result_used")
 		writeError(w, badRequest("result_used", "the result was already redeemed; connect again"))
 		return
@@ -118,7 +124,7 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 }
 
 // openRefresh finds the provider, opens its refresh blob and checks the proof for op.
-func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
+func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
 	c, ok := s.providers[providerID]
 	if !ok {
 		return nil, nil, badRequest("unknown_provider", "the relay has no provider with this id")
@@ -134,42 +140,35 @@ func (s *Server) openRefresh(providerID, blob string, p *proof, op string) (*pro
 	if !ok {
 		return nil, nil, internalErr()
 	}
-	if e := checkProof(p, op, blob, key, s.now(), s.proofs); e != nil {
+	seen := func(sig [32]byte, until time.Time) (bool, *apiError) {
+		return s.once(ctx, onceProof, s.proofs, sig, until)
+	}
+	if e := checkProof(p, op, blob, key, s.now(), seen); e != nil {
 		return nil, nil, e
 	}
 	return c, &rb, nil
 }
 
-// serveRefresh refreshes through the provider. The provider call runs to its end even
-// if the device hangs up; its answer is kept for 2 minutes for a retry with a new proof,
-// and concurrent refreshes of one blob share one call (CONTRACTS.md §3).
+// serveRefresh refreshes through the provider. The provider call runs on a context of
+// its own, bounded by providerCallCap, to its end even if the device hangs up or
+// provider_timeout answered it 502 first; its answer is kept for the answer window for
+// a retry with a new proof, and concurrent refreshes of one blob share one call
+// (CONTRACTS.md §3).
 func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	var req refreshRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, e)
 		return
 	}
-	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRefresh)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRefresh)
 	if e != nil {
 		s.log.Info("refresh refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
 		return
 	}
 	key := sha256.Sum256([]byte(req.Refresh))
-	answer, e := s.refreshes.do(r.Context(), key, func() (*tokenAnswer, *apiError) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
-		defer cancel()
-		tr, e := c.refresh(ctx, rb.Token)
-		if e != nil {
-			return nil, e
-		}
-		a, err := s.answer(c, tr, rb.DeviceKey, rb.Token, rb.Scope)
-		if err != nil {
-			s.log.Error("seal refresh", "provider", c.cfg.ID, "err", err)
-			return nil, internalErr()
-		}
-		s.log.Info("refreshed at provider", "provider", c.cfg.ID)
-		return a, nil
+	answer, e := s.refreshes.do(r.Context(), key, s.cfg.ProviderTimeout, func() (*tokenAnswer, *apiError) {
+		return s.refreshOnce(c, key, rb)
 	})
 	if e != nil {
 		s.log.Info("refresh failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
@@ -179,7 +178,36 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, answer)
 }
 
+// refreshOnce is the one flight of a refresh of the blob whose SHA256 is key.
+func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (*tokenAnswer, *apiError) {
+	if s.store != nil {
+		return s.sharedRefresh(c, key, rb)
+	}
+	return s.callProviderRefresh(c, rb)
+}
+
+// callProviderRefresh makes the provider call of a refresh and seals its answer. It
+// runs on no request's context, bounded by providerCallCap.
+func (s *Server) callProviderRefresh(c *providerClient, rb *refreshBlob) (*tokenAnswer, *apiError) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.providerCallCap())
+	defer cancel()
+	tr, e := c.refresh(ctx, rb.Token)
+	if e != nil {
+		return nil, e
+	}
+	a, err := s.answer(c, tr, rb.DeviceKey, rb.Token, rb.Scope)
+	if err != nil {
+		s.log.Error("seal refresh", "provider", c.cfg.ID, "err", err)
+		return nil, internalErr()
+	}
+	s.log.Info("refreshed at provider", "provider", c.cfg.ID)
+	return a, nil
+}
+
 // serveRevoke revokes the blob's refresh token at the provider per its revoke_style.
+// The provider call runs to its end even when provider_timeout answered the device 502
+// first, so a slow provider still revokes; the device's retry revokes again, which a
+// provider accepts (RFC 7009 §2.2).
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	var req revokeRequest
 	if e := decodeBody(w, r, &req); e != nil {
@@ -196,15 +224,16 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, rb, e := s.openRefresh(req.Provider, req.Refresh, req.Proof, opRevoke)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRevoke)
 	if e != nil {
 		s.log.Info("revoke refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.ProviderTimeout)
-	defer cancel()
-	if e := c.revoke(ctx, rb.Token, req.AccessToken); e != nil {
+	e = s.detached(r.Context(), func(ctx context.Context) *apiError {
+		return c.revoke(ctx, rb.Token, req.AccessToken)
+	})
+	if e != nil {
 		s.log.Info("revoke failed", "provider", c.cfg.ID, "error", e.Code, "source", e.Source)
 		writeError(w, e)
 		return
@@ -220,4 +249,28 @@ func (s *Server) knownID(id string) string {
 		return id
 	}
 	return "unknown"
+}
+
+// detached runs call on a context of its own, bounded by providerCallCap, and waits for
+// it at most provider_timeout: then the answer is errSlowProvider and call goes on to
+// its end. A caller whose ctx ends gets a 500 (nobody reads it).
+func (s *Server) detached(ctx context.Context, call func(context.Context) *apiError) *apiError {
+	done := make(chan *apiError, 1)
+	s.calls.Add(1)
+	go func() {
+		defer s.calls.Done()
+		cctx, cancel := context.WithTimeout(context.Background(), s.cfg.providerCallCap())
+		defer cancel()
+		done <- call(cctx)
+	}()
+	timer := time.NewTimer(s.cfg.ProviderTimeout)
+	defer timer.Stop()
+	select {
+	case e := <-done:
+		return e
+	case <-timer.C:
+		return errSlowProvider()
+	case <-ctx.Done():
+		return internalErr()
+	}
 }

@@ -161,3 +161,63 @@ func selfSigned(t *testing.T) (cert, key string) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
 }
+
+// TestKubernetesExample checks deploy/kubernetes: its relay.toml passes --check-config
+// once the mounted secret files exist, it uses a shared store with a password file,
+// and the manifests run three replicas, drain a pod whose store is unreachable and
+// take every secret from files.
+func TestKubernetesExample(t *testing.T) {
+	text := readDeploy(t, "kubernetes/relay.toml")
+	cfg, err := relay.LoadConfig(filepath.Join(deployDir, "kubernetes/relay.toml"))
+	if err != nil {
+		t.Fatalf("LoadConfig(kubernetes/relay.toml) = %v", err)
+	}
+	if cfg.SharedStore == "" || cfg.SharedStorePasswordFile == "" || cfg.RefreshAnswerWindow != 24*time.Hour {
+		t.Errorf("shared_store %q, password file %q, window %s: want a store, a password file, 24h",
+			cfg.SharedStore, cfg.SharedStorePasswordFile, cfg.RefreshAnswerWindow)
+	}
+	dir := t.TempDir()
+	var keyLine bytes.Buffer
+	if code := run(context.Background(), []string{"gen-key"}, &keyLine, &bytes.Buffer{}); code != 0 {
+		t.Fatal("gen-key failed")
+	}
+	for name, content := range map[string]string{"seal.keys": keyLine.String(), "exchange.secret": "s3cret", "redis.pass": "pw"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "relay.toml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "/run/secrets/tokentray-relay/", dir+"/")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config", path, "--check-config"}, &out, &errOut); code != 0 {
+		t.Fatalf("--check-config on kubernetes/relay.toml = %d: %s", code, errOut.String())
+	}
+
+	manifests := readDeploy(t, "kubernetes/relay.yaml")
+	for _, want := range []string{
+		"kind: Deployment", "replicas: 3", "kind: Service", "readinessProbe:", "path: /healthz",
+		"secretName: tokentray-relay", "mountPath: /run/secrets/tokentray-relay", "readOnlyRootFilesystem: true",
+		"runAsNonRoot: true", `args: ["--config", "/etc/tokentray-relay/relay.toml"]`,
+	} {
+		if !strings.Contains(manifests, want) {
+			t.Errorf("kubernetes/relay.yaml lacks %q", want)
+		}
+	}
+	if strings.Contains(manifests, "secretKeyRef") || strings.Contains(manifests, "livenessProbe:\n            httpGet") {
+		t.Error("kubernetes/relay.yaml passes a secret as an environment variable or restarts pods on /healthz")
+	}
+	store := readDeploy(t, "kubernetes/valkey.yaml")
+	for _, want := range []string{"kind: Deployment", "kind: Service", "name: tokentray-valkey", "--requirepass", "/run/secrets/tokentray-relay/redis.pass"} {
+		if !strings.Contains(store, want) {
+			t.Errorf("kubernetes/valkey.yaml lacks %q", want)
+		}
+	}
+	kust := readDeploy(t, "kubernetes/kustomization.yaml")
+	for _, file := range []string{"relay.yaml", "valkey.yaml", "relay.toml"} {
+		if !strings.Contains(kust, file) {
+			t.Errorf("kustomization.yaml does not name %s", file)
+		}
+	}
+}

@@ -77,6 +77,19 @@ func TestCheckConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(badKeys), "seal.keys"), []byte("k1 short\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	apiBase := func(hosts string) string {
+		path := writeRelayConfig(t, "127.0.0.1:8787")
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := strings.Replace(string(text), `token_format = "peatio"`,
+			"token_format = \"peatio\"\napi_base = \"https://api.f1cx.com/api/v2\"\nallowed_hosts = "+hosts, 1)
+		if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -84,6 +97,11 @@ func TestCheckConfig(t *testing.T) {
 		wantOut  string
 	}{
 		{"ok", []string{"--config", good, "--check-config"}, 0, "config ok"},
+		{"api_base allowed", []string{"--config", apiBase(`["*.f1cx.com"]`), "--check-config"}, 0, "config ok"},
+		{"api_base not allowed", []string{"--config", apiBase(`["f1cx.com"]`), "--check-config"}, 1,
+			`api_base host "api.f1cx.com" is not in allowed_hosts ["f1cx.com"]`},
+		{"api_base, no allowed_hosts", []string{"--config", apiBase(`[]`), "--check-config"}, 1,
+			`api_base host "api.f1cx.com" is not in allowed_hosts []`},
 		{"bad keys", []string{"--config", badKeys, "--check-config"}, 1, "line 1: key must be"},
 		{"missing", []string{"--config", good + ".nope", "--check-config"}, 1, "read config"},
 		{"no config", []string{"--check-config"}, 2, "usage"},

@@ -156,7 +156,19 @@ func (d *device) location(u string) *url.URL {
 // refresh blob. The loopback is never served: the test reads the relay's redirect.
 func (d *device) connect() string {
 	d.t.Helper()
-	verifier := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	result, verifier := d.flowResult()
+	status, out := d.post("/v1/redeem", map[string]any{"result": result, "code_verifier": verifier})
+	if status != http.StatusOK {
+		d.t.Fatalf("redeem = %d %v", status, out)
+	}
+	return out["refresh"].(string)
+}
+
+// flowResult runs authorize → exchange → relay callback and returns the sealed result
+// and the PKCE verifier that redeems it.
+func (d *device) flowResult() (result, verifier string) {
+	d.t.Helper()
+	verifier = base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	sum := sha256.Sum256([]byte(verifier))
 	status, out := d.post("/v1/authorize", map[string]any{
 		"provider": "exchange", "loopback": "http://127.0.0.1:9/cb", "state": "device-state",
@@ -171,11 +183,7 @@ func (d *device) connect() string {
 	if loopback.Get("result") == "" {
 		d.t.Fatalf("callback error %q: %s", loopback.Get("error"), loopback.Get("error_description"))
 	}
-	status, out = d.post("/v1/redeem", map[string]any{"result": loopback.Get("result"), "code_verifier": verifier})
-	if status != http.StatusOK {
-		d.t.Fatalf("redeem = %d %v", status, out)
-	}
-	return out["refresh"].(string)
+	return loopback.Get("result"), verifier
 }
 
 // proof signs a refresh of blob now (CONTRACTS.md §3).

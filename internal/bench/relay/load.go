@@ -23,6 +23,7 @@ type path interface {
 // result is one measured phase.
 type result struct {
 	name      string
+	cpu       time.Duration   // CPU time of the server processes of the path during the phase
 	latencies []time.Duration // sorted
 	errors    int
 	firstErr  error
@@ -123,4 +124,34 @@ func readMemory(pid int) (memory, error) {
 		return memory{}, fmt.Errorf("relay memory: no VmRSS in /proc/%d/status", pid)
 	}
 	return m, nil
+}
+
+// clockTicks is Linux's USER_HZ, the unit of utime and stime in /proc/PID/stat.
+const clockTicks = 100
+
+// readCPU returns the CPU time (user + system) process pid has used so far.
+func readCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time: %w", err)
+	}
+	// The command name (field 2) may hold spaces; the fields after it do not.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("cpu time: /proc/%d/stat has no command name", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cpu time: /proc/%d/stat is short", pid)
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }

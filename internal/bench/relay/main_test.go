@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,7 +65,8 @@ func TestReadMemory(t *testing.T) {
 	}
 }
 
-// TestRunSmall runs the whole benchmark briefly: the real relay binary, both paths.
+// TestRunSmall runs the whole benchmark briefly: the real relay binary, every path (the
+// store's when redis-server is installed).
 func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the relay binary")
@@ -73,16 +75,45 @@ func TestRunSmall(t *testing.T) {
 	if err := run(context.Background(), options{rate: 20, duration: 500 * time.Millisecond, conns: 4}, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	for _, row := range []string{
+	rows := []string{
 		`| direct refresh_token at the exchange | 10 | 0 | `,
 		`| refresh through the relay | 10 | 0 | `,
 		`| relay overhead |`,
-	} {
+	}
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		rows = append(rows, `| refresh through the relay with a shared store | 10 | 0 | `, `| relay overhead with the store |`)
+	}
+	for _, row := range rows {
 		if !strings.Contains(out.String(), row) {
 			t.Errorf("output lacks %q:\n%s", row, out.String())
 		}
 	}
+	if !strings.Contains(out.String(), "| server CPU time per refresh |") {
+		t.Errorf("output lacks the CPU table:\n%s", out.String())
+	}
 	if !regexp.MustCompile(`\| after the load \| \d+\.\d MiB \| \d+\.\d MiB \|`).MatchString(out.String()) {
 		t.Errorf("output lacks the relay's memory:\n%s", out.String())
+	}
+}
+
+func TestReadCPU(t *testing.T) {
+	before, err := readCPU(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; { // burn a little CPU
+		after, err := readCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %s for 10 s of spinning", before)
+		}
+	}
+	if _, err := readCPU(-1); err == nil {
+		t.Error("readCPU(-1) = nil error")
 	}
 }

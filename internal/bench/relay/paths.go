@@ -85,9 +85,9 @@ type relayProcess struct {
 	stopErr  error
 }
 
-// startRelay writes a config for the exchange into dir and starts bin on a free
-// loopback port; its logs go to dir/relay.log.
-func startRelay(ctx context.Context, bin, dir string, ex *exchange) (*relayProcess, error) {
+// startRelay writes dir/NAME.toml for the exchange and starts bin on a free loopback
+// port; its logs go to dir/NAME.log. store, when not "", is its shared_store URL.
+func startRelay(ctx context.Context, bin, dir, name string, ex *exchange, store string) (*relayProcess, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("relay port: %w", err)
@@ -98,13 +98,17 @@ func startRelay(ctx context.Context, bin, dir string, ex *exchange) (*relayProce
 	ex.ex.AddRedirectURI(relayURL + "/v1/callback")
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	extra := ""
+	if store != "" {
+		extra = fmt.Sprintf("shared_store = %q\n", store)
+	}
 	files := map[string]string{
-		"seal.keys":     "k1 " + base64.StdEncoding.EncodeToString(key) + "\n",
+		name + ".keys":  "k1 " + base64.StdEncoding.EncodeToString(key) + "\n",
 		"client.secret": ex.secret,
-		"relay.toml": fmt.Sprintf(`listen = %q
+		name + ".toml": extra + fmt.Sprintf(`listen = %q
 public_url = %q
 metrics_listen = "127.0.0.1:0"
-seal_keys_file = "seal.keys"
+seal_keys_file = %[5]q
 rate_per_minute = 10000000
 provider_calls_per_second = 10000
 provider_timeout = "15s"
@@ -119,19 +123,19 @@ token_format = "peatio"
 [[provider.scope]]
 name = "profile"
 default = true
-`, addr, relayURL, ex.url, clientID),
+`, addr, relayURL, ex.url, clientID, name+".keys"),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			return nil, fmt.Errorf("relay files: %w", err)
 		}
 	}
-	logFile, err := os.Create(filepath.Join(dir, "relay.log"))
+	logFile, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("relay log: %w", err)
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin, "--config", filepath.Join(dir, "relay.toml"))
+	cmd := exec.Command(bin, "--config", filepath.Join(dir, name+".toml"))
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the relay: %w", err)
@@ -212,6 +216,7 @@ func (p *directPath) refresh(ctx context.Context, i int) error {
 // relayPath refreshes through the relay: POST /v1/refresh with a sealed blob and a
 // fresh device proof (CONTRACTS.md §3).
 type relayPath struct {
+	label  string
 	url    string
 	client *http.Client
 	priv   ed25519.PrivateKey
@@ -220,12 +225,12 @@ type relayPath struct {
 }
 
 // newRelayPath connects conns accounts through the whole brokered flow.
-func newRelayPath(rp *relayProcess, conns int) (*relayPath, error) {
+func newRelayPath(rp *relayProcess, label string, conns int) (*relayPath, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("device key: %w", err)
 	}
-	p := &relayPath{url: rp.url, client: newClient(conns), priv: priv, pub: base64.RawURLEncoding.EncodeToString(pub)}
+	p := &relayPath{label: label, url: rp.url, client: newClient(conns), priv: priv, pub: base64.RawURLEncoding.EncodeToString(pub)}
 	for range conns {
 		blob, err := p.connect()
 		if err != nil {
@@ -236,7 +241,7 @@ func newRelayPath(rp *relayProcess, conns int) (*relayPath, error) {
 	return p, nil
 }
 
-func (p *relayPath) name() string { return "refresh through the relay" }
+func (p *relayPath) name() string { return p.label }
 func (p *relayPath) conns() int   { return len(p.blobs) }
 
 // connect runs authorize → exchange → relay callback → redeem; the loopback is never
