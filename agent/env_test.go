@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,9 @@ type env struct {
 	vdir   string
 	stopMu sync.Once
 	tune   func(*Config) // changes the agent's config before each start
+	// abandon makes close leave the agent alone: a test that found it
+	// deadlocked cannot stop it.
+	abandon atomic.Bool
 }
 
 var epoch = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -92,6 +96,9 @@ func (e *env) start() {
 
 // close stops the agent and closes the vault, as the process would on exit.
 func (e *env) close() {
+	if e.abandon.Load() {
+		return
+	}
 	e.stopMu.Do(func() {
 		e.stop()
 		<-e.done
@@ -186,9 +193,9 @@ func (e *env) quiet() bool {
 				return false
 			}
 		}
-		e.agent.mu.Lock()
+		e.agent.life.Lock()
 		revoking := len(e.agent.revoking)
-		e.agent.mu.Unlock()
+		e.agent.life.Unlock()
 		_, parked := e.clock.Next()
 		return revoking == 0 && parked && len(e.agent.kick) == 0
 	}
