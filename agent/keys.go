@@ -157,8 +157,7 @@ func (a *Agent) Token(ctx context.Context, id string, minValid time.Duration) (K
 }
 
 // ensureFresh refreshes c when its key is expired or would expire within
-// minValid (capped at half the lifetime), or when a journaled refresh is
-// unresolved, and waits for that refresh.
+// minValid (capped at half the lifetime), and waits for that refresh.
 func (a *Agent) ensureFresh(ctx context.Context, c *conn, minValid time.Duration) error {
 	c.mu.Lock()
 	if c.rec.NeedsReconnect {
@@ -170,9 +169,8 @@ func (a *Agent) ensureFresh(ctx context.Context, c *conn, minValid time.Duration
 	}
 	left := c.rec.ExpiresAt.Sub(a.clock.Now())
 	gen := c.rec.Generation
-	pending := !c.rec.RefreshSent.IsZero() // the key may be dead already
 	c.mu.Unlock()
-	if !pending && left > minValid && left > 0 {
+	if left > minValid && left > 0 {
 		return nil
 	}
 	_, err := a.refresh(ctx, c, &gen)
