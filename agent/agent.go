@@ -5,6 +5,19 @@
 // Concurrency: every exported method of *Agent is safe for concurrent use.
 // Each connection has its own mutex; at most one refresh runs per connection
 // at a time, and callers that need a fresh key while one runs wait for it.
+//
+// Lock order: Agent.mu, then conn.mu; never the reverse. Agent.life, the
+// event hub's, the activity log's and the vault's mutexes are leaves: they
+// may be taken under the others and never hold another of ours. No code
+// holds two conn.mu at once. TestLockOrderStress races this.
+//
+// Crash safety: a refresh is journaled in the vault (record.RefreshSent)
+// before the relay or provider is called, and a revocation (a pending
+// revocation record) before the local wipe. A crash at any instant is
+// resolved at the next start: every journaled refresh is retried at once
+// with the same old refresh blob (the relay answers a retry within its
+// answer window with the answer it already has), and every journaled
+// revocation is sent again until the provider confirms it.
 package agent
 
 import (
@@ -85,7 +98,11 @@ type Agent struct {
 	conns     map[string]*conn
 	providers []oauthflow.Provider // the relay's list, as last fetched or cached
 	settings  Settings
-	revoking  map[string]bool // pending revocations being retried, by vault key
+
+	life     sync.Mutex      // a leaf lock; guards the fields below
+	stopping bool            // Close has begun: no new background work
+	revoking map[string]bool // pending revocations being sent, by vault key
+	tried    map[string]bool // pending revocations sent since this start, by vault key
 
 	events   eventHub
 	activity activityLog
@@ -130,6 +147,7 @@ func New(cfg Config) (*Agent, error) {
 		kick:        make(chan struct{}, 1),
 		conns:       make(map[string]*conn),
 		revoking:    make(map[string]bool),
+		tried:       make(map[string]bool),
 		activity:    activityLog{max: 1000},
 	}
 	if err := a.load(); err != nil {
@@ -143,27 +161,50 @@ func New(cfg Config) (*Agent, error) {
 // their results are saved. It wipes the hot keys from memory; the vault
 // stays open for its owner to close.
 func (a *Agent) Close() {
+	a.life.Lock()
+	a.stopping = true
+	a.life.Unlock()
 	a.cancel()
 	a.wg.Wait()
 	a.events.closeAll()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range a.conns {
+		c.mu.Lock()
 		c.wipe()
+		c.removed = true
+		c.mu.Unlock()
 	}
+}
+
+// track registers background work that Close must wait for, and reports
+// false once Close has begun. Callers may hold any lock: life is a leaf.
+func (a *Agent) track() bool {
+	a.life.Lock()
+	defer a.life.Unlock()
+	if a.stopping {
+		return false
+	}
+	a.wg.Add(1)
+	return true
 }
 
 // Status is the agent's summary.
 type Status struct {
 	Version     string
 	Connections int
+	// PendingRevocations counts revocations the provider has not confirmed
+	// yet; they are kept, sealed, and retried across restarts.
+	PendingRevocations int
 }
 
-// Status reports the agent's version and number of connections.
+// Status reports the agent's version, number of connections and number of
+// pending revocations.
 func (a *Agent) Status() Status {
+	pending := len(a.vault.Keys(revokePrefix))
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return Status{Version: a.cfg.Version, Connections: len(a.conns)}
+	return Status{Version: a.cfg.Version, Connections: len(a.conns), PendingRevocations: pending}
 }
 
 // wake asks the scheduler to look at the connections again.

@@ -341,8 +341,14 @@ func TestRevokeWithRelayDownWipesAndRetries(t *testing.T) {
 	if len(e.agent.Connections()) != 0 {
 		t.Fatal("the connection was not wiped locally")
 	}
+	if n := e.agent.Status().PendingRevocations; n != 1 {
+		t.Fatalf("Status().PendingRevocations = %d, want 1", n)
+	}
 	e.restart() // the pending revocation survives a restart
 	e.idle()
+	if n := e.agent.Status().PendingRevocations; n != 1 {
+		t.Fatalf("after a restart with the relay down Status().PendingRevocations = %d, want 1", n)
+	}
 	e.stack.SetRelayDown(false)
 	e.clock.Advance(11 * time.Minute)
 	t.Cleanup(func() {
@@ -354,6 +360,40 @@ func TestRevokeWithRelayDownWipesAndRetries(t *testing.T) {
 	e.idle()
 	if keys := e.vault.Keys(revokePrefix); len(keys) != 0 {
 		t.Fatalf("pending revocations left: %v", keys)
+	}
+	if n := e.agent.Status().PendingRevocations; n != 0 {
+		t.Fatalf("Status().PendingRevocations = %d after the retry, want 0", n)
+	}
+}
+
+// TestRevokeJournalHidesAWipeCutShort puts back the connection's record, as
+// a crash between the journal and the wipe would leave it: the next start
+// must not list the connection, and must still send the revocation.
+func TestRevokeJournalHidesAWipeCutShort(t *testing.T) {
+	e := newEnv(t)
+	c := e.connect()
+	e.idle()
+	k, _ := e.agent.Token(context.Background(), c.ID, 0)
+	saved, ok := e.vault.Get(connPrefix + c.ID)
+	if !ok {
+		t.Fatal("no saved connection")
+	}
+	e.stack.SetRelayDown(true)
+	if res, err := e.agent.Revoke(context.Background(), c.ID); err != nil || res.RevokedAtProvider {
+		t.Fatalf("Revoke with the relay down = %+v, %v", res, err)
+	}
+	if err := e.vault.Put(connPrefix+c.ID, saved); err != nil {
+		t.Fatal(err)
+	}
+	e.stack.SetRelayDown(false)
+	e.restart()
+	if list := e.agent.Connections(); len(list) != 0 {
+		t.Fatalf("the restarted agent lists %d connection(s), want none", len(list))
+	}
+	waitFor(t, "the revocation sent at start", func() bool { status, _ := e.me(k); return status == 401 })
+	e.idle()
+	if keys := e.vault.Keys(""); strings.Contains(strings.Join(keys, ","), c.ID) {
+		t.Fatalf("the vault still holds %v", keys)
 	}
 }
 

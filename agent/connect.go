@@ -68,16 +68,17 @@ func (a *Agent) Connect(ctx context.Context, req ConnectRequest, onURL func(stri
 // adopt stores a new grant: as a new connection, or, for an account already
 // connected, in place of that connection's old grant (which is revoked).
 func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields map[string]string, tok *oauthflow.Token, me oauthflow.Me) (Connection, error) {
+	// Agent.mu, then conn.mu (the lock order); the match stays locked, so a
+	// revocation cannot remove it between the match and the update.
 	a.mu.Lock()
 	var c *conn
 	for _, x := range a.conns {
 		x.mu.Lock()
-		same := x.rec.Provider == p.ID && x.rec.Account == me.Account
-		x.mu.Unlock()
-		if same {
+		if !x.removed && x.rec.Provider == p.ID && x.rec.Account == me.Account {
 			c = x
 			break
 		}
+		x.mu.Unlock()
 	}
 	fresh := c == nil
 	if fresh {
@@ -85,11 +86,8 @@ func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields 
 		c = &conn{rec: record{ID: p.ID + "-" + randomHex(4), Provider: p.ID, RawKeys: true}}
 		c.mu.Lock()
 		a.conns[c.rec.ID] = c
-		a.mu.Unlock()
-	} else {
-		a.mu.Unlock()
-		c.mu.Lock()
 	}
+	a.mu.Unlock()
 	defer c.mu.Unlock()
 	if !fresh && c.refresh != nil {
 		a.queueRevocation(c.rec, a.tokenOf(c))

@@ -57,6 +57,13 @@ type record struct {
 	Generation      int64             `json:"generation"`
 	RawKeys         bool              `json:"raw_keys"`
 	NeedsReconnect  bool              `json:"needs_reconnect,omitempty"`
+	// RefreshSent journals a refresh that may have reached the provider and
+	// is not resolved yet: set, and saved, before the first call of a refresh
+	// is sent; cleared, in the same save as the new keys, when an answer
+	// resolves it. While it is set the refresh blob may be spent and the new
+	// keys may exist only in the relay's answer cache, so the refresh is
+	// retried with the same blob, first thing after a restart.
+	RefreshSent time.Time `json:"refresh_sent,omitzero"`
 	// Profile is the provider profile the connection was made with, pinned so
 	// that keys, signatures and API calls work while the relay is down.
 	Profile oauthflow.Provider `json:"profile"`
@@ -77,7 +84,7 @@ type conn struct {
 	lastErr  string                 // the text of the last failed refresh
 	retryAt  time.Time              // when the scheduler tries a failed refresh again
 	failures int                    // failed refreshes in a row, for the backoff
-	lostAt   time.Time              // when a refresh answer may have been lost in transit
+	removed  bool                   // revoked or closed: never saved again
 }
 
 // flight is one refresh in progress; waiters block on done.
@@ -113,7 +120,7 @@ func (c *conn) state(now time.Time) string {
 	switch {
 	case c.rec.NeedsReconnect:
 		return StateNeedsReconnect
-	case c.flight != nil:
+	case c.flight != nil || !c.rec.RefreshSent.IsZero():
 		return StateRefreshing
 	case !now.Before(c.rec.ExpiresAt):
 		return StateExpired

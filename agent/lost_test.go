@@ -3,10 +3,13 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/oauthflow"
 )
 
 func TestLostRefreshAnswerIsRecovered(t *testing.T) {
@@ -65,5 +68,70 @@ func TestLostAnswerThenLongOutage(t *testing.T) {
 	_, err := e.agent.Refresh(context.Background(), c.ID, nil)
 	if !errors.Is(err, ErrNeedsReconnect) {
 		t.Fatalf("Refresh after the window = %v, want needs reconnect", err)
+	}
+}
+
+// TestJournaledRefreshResolvedAtStart loses a refresh answer after the
+// exchange rotated the keys, so that the vault holds a spent refresh blob
+// and a dead key. Until a retry resolves it the connection says refreshing,
+// and the next start retries it at once, by itself, with the same blob,
+// getting the relay's kept answer.
+func TestJournaledRefreshResolvedAtStart(t *testing.T) {
+	e := newEnv(t)
+	c := e.connect()
+	e.idle()
+	old, _ := e.agent.Token(context.Background(), c.ID, 0)
+	e.stack.DropRelayAnswers(1)
+	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
+		t.Fatal("the answer was not lost")
+	}
+	if status, _ := e.me(old); status != 401 {
+		t.Fatalf("the old key answers %d: the exchange did not rotate", status)
+	}
+	if x, _ := e.agent.Connection(c.ID); x.State != StateRefreshing || x.Generation != c.Generation {
+		t.Fatalf("after the lost answer: state %s, generation %d; want refreshing, %d", x.State, x.Generation, c.Generation)
+	}
+	e.restart()
+	waitFor(t, "the journaled refresh to be resolved", func() bool {
+		x, _ := e.agent.Connection(c.ID)
+		return x.State == StateConnected && x.Generation == c.Generation+1
+	})
+	k, err := e.agent.Token(context.Background(), c.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := e.me(k); status != 200 {
+		t.Fatalf("the resolved key answers %d", status)
+	}
+	if calls := e.stack.Exchange.Calls("/oauth/token"); calls != 2 {
+		t.Fatalf("the exchange saw %d token calls, want 2 (connect and one rotation)", calls)
+	}
+}
+
+func TestMayHaveReachedProvider(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"refused dial", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, dial), false},
+		{"reset after sending", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, read), true},
+		{"timeout", fmt.Errorf("relay refresh: %w", context.DeadlineExceeded), true},
+		{"agent stopping", fmt.Errorf("relay refresh: %w", context.Canceled), true},
+		{"relay's provider timeout", &oauthflow.Error{Code: "provider_unavailable", Source: oauthflow.SourceProvider, HTTPStatus: 502}, true},
+		{"relay fault", &oauthflow.Error{Code: "internal", Source: oauthflow.SourceRelay, HTTPStatus: 500}, true},
+		{"store down", &oauthflow.Error{Code: "store_unavailable", Source: oauthflow.SourceRelay, HTTPStatus: 503}, false},
+		{"rate limited", &oauthflow.Error{Code: "rate_limited", Source: oauthflow.SourceRelay, HTTPStatus: 429}, false},
+		{"stale proof", &oauthflow.Error{Code: "stale_proof", Source: oauthflow.SourceRelay, HTTPStatus: 401}, false},
+		{"answer not JSON", fmt.Errorf("relay refresh: %w", oauthflow.ErrBadResponse), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mayHaveReachedProvider(tt.err); got != tt.want {
+				t.Errorf("mayHaveReachedProvider(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
 	}
 }

@@ -53,19 +53,18 @@ func (a *Agent) startRefresh(c *conn, ifGen *int64) (*flight, Connection, error)
 	if c.flight != nil {
 		return c.flight, c.snapshot(now), nil
 	}
+	if c.removed {
+		return nil, c.snapshot(now), fmt.Errorf("%w: %q", ErrNotFound, c.rec.ID)
+	}
 	if c.rec.NeedsReconnect {
 		return nil, c.snapshot(now), ErrNeedsReconnect
 	}
 	if ifGen != nil && *ifGen != c.rec.Generation {
 		return nil, c.snapshot(now), nil
 	}
-	a.mu.Lock()
-	if a.ctx.Err() != nil {
-		a.mu.Unlock()
+	if !a.track() {
 		return nil, c.snapshot(now), errors.New("the agent is stopping")
 	}
-	a.wg.Add(1)
-	a.mu.Unlock()
 	f := &flight{done: make(chan struct{})}
 	c.flight = f
 	a.emit(EventState, c)
@@ -84,6 +83,13 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	c.mu.Lock()
 	rec := c.rec
 	blob, err := readRefresh(c)
+	journaled := false
+	if err == nil && !rec.Local && a.relay == nil {
+		err = ErrNoRelay
+	}
+	if err == nil {
+		journaled, err = a.journalRefresh(c)
+	}
 	c.mu.Unlock()
 
 	var tok *oauthflow.Token
@@ -95,10 +101,10 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	defer c.mu.Unlock()
 	if err == nil {
 		a.applyToken(c, tok)
-		c.failures, c.lastErr, c.retryAt, c.lostAt = 0, "", time.Time{}, time.Time{}
+		c.failures, c.lastErr, c.retryAt = 0, "", time.Time{}
 		a.log.Info("refreshed", "connection", c.rec.ID, "generation", c.rec.Generation, "expires_at", c.rec.ExpiresAt)
 	} else {
-		err = a.refreshFailed(c, err)
+		err = a.refreshFailed(c, err, journaled)
 	}
 	// Wake the scheduler before the flight ends, so that whoever sees the
 	// flight gone also sees the scheduler busy with its consequences.
@@ -111,6 +117,27 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	} else {
 		a.emit(EventState, c)
 	}
+}
+
+// journalRefresh records in the vault that a refresh is about to be sent,
+// unless an unresolved one is already recorded, and reports whether it
+// recorded one now. Without the record, a crash after the provider rotated
+// the keys and before the answer is saved would leave a spent refresh blob
+// and a dead key that looks alive. When the record cannot be saved nothing is
+// sent: the old grant stays good. c.mu must be held.
+func (a *Agent) journalRefresh(c *conn) (bool, error) {
+	if c.removed {
+		return false, fmt.Errorf("%w: %q", ErrNotFound, c.rec.ID)
+	}
+	if !c.rec.RefreshSent.IsZero() {
+		return false, nil
+	}
+	c.rec.RefreshSent = a.clock.Now()
+	if err := a.saveConn(c); err != nil {
+		c.rec.RefreshSent = time.Time{}
+		return false, fmt.Errorf("journal the refresh: %w", err)
+	}
+	return true, nil
 }
 
 // callRefresh asks the relay, or a direct provider, for a new key.
@@ -140,7 +167,11 @@ func (a *Agent) applyToken(c *conn, tok *oauthflow.Token) {
 		c.rec.ScopesGranted = tok.ScopesGranted
 	}
 	c.rec.Generation++
+	c.rec.RefreshSent = time.Time{}
 	setKeys(c, tok)
+	if c.removed {
+		return
+	}
 	if err := a.saveConn(c); err != nil {
 		a.log.Error("the refreshed key is only in memory: saving it failed", "connection", c.rec.ID, "err", err)
 	}
@@ -149,21 +180,31 @@ func (a *Agent) applyToken(c *conn, tok *oauthflow.Token) {
 // refreshFailed records a failed refresh and decides what it means: a
 // provider that really refuses the grant means needs_reconnect; anything else
 // (relay or provider down, a timeout) is retried with backoff while the key is
-// served until it expires. It returns the error for the callers. c.mu must be
-// held.
-func (a *Agent) refreshFailed(c *conn, err error) error {
+// served until it expires. The journal record stays while the failed call, or
+// an earlier one of the same refresh, may have reached the provider; it goes
+// when the journal was made for this call and the call certainly did not
+// reach the provider. journaled says whether it was made for this call. It
+// returns the error for the callers. c.mu must be held.
+func (a *Agent) refreshFailed(c *conn, err error, journaled bool) error {
 	c.lastErr = err.Error()
 	if grantRefused(err) {
 		c.rec.NeedsReconnect = true
+		c.rec.RefreshSent = time.Time{}
 		if serr := a.saveConn(c); serr != nil {
 			a.log.Error("saving needs_reconnect failed", "connection", c.rec.ID, "err", serr)
 		}
 		a.log.Warn("the provider refused the grant; the connection needs a reconnect", "connection", c.rec.ID, "err", err)
 		return fmt.Errorf("%w: %w", ErrNeedsReconnect, err)
 	}
+	if journaled && !mayHaveReachedProvider(err) {
+		c.rec.RefreshSent = time.Time{}
+		if serr := a.saveConn(c); serr != nil {
+			a.log.Warn("clearing the refresh journal failed; the refresh is retried at the next start", "connection", c.rec.ID, "err", serr)
+		}
+	}
 	now := a.clock.Now()
 	c.failures++
-	c.retryAt = now.Add(a.retryDelay(c, err, now))
+	c.retryAt = now.Add(a.retryDelay(c, now))
 	a.log.Warn("refresh failed; will retry", "connection", c.rec.ID, "retry_at", c.retryAt, "err", err)
 	return err
 }
@@ -173,32 +214,34 @@ func (a *Agent) refreshFailed(c *conn, err error) error {
 const relayAnswerWindow = 2 * time.Minute
 
 // retryDelay is the wait before the next refresh attempt: backoff, except
-// after a failure that may have reached the relay. The provider may then have
-// rotated the keys already, and the new ones exist only in the relay's answer
-// cache for 2 minutes: missing that window loses the grant. So retries come
-// fast enough that several land inside it. c.mu must be held.
-func (a *Agent) retryDelay(c *conn, err error, now time.Time) time.Duration {
-	var relayAnswered *oauthflow.Error
-	switch {
-	case errors.As(err, &relayAnswered):
-		c.lostAt = time.Time{} // the relay answered: nothing of ours is in its cache
-	case mayHaveReachedRelay(err) && (c.lostAt.IsZero() || now.Sub(c.lostAt) >= relayAnswerWindow):
-		c.lostAt = now
-	}
+// while a refresh that may have reached the provider is unresolved. The
+// provider may then have rotated the keys already, and the new ones exist
+// only in the relay's answer cache for 2 minutes: missing that window loses
+// the grant. So retries come fast enough that several land inside it. c.mu
+// must be held.
+func (a *Agent) retryDelay(c *conn, now time.Time) time.Duration {
 	d := backoff(c.failures)
-	if !c.lostAt.IsZero() {
-		if left := c.lostAt.Add(relayAnswerWindow - 15*time.Second).Sub(now); left > 0 {
+	if sent := c.rec.RefreshSent; !sent.IsZero() {
+		if left := sent.Add(relayAnswerWindow - 15*time.Second).Sub(now); left > 0 {
 			d = min(d, max(left/2, time.Second))
 		}
 	}
 	return d
 }
 
-// mayHaveReachedRelay reports whether a failed refresh call may have been
-// delivered: anything but a failed dial (refused, unreachable, DNS).
-func mayHaveReachedRelay(err error) bool {
-	if !errors.Is(err, oauthflow.ErrRelayUnreachable) && !errors.Is(err, context.DeadlineExceeded) {
-		return false
+// mayHaveReachedProvider reports whether a failed refresh call may have been
+// delivered to the provider, so that the keys may have rotated: anything but
+// a failed dial (refused, unreachable, DNS) and an answer by which the relay
+// or the provider refused the call itself. The relay's 502
+// provider_unavailable counts as delivered: the provider may have completed
+// the call after the relay gave up on it, and the relay keeps that answer.
+func mayHaveReachedProvider(err error) bool {
+	var oe *oauthflow.Error
+	if errors.As(err, &oe) {
+		if oe.Code == "store_unavailable" {
+			return false // the relay does nothing without its store
+		}
+		return oe.Code == "provider_unavailable" || oe.HTTPStatus >= 500
 	}
 	var op *net.OpError
 	return !(errors.As(err, &op) && op.Op == "dial")

@@ -56,7 +56,8 @@ func (a *Agent) snapshotConns() []*conn {
 }
 
 // dueAt returns when c should next be refreshed, and false when the scheduler
-// should leave it alone (a refresh runs, or it needs a reconnect).
+// should leave it alone (a refresh runs, or it needs a reconnect). A refresh
+// journaled before a crash is due at once.
 func (a *Agent) dueAt(c *conn) (time.Time, bool) {
 	margin := a.Settings().RefreshMargin
 	c.mu.Lock()
@@ -66,6 +67,9 @@ func (a *Agent) dueAt(c *conn) (time.Time, bool) {
 	}
 	if c.failures > 0 {
 		return c.retryAt, true
+	}
+	if !c.rec.RefreshSent.IsZero() {
+		return c.rec.RefreshSent, true // journaled and unresolved: due at once
 	}
 	margin = min(margin, c.rec.lifetime()/3)
 	return c.rec.ExpiresAt.Add(-margin), true

@@ -14,14 +14,16 @@ import (
 // The vault keys the agent uses.
 const (
 	connPrefix    = "conn/"     // a connection: record + secrets "access", "refresh"
-	revokePrefix  = "revoke/"   // a revocation the provider has not confirmed yet
+	revokePrefix  = "revoke/"   // a revocation the provider has not confirmed yet: "revoke/ID" ends connection ID, "revoke/ID.RANDOM" an old grant of it
 	providersKey  = "providers" // the relay's provider list, cached
 	settingsKey   = "settings"
 	secretAccess  = "access"
 	secretRefresh = "refresh"
 )
 
-// load reads the connections, providers and settings from the vault.
+// load reads the connections, providers and settings from the vault. A
+// connection whose revocation was journaled is dropped: a crash came between
+// the journal and the wipe, and the revocation is sent again by Run.
 func (a *Agent) load() error {
 	for _, key := range a.vault.Keys(connPrefix) {
 		rec, ok := a.vault.Get(key)
@@ -32,6 +34,16 @@ func (a *Agent) load() error {
 		if err := json.Unmarshal(rec.Meta, &c.rec); err != nil {
 			a.log.Error("vault: skipping an unreadable connection", "key", key, "err", err)
 			continue
+		}
+		if a.revokedBeforeCrash(c.rec.ID) {
+			a.log.Info("dropping a connection revoked before a crash", "connection", c.rec.ID)
+			if err := a.vault.Delete(key); err != nil {
+				a.log.Warn("dropping the revoked connection from the vault failed", "connection", c.rec.ID, "err", err)
+			}
+			continue
+		}
+		if !c.rec.RefreshSent.IsZero() {
+			a.log.Info("a refresh was cut short; resolving it", "connection", c.rec.ID, "sent", c.rec.RefreshSent)
 		}
 		c.sealed, c.refresh = rec.Secrets[secretAccess], rec.Secrets[secretRefresh]
 		if c.sealed == nil || c.refresh == nil {
@@ -59,8 +71,23 @@ func (a *Agent) load() error {
 	return nil
 }
 
-// saveConn writes the connection's record and secrets. c.mu must be held.
+// revokedBeforeCrash reports whether the vault holds a journaled revocation
+// of connection id.
+func (a *Agent) revokedBeforeCrash(id string) bool {
+	r, ok := a.vault.Get(revokePrefix + id)
+	if !ok {
+		return false
+	}
+	var p pendingRevocation
+	return json.Unmarshal(r.Meta, &p) == nil && p.Connection && p.Record.ID == id
+}
+
+// saveConn writes the connection's record and secrets; a connection that was
+// revoked is never written again. c.mu must be held.
 func (a *Agent) saveConn(c *conn) error {
+	if c.removed {
+		return fmt.Errorf("save connection %s: %w", c.rec.ID, ErrNotFound)
+	}
 	meta, err := json.Marshal(c.rec)
 	if err != nil {
 		return fmt.Errorf("encode connection: %w", err)

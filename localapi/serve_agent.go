@@ -16,7 +16,7 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.agent.Status()
-	writeJSON(w, Status{Version: st.Version, PID: os.Getpid(), Connections: st.Connections})
+	writeJSON(w, Status{Version: st.Version, PID: os.Getpid(), Connections: st.Connections, PendingRevocations: st.PendingRevocations})
 }
 
 // serveProviders: GET /v1/providers — the relay's list (cached while the

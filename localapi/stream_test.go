@@ -210,7 +210,11 @@ func TestHangUpMidTokenWithARefreshInFlight(t *testing.T) {
 		t.Fatal("the key changed while its refresh hangs")
 	}
 	e.stack.Exchange.Close() // the exchange lets the request go, unanswered
+	// The relay answers 502: the exchange may have rotated the keys, so the
+	// connection stays refreshing until the agent's own retry, due within
+	// seconds of the fake clock, resolves it.
 	waitFor(t, func() bool {
+		clk.Advance(100 * time.Millisecond)
 		c, err := e.client.Connection(t.Context(), conn.ID)
 		return err == nil && c.State == localapi.StateConnected
 	})

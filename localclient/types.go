@@ -97,6 +97,9 @@ type Status struct {
 	Version     string `json:"version"`
 	PID         int    `json:"pid"`
 	Connections int    `json:"connections"`
+	// PendingRevocations counts revocations the provider has not confirmed
+	// yet; the agent keeps them, sealed, and retries them across restarts.
+	PendingRevocations int `json:"pending_revocations"`
 }
 
 // Activity is one recorded access to the agent.

@@ -174,8 +174,9 @@ func runRevoke(env Env, args []string) int {
 
 const statusUsage = `Usage: tokentray status
 
-Prints whether the agent runs: its version, pid, number of connections and
-socket. Exit code 4 when no agent answers.
+Prints whether the agent runs: its version, pid, number of connections,
+number of revocations the provider has not confirmed yet (retried until it
+does) and socket. Exit code 4 when no agent answers.
 `
 
 func runStatus(env Env, args []string) int {
@@ -187,7 +188,7 @@ func runStatus(env Env, args []string) int {
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	fmt.Fprintf(env.Stdout, "agent running: version %s, pid %d, %d connection(s), socket %s\n",
-		st.Version, st.PID, st.Connections, sock)
+	fmt.Fprintf(env.Stdout, "agent running: version %s, pid %d, %d connection(s), %d pending revocation(s), socket %s\n",
+		st.Version, st.PID, st.Connections, st.PendingRevocations, sock)
 	return exitOK
 }
