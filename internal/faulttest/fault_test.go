@@ -167,7 +167,6 @@ func TestSlowProviderBehindRelayTimeout(t *testing.T) {
 	// Without the relay's detached provider call, the relay drops the call at
 	// its timeout, the exchange rotates anyway, and the agent's retry (sent
 	// inside the answer window, as it should be) finds no answer to return.
-	t.Skip("needs relay detached provider call; see branch relay")
 	w := newWorld(t, worldOptions{providerTimeout: 3 * time.Second})
 	c := w.connect()
 	var calls atomic.Int32
