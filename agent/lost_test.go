@@ -48,7 +48,7 @@ func TestLostRefreshAnswerIsRecovered(t *testing.T) {
 
 // TestLostAnswerThenLongOutage documents the one loss the device cannot
 // prevent: the keys rotated, the answer was lost, and the relay stayed out of
-// reach past its 2-minute answer cache (CONTRACTS §3). The new refresh token
+// reach past its 2-minute answer cache (docs/relay.md §3). The new refresh token
 // existed only in that cache, so the provider refuses the old one and the
 // connection needs a reconnect; the agent says so instead of retrying forever.
 func TestLostAnswerThenLongOutage(t *testing.T) {

@@ -72,7 +72,7 @@ func (a *Agent) provider(ctx context.Context, id string) (oauthflow.Provider, bo
 	}
 	list, err := a.fetchProviders(ctx)
 	if err != nil {
-		// Not "unknown provider": the relay may well know it (CONTRACTS §4).
+		// Not "unknown provider": the relay may well know it (docs/socket-api.md).
 		return oauthflow.Provider{}, false, fmt.Errorf("provider %q is not in the cached list, and the relay's list could not be fetched: %w", id, err)
 	}
 	for _, p := range list {

@@ -210,7 +210,7 @@ func (a *Agent) refreshFailed(c *conn, err error, journaled bool) error {
 }
 
 // relayAnswerWindow is how long the relay keeps a refresh answer for a retry
-// (CONTRACTS §3).
+// (docs/relay.md §3).
 const relayAnswerWindow = 2 * time.Minute
 
 // retryDelay is the wait before the next refresh attempt: backoff, except

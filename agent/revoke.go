@@ -109,7 +109,7 @@ func (a *Agent) Revoke(ctx context.Context, id string) (RevokeResult, error) {
 		res.Message = fmt.Sprintf("wiped here; %s could not be reached (%v): tokentray will retry the revocation", rec.Profile.Name, err)
 	}
 	a.log.Info("revoked", "connection", rec.ID, "at_provider", res.RevokedAtProvider)
-	// The object keeps its last state (CONTRACTS §4 lists no "revoked" state):
+	// The object keeps its last state (docs/socket-api.md lists no "revoked" state):
 	// the event's type says what happened.
 	a.events.publish(Event{Type: EventRevoked, Connection: snap})
 	return res, nil

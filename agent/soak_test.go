@@ -42,7 +42,7 @@ func TestSoakYear(t *testing.T) {
 	end := e.clock.Now().Add(time.Duration(*soakDays) * 24 * time.Hour)
 	relayBackAt := time.Time{}
 	// After a lost answer the new refresh token exists only in the relay's
-	// 2-minute answer cache (CONTRACTS §3): an outage right then loses the
+	// 2-minute answer cache (docs/relay.md §3): an outage right then loses the
 	// grant whatever the device does. The soak keeps outages clear of it.
 	// The quiet window starts when the drop is spent, that is at the first step
 	// after one that began with it pending: the clock may have jumped hours

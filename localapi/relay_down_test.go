@@ -61,7 +61,7 @@ func newRelayFront(t *testing.T, relayURL string) *relayFront {
 // makes refresh and connect answer relay_unreachable (503, CLI exit 1)
 // within the agent's relay timeout (2 s here; each call below allows 20 s,
 // far less than the minute a refresh used to wait), never provider_error or
-// "unknown provider" (CONTRACTS §4).
+// "unknown provider" (docs/socket-api.md).
 func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Approval: fakeexchange.AutoApprove})
 	if err != nil {

@@ -30,7 +30,7 @@ type RelayConnect struct {
 	Timeout time.Duration
 }
 
-// ConnectRelay runs one brokered flow (CONTRACTS §2): it listens on
+// ConnectRelay runs one brokered flow (docs/relay.md §2): it listens on
 // http://127.0.0.1:PORT/callback, makes state and a PKCE verifier, asks the
 // relay for the authorize URL, hands it to OnURL and Open, takes exactly
 // one callback carrying the state, redeems its result with the verifier

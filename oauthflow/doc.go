@@ -5,7 +5,7 @@
 //
 // # Flows
 //
-// ConnectRelay runs the brokered flow of CONTRACTS §2: the device listens
+// ConnectRelay runs the brokered flow of docs/relay.md §2: the device listens
 // on http://127.0.0.1:PORT/callback (CallbackPath; port 0 picks the port),
 // sends the relay its S256 challenge, its state and its Ed25519 device key,
 // opens the authorize URL the relay returns, and takes exactly one callback

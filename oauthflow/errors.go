@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Sources of an [Error], as the relay reports them (CONTRACTS §2).
+// Sources of an [Error], as the relay reports them (docs/relay.md §2).
 const (
 	SourceRelay    = "relay"    // the relay refused or failed by itself
 	SourceProvider = "provider" // the provider refused or could not be reached

@@ -9,15 +9,15 @@ import (
 	"time"
 )
 
-// Token formats a provider's access token comes in (CONTRACTS §1).
+// Token formats a provider's access token comes in (docs/relay.md §1).
 const (
 	FormatPeatio = "peatio" // access_token is "ACCESS_KEY:SECRET_KEY"
 	FormatBearer = "bearer" // access_token is sent as Authorization: Bearer
 )
 
 // Provider describes one OAuth provider: what the relay's GET /v1/providers
-// lists (CONTRACTS §2), and, for locally configured public clients, the
-// endpoints too (CONTRACTS §6). The toml tags let the agent decode a
+// lists (docs/relay.md §2), and, for locally configured public clients, the
+// endpoints too (docs/config.md). The toml tags let the agent decode a
 // config.toml [[provider]] table straight into it.
 type Provider struct {
 	ID              string            `json:"id" toml:"id"`
@@ -177,7 +177,7 @@ func IsLoopbackHost(host string) bool {
 }
 
 // checkServerURL checks that raw is an absolute https URL, or http to a
-// loopback host (CONTRACTS §6), and returns it parsed.
+// loopback host (docs/config.md), and returns it parsed.
 func checkServerURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -34,7 +34,7 @@ type DeviceSigner interface {
 	Sign(msg []byte) ([]byte, error)
 }
 
-// RelayClient speaks the relay's HTTP API (CONTRACTS §2, §3). Its exported
+// RelayClient speaks the relay's HTTP API (docs/relay.md §2, §3). Its exported
 // fields are set once before use; after that it is safe for concurrent use.
 type RelayClient struct {
 	// BaseURL is the relay's base URL: https, or http on a loopback host.
@@ -48,7 +48,7 @@ type RelayClient struct {
 	Now func() time.Time
 	// Timeout bounds each call, answer included; 0 means
 	// DefaultRelayTimeout. A relay that does not answer within it is
-	// ErrRelayUnreachable, like one that cannot be reached (CONTRACTS §4).
+	// ErrRelayUnreachable, like one that cannot be reached (docs/socket-api.md).
 	// It must exceed the relay's provider_timeout, after which the relay
 	// answers a slow provider's call itself.
 	Timeout time.Duration
@@ -198,7 +198,7 @@ func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(
 }
 
 // proof builds {"sig","ts","nonce"} over "tokentray-proof|OP|hex(SHA256(blob))|T|N"
-// (CONTRACTS §3) with T the corrected Unix time.
+// (docs/relay.md §3) with T the corrected Unix time.
 func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
 	if c.Device == nil {
 		return nil, errors.New("no device key")

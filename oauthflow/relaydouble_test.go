@@ -33,7 +33,7 @@ func (d *testDevice) Sign(msg []byte) ([]byte, error) {
 }
 
 // relayDouble is a test double of the relay's HTTP API: it checks what the
-// device sends exactly as CONTRACTS §2/§3 say, and plays the browser leg
+// device sends exactly as docs/relay.md §2/§3 say, and plays the browser leg
 // (authorize URL → 302 to the loopback) itself.
 type relayDouble struct {
 	t   *testing.T

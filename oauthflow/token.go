@@ -73,7 +73,7 @@ func specFor(p Provider, requested []string, now time.Time) tokenSpec {
 }
 
 // tokenResponse is the JSON shape of a token answer: the relay's
-// (CONTRACTS §2, refresh) and RFC 6749 §5.1's (refresh_token).
+// (docs/relay.md §2, refresh) and RFC 6749 §5.1's (refresh_token).
 type tokenResponse struct {
 	AccessToken  string          `json:"access_token"`
 	TokenType    string          `json:"token_type"`

@@ -47,7 +47,7 @@ func (s *expiringSet) sweepLocked(now time.Time) {
 	s.nextSweep = now.Add(sweepEvery)
 }
 
-// Default refresh_answer_window (CONTRACTS.md §1, §3).
+// Default refresh_answer_window (docs/relay.md §1, §3).
 const (
 	defaultAnswerWindow       = 2 * time.Minute
 	defaultSharedAnswerWindow = 24 * time.Hour

@@ -18,7 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Config is the relay's configuration file (CONTRACTS.md §1). LoadConfig fills the
+// Config is the relay's configuration file (docs/relay.md §1). LoadConfig fills the
 // defaults and resolves relative paths; a Config built in code must set them itself.
 type Config struct {
 	// Listen is the public listener's address, e.g. "127.0.0.1:8787". Required.

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// exampleConfig is CONTRACTS.md §1's example.
+// exampleConfig is docs/relay.md §1's example.
 const exampleConfig = `
 listen = "127.0.0.1:8787"
 public_url = "https://relay.example.com"

@@ -1,6 +1,6 @@
 // Package relay is the tokentray relay server: it receives the OAuth callback,
 // holds the client secrets and hands devices only sealed, device-bound refresh
-// tokens (CONTRACTS.md §1–§3).
+// tokens (docs/relay.md §1–§3).
 //
 // LoadConfig reads the TOML config; New builds the public http.Handler; Run (or
 // Server.Serve on listeners of your own) serves it, and MetricsHandler on metrics_listen,

@@ -7,13 +7,13 @@ import (
 	"strconv"
 )
 
-// Error sources (CONTRACTS.md §2).
+// Error sources (docs/relay.md §2).
 const (
 	sourceRelay    = "relay"
 	sourceProvider = "provider"
 )
 
-// apiError is an error answered to a client as the JSON error body of CONTRACTS.md §2.
+// apiError is an error answered to a client as the JSON error body of docs/relay.md §2.
 // Its text never holds a secret: descriptions are fixed strings or the provider's own.
 type apiError struct {
 	Status         int    `json:"-"`

@@ -135,7 +135,7 @@ func newTicket(p *Provider, req *authorizeRequest) (*ticket, *apiError) {
 }
 
 // checkLoopback accepts only http://127.0.0.1:PORT or http://[::1]:PORT with an optional
-// path (RFC 8252 §7.3), as CONTRACTS.md §2 spells out.
+// path (RFC 8252 §7.3), as docs/relay.md §2 spells out.
 func checkLoopback(s string) *apiError {
 	bad := func(why string) *apiError {
 		return badRequest("invalid_loopback", "loopback "+why)

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Proof operations (CONTRACTS.md §3).
+// Proof operations (docs/relay.md §3).
 const (
 	opRefresh = "refresh"
 	opRevoke  = "revoke"
@@ -23,7 +23,7 @@ const (
 	proofNonceLen = 16
 )
 
-// proof is the device's signature over one request (CONTRACTS.md §3).
+// proof is the device's signature over one request (docs/relay.md §3).
 type proof struct {
 	Sig   string      `json:"sig"`
 	TS    json.Number `json:"ts"`
@@ -69,7 +69,7 @@ func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time,
 	if err != nil {
 		return unauthorized("invalid_proof", "the proof's ts is not whole Unix seconds")
 	}
-	// CONTRACTS §3 says "base64url" for the nonce without ruling out padding,
+	// docs/relay.md §3 says "base64url" for the nonce without ruling out padding,
 	// so both forms are taken; the signature covers the nonce as sent.
 	nonce, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimRight(p.Nonce, "="))
 	if err != nil || len(nonce) != proofNonceLen {

@@ -23,7 +23,7 @@ func signProof(t testing.TB, priv ed25519.PrivateKey, op, blob string, ts time.T
 }
 
 func TestProofMessage(t *testing.T) {
-	// The message is spelled out in CONTRACTS.md §3; SHA256("blob") from sha256sum.
+	// The message is spelled out in docs/relay.md §3; SHA256("blob") from sha256sum.
 	got := string(proofMessage("refresh", "blob", "1700000000", "bm9uY2U"))
 	want := "tokentray-proof|refresh|fa2c8cc4f28176bbeed4b736df569a34c79cd3723e9ec42f9674b4d46ac6b8b8|1700000000|bm9uY2U"
 	if got != want {

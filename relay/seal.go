@@ -17,7 +17,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Blob purposes (CONTRACTS.md §3). A blob sealed for one purpose never opens as another.
+// Blob purposes (docs/relay.md §3). A blob sealed for one purpose never opens as another.
 const (
 	purposeTicket  = "ticket"
 	purposeResult  = "result"

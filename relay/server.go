@@ -20,7 +20,7 @@ import (
 // maxRequestBody bounds a JSON request body; larger ones answer 413.
 const maxRequestBody = 64 << 10
 
-// Server is the relay's public HTTP handler (CONTRACTS.md §2). Several Servers sharing
+// Server is the relay's public HTTP handler (docs/relay.md §2). Several Servers sharing
 // one seal keys file serve each other's tickets, results and refresh blobs; the proof,
 // spent-result and refresh-answer memories are per Server. It is safe for concurrent use.
 type Server struct {

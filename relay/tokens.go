@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// tokenAnswer is the body of a successful redeem or refresh (CONTRACTS.md §2).
+// tokenAnswer is the body of a successful redeem or refresh (docs/relay.md §2).
 type tokenAnswer struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -19,7 +19,7 @@ type tokenAnswer struct {
 	Refresh     string `json:"refresh,omitempty"`
 }
 
-// refreshBlob is the provider's refresh token bound to one device key (CONTRACTS.md §3).
+// refreshBlob is the provider's refresh token bound to one device key (docs/relay.md §3).
 type refreshBlob struct {
 	Token     string `json:"rt"`
 	DeviceKey string `json:"dk"`
@@ -153,7 +153,7 @@ func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *pr
 // its own, bounded by providerCallCap, to its end even if the device hangs up or
 // provider_timeout answered it 502 first; its answer is kept for the answer window for
 // a retry with a new proof, and concurrent refreshes of one blob share one call
-// (CONTRACTS.md §3).
+// (docs/relay.md §3).
 func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	var req refreshRequest
 	if e := decodeBody(w, r, &req); e != nil {

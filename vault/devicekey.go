@@ -10,7 +10,7 @@ import (
 
 // DeviceKey is the device's Ed25519 key, made on the vault's first open and kept in it.
 // The private half lives in an enclave (its first 32 bytes, the seed, are what the vault
-// file stores); the relay binds refresh blobs to the public half (CONTRACTS §3).
+// file stores); the relay binds refresh blobs to the public half (docs/relay.md §3).
 // Safe for concurrent use.
 type DeviceKey struct {
 	pub  ed25519.PublicKey

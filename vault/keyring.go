@@ -9,7 +9,7 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// keyringService is the service name of every tokentray keyring item (CONTRACTS §6).
+// keyringService is the service name of every tokentray keyring item (docs/config.md).
 const keyringService = "tokentray"
 
 var errNotFound = keyring.ErrNotFound

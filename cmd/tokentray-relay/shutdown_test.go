@@ -97,7 +97,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// device is the device side of one brokered connection, as CONTRACTS.md §2–§3 spell it.
+// device is the device side of one brokered connection, as docs/relay.md §2–§3 spell it.
 type device struct {
 	t     *testing.T
 	relay string
@@ -186,7 +186,7 @@ func (d *device) flowResult() (result, verifier string) {
 	return loopback.Get("result"), verifier
 }
 
-// proof signs a refresh of blob now (CONTRACTS.md §3).
+// proof signs a refresh of blob now (docs/relay.md §3).
 func (d *device) proof(blob string) map[string]any {
 	ts := time.Now().Unix()
 	nonce := base64.RawURLEncoding.EncodeToString(randomBytes(16))

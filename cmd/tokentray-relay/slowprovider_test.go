@@ -9,7 +9,7 @@ import (
 // TestSlowProviderAnswerReachesRetry runs the real relay with provider_timeout 3s in
 // front of a provider that takes 6 s to rotate: the device is answered 502 at 3 s, the
 // relay's call goes on, and the device's retry (same blob, new proof) gets the rotated
-// keys with no second provider call (CONTRACTS.md §3, issue 15 item 2).
+// keys with no second provider call (docs/relay.md §3, issue 15 item 2).
 func TestSlowProviderAnswerReachesRetry(t *testing.T) {
 	bin := relayBinary(t)
 	const secret = "slow-provider-client-secret-01"

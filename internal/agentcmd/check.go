@@ -46,8 +46,8 @@ func (c *checker) step(what string, f func() (string, error)) bool {
 
 // runCheck runs the whole story headless: start, connect, read the key,
 // sign and call the exchange, refresh, revoke. Like every demo it serves
-// $TOKENTRAY_SOCK when set and prints the export line on stdout (CONTRACTS
-// §5); but when an agent already answers there, the check takes a socket of
+// $TOKENTRAY_SOCK when set and prints the export line on stdout
+// (docs/cli.md); but when an agent already answers there, the check takes a socket of
 // its own rather than meet that agent.
 func runCheck(ctx context.Context, env cli.Env) int {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)

@@ -3,9 +3,9 @@ package cli
 import "flag"
 
 // What the commands of package agentcmd share with the socket commands here:
-// the same argument parsing, messages and exit codes (CONTRACTS §5).
+// the same argument parsing, messages and exit codes (docs/cli.md).
 
-// The exit codes of CONTRACTS §5.
+// The exit codes of docs/cli.md.
 const (
 	ExitOK           = exitOK
 	ExitError        = exitError

@@ -214,7 +214,7 @@ func (p *directPath) refresh(ctx context.Context, i int) error {
 }
 
 // relayPath refreshes through the relay: POST /v1/refresh with a sealed blob and a
-// fresh device proof (CONTRACTS.md §3).
+// fresh device proof (docs/relay.md §3).
 type relayPath struct {
 	label  string
 	url    string
