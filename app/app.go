@@ -34,15 +34,40 @@ type Options struct {
 	NoTray bool
 	// Logger gets the log; default slog.Default().
 	Logger *slog.Logger
+	// Instance, when set, is this process's claim to be the one tray app:
+	// Run answers a second launch's "show" by showing the window.
+	Instance *Instance
 }
 
 // Run runs the tray and the window on a until the user quits, talking to the
 // agent through c. It blocks, like fyne.App.Run, and must be called from main.
+//
+// The tray icon and its menu are set before a.Run: Fyne starts the
+// StatusNotifierItem only if a menu was set by then, and a menu set later
+// (through fyne.Do) never registers the item. The menu says "Loading…"
+// until the agent answers.
 func Run(a fyne.App, c *localapi.Client, opts Options) {
 	u := newUI(a, c, opts)
 	u.start()
+	if opts.Instance != nil {
+		go opts.Instance.Serve(u.ctx, u.showFromOutside)
+	}
 	a.Run()
 	u.stop()
+}
+
+// showFromOutside shows the window for a second launch and returns once it
+// is up, or after showTimeout.
+func (u *ui) showFromOutside() {
+	done := make(chan struct{})
+	u.do(func() {
+		u.win.show()
+		close(done)
+	})
+	select {
+	case <-done:
+	case <-time.After(showTimeout):
+	}
 }
 
 // ui is the whole app: the tray, the window and the bridge from the agent.
@@ -66,6 +91,7 @@ type ui struct {
 	win       *mainWindow
 	tray      *tray // nil without a tray host
 	agentErr  error // why the agent cannot be reached, nil when it can
+	loaded    bool  // the agent has answered once
 }
 
 func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
@@ -144,6 +170,7 @@ func (u *ui) load(ctx context.Context) error {
 		if perr == nil {
 			u.providers = provs
 		}
+		u.loaded = true
 		u.setAgentErr(nil)
 		u.setConns(conns)
 	})
@@ -176,6 +203,7 @@ func (u *ui) setAgentErr(err error) {
 	}
 	u.agentErr = err
 	u.win.showAgentErr(err)
+	u.changed()
 }
 
 // setConns replaces the list of connections.
