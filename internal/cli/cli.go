@@ -132,12 +132,27 @@ func fail(env Env, name string, err error) int {
 	return exitCode(err)
 }
 
+// failConn is fail for an error about the connection conn: the hint of a
+// needs-reconnect error names the connection's provider, which the agent
+// still knows (a connection that needs reconnecting is kept).
+func failConn(env Env, name, conn string, err error) int {
+	if !errors.Is(err, localapi.ErrNeedsReconnect) {
+		return fail(env, name, err)
+	}
+	provider := conn
+	if c, lerr := client(env).Connection(env.Context, conn); lerr == nil && c.Provider != "" {
+		provider = c.Provider
+	}
+	fmt.Fprintf(env.Stderr, "tokentray %s: %s (run: tokentray connect %s)\n", name, err.Error(), provider)
+	return exitCode(err)
+}
+
 // errorText is err's message, with a hint where one helps.
 func errorText(err error) string {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, localapi.ErrNeedsReconnect):
-		return msg + " (run: tokentray connect PROVIDER)"
+		return msg + " (reconnect it in the tray app, or run tokentray connect with its provider)"
 	case errors.Is(err, localapi.ErrForbidden) && strings.Contains(msg, "raw"):
 		return msg + " (scripts may still sign through the agent: tokentray sign)"
 	}
