@@ -108,7 +108,7 @@ func (a *addDialog) loadProviders() {
 		if err != nil {
 			a.provider.PlaceHolder = "No providers"
 			a.provider.Refresh()
-			a.showErr(err)
+			a.showErr(errors.New(a.u.say(err, "")))
 			return
 		}
 		a.u.providers = list
@@ -228,7 +228,7 @@ func fieldLabel(f localapi.Field) string {
 func (a *addDialog) request() (localapi.ConnectRequest, error) {
 	p := a.chosen()
 	if p == nil {
-		return localapi.ConnectRequest{}, errors.New("choose a provider first")
+		return localapi.ConnectRequest{}, errors.New("Choose a provider first.")
 	}
 	req := localapi.ConnectRequest{Provider: p.ID, Scopes: []string{}, Fields: map[string]string{}}
 	for _, s := range p.Scopes {
@@ -251,7 +251,7 @@ func (a *addDialog) request() (localapi.ConnectRequest, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return req, errors.New("please fill in " + strings.Join(missing, ", "))
+		return req, errors.New("Please fill in " + strings.Join(missing, ", ") + ".")
 	}
 	return req, nil
 }
@@ -300,12 +300,16 @@ func (a *addDialog) done(conn *localapi.Connection, err error) {
 		a.u.apply(localapi.Event{Type: "state", Connection: *conn})
 		return
 	}
+	msg := ""
+	if p := a.chosen(); p != nil {
+		msg = a.u.say(err, p.ID)
+	}
 	if a.stopped {
-		err = errors.New("cancelled; nothing was connected")
+		msg = "Cancelled; nothing was connected."
 	}
 	a.progress.Hide()
 	a.form.Show()
-	a.showErr(err)
+	a.showErr(errors.New(msg))
 }
 
 // onCancel ends the flow in progress; the agent stops waiting for the

@@ -138,8 +138,9 @@ func TestAddShowsTheProvidersError(t *testing.T) {
 		t.Fatal("after a refusal the form is not back")
 	}
 	// The exchange's own words (Doorkeeper's access_denied description).
-	if !strings.Contains(a.errLine.Text, "denied") {
-		t.Fatalf("error shown: %q, want the provider's refusal", a.errLine.Text)
+	if !strings.HasPrefix(a.errLine.Text, "EXchange refused: ") || !strings.Contains(a.errLine.Text, "denied") ||
+		strings.Contains(a.errLine.Text, "oauthflow") || strings.Contains(a.errLine.Text, "provider error") {
+		t.Fatalf("error shown: %q, want the provider's refusal as a sentence", a.errLine.Text)
 	}
 	if conns, err := c.Connections(context.Background()); err != nil || len(conns) != 0 {
 		t.Fatalf("after a refusal the agent holds %v, %v", conns, err)
@@ -158,7 +159,7 @@ func TestAddCancelWhileWaitingForTheBrowser(t *testing.T) {
 	}
 	test.Tap(a.cancel)
 	q.until(t, "the form", func() bool { return a.form.Visible() })
-	if !strings.Contains(a.errLine.Text, "cancelled") {
+	if a.errLine.Text != "Cancelled; nothing was connected." {
 		t.Fatalf("after Cancel the dialog says %q", a.errLine.Text)
 	}
 	if conns, _ := c.Connections(context.Background()); len(conns) != 0 {

@@ -38,7 +38,7 @@ func TestTrayMenu(t *testing.T) {
 			conn("b", localapi.StateNeedsReconnect, -time.Hour),
 			conn("c", localapi.StateConnected, 20*time.Second),
 		}, "", []string{
-			"Ann's a — 3h 12m left", "  Refresh now", "  Revoke…",
+			"Ann's a — 3 h 12 min left", "  Refresh now", "  Revoke…",
 			"Ann's b — needs reconnect", "  Reconnect", "  Refresh now", "  Revoke…",
 			"Ann's c — under a minute left", "  Refresh now", "  Revoke…",
 			"---", "Add connection…", "Open tokentray", "---", "Quit",

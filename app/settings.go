@@ -2,8 +2,7 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -45,10 +44,10 @@ func (s *settingsTab) build() fyne.CanvasObject {
 	hint.Wrapping = fyne.TextWrapWord
 
 	s.margin = widget.NewEntry()
-	s.margin.PlaceHolder = "10m"
+	s.margin.PlaceHolder = "10 minutes"
 	s.margin.OnSubmitted = func(string) { s.onSaveMargin() }
 	s.saveM = widget.NewButton("Save", s.onSaveMargin)
-	marginHint := widget.NewLabel("How long before expiry a key is refreshed (1m to 2h). A refresh ends the old key at once.")
+	marginHint := widget.NewLabel("How long before expiry a key is refreshed: 1 minute to 2 hours, written like \"10 minutes\" or \"10m\". A refresh ends the old key at once.")
 	marginHint.Importance = widget.LowImportance
 	marginHint.Wrapping = fyne.TextWrapWord
 
@@ -87,8 +86,16 @@ func (s *settingsTab) reload() {
 			s.say(err, "")
 			return
 		}
-		s.margin.SetText(st.RefreshMargin)
+		s.margin.SetText(marginText(st.RefreshMargin))
 	})
+}
+
+// marginText is the agent's refresh margin (a Go duration) in words.
+func marginText(goDuration string) string {
+	if d, err := time.ParseDuration(goDuration); err == nil {
+		return inWords(d)
+	}
+	return goDuration
 }
 
 // say shows an error, or a confirmation when err is nil.
@@ -96,7 +103,7 @@ func (s *settingsTab) say(err error, ok string) {
 	switch {
 	case err != nil:
 		s.status.Importance = widget.DangerImportance
-		s.status.SetText(err.Error())
+		s.status.SetText(s.u.say(err, ""))
 	case ok != "":
 		s.status.Importance = widget.SuccessImportance
 		s.status.SetText(ok)
@@ -109,7 +116,14 @@ func (s *settingsTab) say(err error, ok string) {
 
 // onSaveMargin sends the refresh margin; the agent checks its bounds.
 func (s *settingsTab) onSaveMargin() {
-	m := strings.TrimSpace(s.margin.Text)
+	d, err := parseDuration(s.margin.Text)
+	if err != nil {
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("The refresh margin was not saved: " + err.Error() + ".")
+		s.status.Show()
+		return
+	}
+	m := d.String()
 	var st *localapi.Settings
 	s.saveM.Disable()
 	s.u.call(func(ctx context.Context) (err error) {
@@ -121,8 +135,8 @@ func (s *settingsTab) onSaveMargin() {
 			s.say(err, "")
 			return
 		}
-		s.margin.SetText(st.RefreshMargin)
-		s.say(nil, "Keys are now refreshed "+st.RefreshMargin+" before they expire.")
+		s.margin.SetText(marginText(st.RefreshMargin))
+		s.say(nil, "Saved: keys are now refreshed "+marginText(st.RefreshMargin)+" before they expire.")
 	})
 }
 
@@ -134,7 +148,10 @@ func (s *settingsTab) onAutostart(on bool) {
 	}
 	if err := setAutostart(s.u.opts.Getenv, s.u.opts.Executable, on); err != nil {
 		s.setQuietly(s.autostart, !on)
-		s.say(err, "")
+		s.u.log.Warn("autostart", "err", err)
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("Start at login could not be changed: " + lastPart(err.Error()) + ".")
+		s.status.Show()
 		return
 	}
 	s.u.call(func(ctx context.Context) error {
@@ -142,7 +159,9 @@ func (s *settingsTab) onAutostart(on bool) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			s.say(fmt.Errorf("the autostart entry is written, but the agent did not record it: %w", err), "")
+			s.status.Importance = widget.DangerImportance
+			s.status.SetText("The login entry is written, but the agent did not record the choice: " + s.u.say(err, ""))
+			s.status.Show()
 			return
 		}
 		s.say(nil, map[bool]string{true: "tokentray will start when you log in.", false: "tokentray will not start at login."}[on])

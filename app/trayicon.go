@@ -109,10 +109,13 @@ func (u *ui) run(e menuEntry) {
 		u.win.show()
 		u.reconnect(e.Conn)
 	case actRefresh:
-		u.refresh(e.Conn, func(err error) {
+		conn, _ := u.connection(e.Conn)
+		u.refresh(e.Conn, func(got *localapi.Connection, err error) {
 			if err != nil {
-				u.app.SendNotification(fyne.NewNotification("Refresh failed", err.Error()))
+				u.app.SendNotification(fyne.NewNotification("Refresh failed", conn.Label+": "+u.say(err, conn.Provider)))
+				return
 			}
+			u.apply(localapi.Event{Type: "refreshed", Connection: *got})
 		})
 	case actRevoke:
 		u.win.show()

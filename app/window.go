@@ -151,7 +151,7 @@ func (m *mainWindow) update(conns []localapi.Connection) {
 			cd = newCard(m.u)
 			m.cards[c.ID] = cd
 		}
-		cd.update(c, m.u.provider(c.Provider), m.u.now())
+		cd.update(c, m.u.provider(c.Provider), m.u.now(), m.u.agentErr != nil)
 		objs = append(objs, cd.box)
 	}
 	if len(objs) == 0 {
@@ -174,6 +174,6 @@ func (m *mainWindow) showAgentErr(err error) {
 		m.agentErr.Hide()
 		return
 	}
-	m.agentErr.SetText("Cannot reach the tokentray agent: " + err.Error() + " — retrying.")
+	m.agentErr.SetText("The tokentray agent is not answering, so what you see here may be out of date. Retrying…")
 	m.agentErr.Show()
 }

@@ -53,23 +53,36 @@ func TestRefreshAndRenameThroughTheCard(t *testing.T) {
 	cd := u.win.cards[conn.ID]
 
 	test.Tap(cd.refreshB)
+	if cd.refreshB.Text != "Refreshing…" || !cd.refreshB.Disabled() {
+		t.Fatalf("Refresh now in progress shows %q (disabled %v), want Refreshing… disabled", cd.refreshB.Text, cd.refreshB.Disabled())
+	}
 	q.until(t, "a new generation", func() bool {
 		got, _ := u.connection(conn.ID)
 		return got.Generation > conn.Generation && got.State == localapi.StateConnected
 	})
+	q.until(t, "the result", func() bool { return cd.refreshB.Text == "Refresh now" })
+	if !strings.Contains(cd.state.Text, "refreshed just now") {
+		t.Fatalf("after Refresh now the card says %q, want it to say the key was refreshed just now", cd.state.Text)
+	}
 
-	cd.label.SetText("Trading desk")
-	cd.onRename(cd.label.Text)
+	// An edit is not saved until Enter or Save, and says so.
+	cd.label.SetText("")
+	test.Type(cd.label, "Trading desk")
+	if !cd.labelNote.Visible() || !strings.Contains(cd.labelNote.Text, "Not saved yet") || cd.saveLabel.Disabled() {
+		t.Fatalf("a pending edit shows %q (visible %v), Save disabled %v", cd.labelNote.Text, cd.labelNote.Visible(), cd.saveLabel.Disabled())
+	}
+	cd.label.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	q.until(t, "the new label", func() bool { got, _ := u.connection(conn.ID); return got.Label == "Trading desk" })
+	q.until(t, "Saved.", func() bool { return cd.labelNote.Text == "Saved." })
 	if got, _ := c.Connection(context.Background(), conn.ID); got.Label != "Trading desk" {
 		t.Fatalf("the agent has label %q", got.Label)
 	}
 
 	cd.label.SetText("two\nlines")
-	cd.onRename(cd.label.Text)
-	q.until(t, "the refusal", func() bool { return cd.errLine.Visible() })
-	if cd.label.Text != "Trading desk" || !strings.Contains(cd.errLine.Text, "label") {
-		t.Fatalf("a refused label: entry %q, error %q", cd.label.Text, cd.errLine.Text)
+	test.Tap(cd.saveLabel)
+	q.until(t, "the refusal", func() bool { return strings.HasPrefix(cd.labelNote.Text, "Not saved:") })
+	if cd.label.Text != "Trading desk" || !strings.Contains(cd.labelNote.Text, "abel") {
+		t.Fatalf("a refused label: entry %q, note %q", cd.label.Text, cd.labelNote.Text)
 	}
 	if got, _ := c.Connection(context.Background(), conn.ID); got.Label != "Trading desk" {
 		t.Fatalf("a refused rename changed the agent's label to %q", got.Label)
@@ -89,21 +102,30 @@ func TestSettings(t *testing.T) {
 	}
 
 	t.Run("refresh margin", func(t *testing.T) {
-		before := s.margin.Text
-		s.margin.SetText("5s")
-		test.Tap(s.saveM)
-		q.until(t, "the refusal", func() bool { return s.status.Visible() && s.status.Text != "" })
-		if !strings.Contains(s.status.Text, "between") {
-			t.Fatalf("a bad margin says %q", s.status.Text)
+		before, _ := c.Settings(context.Background())
+		if s.margin.Text != marginText(before.RefreshMargin) || strings.ContainsAny(s.margin.Text, "0123456789") && strings.Contains(s.margin.Text, "m0s") {
+			t.Fatalf("the margin shows %q, want %s in words", s.margin.Text, before.RefreshMargin)
 		}
-		if st, _ := c.Settings(context.Background()); st.RefreshMargin != before {
-			t.Fatalf("a refused margin changed the agent's to %s", st.RefreshMargin)
+		for _, bad := range []string{"5s", "soon"} {
+			s.status.SetText("")
+			s.margin.SetText(bad)
+			test.Tap(s.saveM)
+			q.until(t, "the refusal", func() bool { return s.status.Visible() && s.status.Text != "" })
+			if strings.Contains(s.status.Text, "Go duration") || !strings.HasSuffix(s.status.Text, ".") {
+				t.Fatalf("a bad margin %q says %q", bad, s.status.Text)
+			}
+			if st, _ := c.Settings(context.Background()); st.RefreshMargin != before.RefreshMargin {
+				t.Fatalf("a refused margin changed the agent's to %s", st.RefreshMargin)
+			}
 		}
-		s.margin.SetText("30m")
-		test.Tap(s.saveM)
-		q.until(t, "the save", func() bool { return strings.Contains(s.status.Text, "30m") })
-		if st, _ := c.Settings(context.Background()); st.RefreshMargin != "30m0s" {
-			t.Fatalf("the agent's margin is %s", st.RefreshMargin)
+		for _, good := range []string{"30m", "30 minutes"} {
+			s.status.SetText("")
+			s.margin.SetText(good)
+			test.Tap(s.saveM)
+			q.until(t, "the save", func() bool { return strings.HasPrefix(s.status.Text, "Saved") })
+			if st, _ := c.Settings(context.Background()); st.RefreshMargin != "30m0s" || s.status.Text != "Saved: keys are now refreshed 30 minutes before they expire." {
+				t.Fatalf("after %q the agent's margin is %s and the tab says %q", good, st.RefreshMargin, s.status.Text)
+			}
 		}
 	})
 
@@ -160,13 +182,19 @@ func TestTrayFollowsTheConnections(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	now := t0
 	u.now = func() time.Time { return now }
+	// Before the agent answers, the tray already has its icon and a menu:
+	// Fyne registers the item only if the menu is set before Run.
+	if u.tray.icon != overallEmpty || u.tray.menu[0].Label != "Loading…" || u.tray.menu[len(u.tray.menu)-1].Action != actQuit {
+		t.Fatalf("at start: icon %v, menu %+v; want the empty icon and Loading… … Quit", u.tray.icon, u.tray.menu)
+	}
+	u.loaded = true
 	u.setConns(nil)
 	if u.tray.icon != overallEmpty || u.tray.menu[0].Label != "Nothing connected" {
 		t.Fatalf("empty: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
 	a := conn("a", localapi.StateConnected, 2*time.Hour+30*time.Minute+30*time.Second)
 	u.apply(localapi.Event{Type: "connected", Connection: a})
-	if u.tray.icon != overallOK || u.tray.menu[0].Label != "Ann's a — 2h 30m left" {
+	if u.tray.icon != overallOK || u.tray.menu[0].Label != "Ann's a — 2 h 30 min left" {
 		t.Fatalf("connected: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
 	key := u.tray.menuKey
@@ -211,7 +239,7 @@ func TestTheWindowSaysWhenTheAgentIsGone(t *testing.T) {
 	u, q := newTestUI(t, localapi.NewClient(filepath.Join(t.TempDir(), "none.sock")))
 	go u.follow(u.ctx)
 	q.until(t, "the error line", func() bool { return u.win.agentErr.Visible() })
-	if !strings.Contains(u.win.agentErr.Text, "not running") {
+	if !strings.Contains(u.win.agentErr.Text, "not answering") || u.tray.menu[0].Label != "Cannot reach the tokentray agent; retrying" || u.tray.icon != overallAttention {
 		t.Fatalf("agent error line %q", u.win.agentErr.Text)
 	}
 	if u.win.w.Title() != "tokentray" {
