@@ -57,7 +57,7 @@ func Run(a fyne.App, c *localapi.Client, opts Options) {
 }
 
 // showFromOutside shows the window for a second launch and returns once it
-// is up, or after showTimeout.
+// is up, or after showWait with the show queued.
 func (u *ui) showFromOutside() {
 	done := make(chan struct{})
 	u.do(func() {
@@ -66,7 +66,7 @@ func (u *ui) showFromOutside() {
 	})
 	select {
 	case <-done:
-	case <-time.After(showTimeout):
+	case <-time.After(showWait):
 	}
 }
 

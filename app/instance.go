@@ -25,8 +25,13 @@ import (
 var ErrAlreadyRunning = errors.New("tokentray is already running")
 
 // showTimeout bounds a second launch's whole conversation with the first:
-// together with start-up it stays within the 2 s of CONTRACTS §5.
-const showTimeout = 1500 * time.Millisecond
+// together with start-up it stays within the 2 s of CONTRACTS §5. The first
+// answers within showWait even when its window is slow to map (a loaded
+// machine, software GL): the show is queued by then.
+const (
+	showTimeout = 1800 * time.Millisecond
+	showWait    = time.Second
+)
 
 // Instance is this process's claim to be the one tray app for an agent
 // socket. Close releases it.
@@ -82,7 +87,8 @@ func ensureFolder(agentSock string) error {
 }
 
 // Serve answers later launches until ctx ends: each "show" runs show, which
-// must return once the window is up, then the answer goes back.
+// returns once the window is up or after showWait, then the answer goes
+// back.
 func (in *Instance) Serve(ctx context.Context, show func()) {
 	go func() {
 		<-ctx.Done()
