@@ -142,11 +142,15 @@ func startDemo(ctx context.Context, env Env, opts demoOptions) (*demo, error) {
 }
 
 // getenv is the demo's environment: the process's, with the demo's home,
-// socket, relay and exchange.
+// socket, relay and exchange. XDG_CONFIG_HOME points into the
+// temporary home too, so that nothing the tray app writes there (the
+// "Start at login" entry, its theme choice) reaches the user's own folders.
 func (d *demo) getenv(key string) string {
 	switch key {
 	case "TOKENTRAY_HOME":
 		return d.home
+	case "XDG_CONFIG_HOME":
+		return filepath.Join(d.home, "config")
 	case "TOKENTRAY_SOCK":
 		return d.socket
 	case "TOKENTRAY_RELAY":
