@@ -110,6 +110,7 @@ func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
 		do: fyne.Do, async: func(f func()) { go f() }, quit: a.Quit,
 		ctx: ctx, cancel: cancel,
 	}
+	a.Settings().SetTheme(themeFor(u.loadAppearance()))
 	u.win = newMainWindow(u)
 	if !opts.NoTray {
 		u.tray = newTray(u)

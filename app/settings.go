@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,13 +17,14 @@ import (
 type settingsTab struct {
 	u *ui
 
-	relay     *widget.Label
-	margin    *widget.Entry
-	saveM     *widget.Button
-	autostart *widget.Check
-	rawKeys   *fyne.Container
-	raw       map[string]*widget.Check
-	status    *widget.Label
+	relay      *widget.Label
+	margin     *widget.Entry
+	saveM      *widget.Button
+	autostart  *widget.Check
+	appearance *widget.RadioGroup
+	rawKeys    *fyne.Container
+	raw        map[string]*widget.Check
+	status     *widget.Label
 
 	quiet bool // set while code, not the user, changes a check
 }
@@ -54,6 +56,13 @@ func (s *settingsTab) build() fyne.CanvasObject {
 	s.autostart = widget.NewCheck("Start tokentray when I log in", s.onAutostart)
 	s.autostart.SetChecked(autostartOn(s.u.opts.Getenv))
 
+	s.appearance = widget.NewRadioGroup([]string{"System", "Light", "Dark"}, s.onAppearance)
+	s.appearance.Horizontal = true
+	s.appearance.Required = true
+	s.quiet = true
+	s.appearance.SetSelected(map[string]string{appearanceSystem: "System", appearanceLight: "Light", appearanceDark: "Dark"}[s.u.loadAppearance()])
+	s.quiet = false
+
 	s.rawKeys = container.NewVBox()
 	rawHint := widget.NewLabel("Off: scripts get signed requests only, never the key itself.")
 	rawHint.Importance = widget.LowImportance
@@ -70,6 +79,7 @@ func (s *settingsTab) build() fyne.CanvasObject {
 		bold("Relay"), s.relay, hint,
 		bold("Refresh margin"), container.NewBorder(nil, nil, nil, s.saveM, s.margin), marginHint,
 		bold("Start at login"), s.autostart,
+		bold("Appearance"), s.appearance,
 		bold("Scripts may read raw keys"), s.rawKeys, rawHint,
 		s.status,
 	))
@@ -166,6 +176,19 @@ func (s *settingsTab) onAutostart(on bool) {
 		}
 		s.say(nil, map[bool]string{true: "tokentray will start when you log in.", false: "tokentray will not start at login."}[on])
 	})
+}
+
+// onAppearance applies and stores System, Light or Dark.
+func (s *settingsTab) onAppearance(choice string) {
+	if s.quiet || choice == "" {
+		return
+	}
+	if err := s.u.setAppearance(strings.ToLower(choice)); err != nil {
+		s.u.log.Warn("store the appearance", "err", err)
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("The appearance is changed for now, but could not be saved for next time.")
+		s.status.Show()
+	}
 }
 
 func (s *settingsTab) setQuietly(c *widget.Check, v bool) {
