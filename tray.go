@@ -18,6 +18,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/vault"
 )
 
 // appID is FyneApp.toml's ID.
@@ -56,6 +57,7 @@ func runTray(env cli.Env) int {
 	defer inst.Close()
 	client := localapi.NewClient(socket)
 	defer memguard.Purge()
+	forgets := env.QuitForgets
 	_, err = client.Status(ctx)
 	switch {
 	case errors.Is(err, localapi.ErrAgentNotRunning):
@@ -65,6 +67,7 @@ func runTray(env cli.Env) int {
 			return 1
 		}
 		defer d.Stop()
+		forgets = forgets || d.Vault.Mode() == vault.ModeMemory
 	case err != nil:
 		fmt.Fprintf(env.Stderr, "tokentray: the agent on %s does not answer: %v\n", socket, err)
 		return 1
@@ -72,7 +75,7 @@ func runTray(env cli.Env) int {
 		logger.Info("attached to the running agent", "socket", socket)
 	}
 
-	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst}
+	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets}
 	if dir, err := agentd.ConfigDir(env.Getenv); err == nil {
 		opts.ConfigPath = filepath.Join(dir, "config.toml")
 		if fc, err := agentd.LoadConfig(opts.ConfigPath); err == nil {

@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 
 	"github.com/tokentray/tokentray/localapi"
 )
@@ -34,6 +36,9 @@ type Options struct {
 	NoTray bool
 	// Logger gets the log; default slog.Default().
 	Logger *slog.Logger
+	// QuitForgets says that quitting ends a memory-only vault (the demo's,
+	// or an agent in this process without a keyring): Quit asks first.
+	QuitForgets bool
 	// Instance, when set, is this process's claim to be the one tray app:
 	// Run answers a second launch's "show" by showing the window.
 	Instance *Instance
@@ -244,6 +249,31 @@ func (u *ui) changed() {
 	if u.tray != nil {
 		u.tray.update(u.conns)
 	}
+}
+
+// askQuit quits, after asking when quitting forgets every connection.
+func (u *ui) askQuit() *dialog.ConfirmDialog {
+	if !u.opts.QuitForgets || len(u.conns) == 0 {
+		u.quit()
+		return nil
+	}
+	u.win.show()
+	n := "1 connection"
+	if len(u.conns) > 1 {
+		n = fmt.Sprintf("%d connections", len(u.conns))
+	}
+	d := dialog.NewConfirm("Quit and forget "+n+"?",
+		"This tokentray keeps its connections in memory only, so quitting forgets "+n+
+			"; you would have to connect again. Scripts lose their keys at once.",
+		func(ok bool) {
+			if ok {
+				u.quit()
+			}
+		}, u.win.w)
+	d.SetConfirmText("Quit and forget")
+	d.SetDismissText("Keep running")
+	d.Show()
+	return d
 }
 
 // provider returns the provider with id, or nil.

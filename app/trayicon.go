@@ -126,6 +126,6 @@ func (u *ui) run(e menuEntry) {
 	case actOpen:
 		u.win.show()
 	case actQuit:
-		u.quit()
+		u.askQuit()
 	}
 }

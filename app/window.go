@@ -49,7 +49,7 @@ func (m *mainWindow) build() {
 
 	add := widget.NewButtonWithIcon("Add connection…", theme.ContentAddIcon(), func() { m.u.openAdd(nil) })
 	add.Importance = widget.HighImportance
-	quit := widget.NewButton("Quit", func() { m.u.quit() })
+	quit := widget.NewButton("Quit", func() { m.u.askQuit() })
 	m.empty = widget.NewLabel("Nothing connected yet. Add a connection to hand its keys to your scripts.")
 	m.list = container.NewVBox(m.empty)
 	conns := container.NewBorder(container.NewHBox(add), nil, nil, nil, container.NewVScroll(m.list))
@@ -106,7 +106,7 @@ func (m *mainWindow) hide() {
 // onClose hides the window when the tray can bring it back, else quits.
 func (m *mainWindow) onClose() {
 	if m.u.tray == nil {
-		m.u.quit()
+		m.u.askQuit()
 		return
 	}
 	m.hide()

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
@@ -244,5 +245,55 @@ func TestTheWindowSaysWhenTheAgentIsGone(t *testing.T) {
 	}
 	if u.win.w.Title() != "tokentray" {
 		t.Fatalf("window title %q", u.win.w.Title())
+	}
+}
+
+// findButton finds the button labelled text in o's tree.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if b, ok := o.(*widget.Button); ok && b.Text == text {
+		return b
+	}
+	var kids []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects()
+	}
+	for _, k := range kids {
+		if b := findButton(k, text); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func TestQuitWithAMemoryVaultAsksFirst(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	quits := 0
+	u.quit = func() { quits++ }
+	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, time.Hour)})
+
+	u.askQuit()
+	if quits != 1 {
+		t.Fatalf("with a vault on disk Quit asked instead of quitting (%d quits)", quits)
+	}
+
+	u.opts.QuitForgets = true
+	u.run(menuEntry{Action: actQuit})
+	if quits != 1 {
+		t.Fatal("with a memory-only vault Quit quit without asking")
+	}
+	top := u.win.w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog asks before forgetting the connections")
+	}
+	if findButton(top, "Keep running") == nil {
+		t.Fatal("the dialog has no Keep running button")
+	}
+	test.Tap(findButton(top, "Quit and forget"))
+	if quits != 2 {
+		t.Fatal("confirming did not quit")
 	}
 }

@@ -31,6 +31,9 @@ type Env struct {
 	// Context, when set, is done when the tray app should quit. The demo
 	// passes one that ends on SIGINT/SIGTERM; nil means context.Background().
 	Context context.Context
+	// QuitForgets tells the tray app that its Quit ends a memory-only vault
+	// (the demo's), so Quit asks first.
+	QuitForgets bool
 }
 
 // The exit codes of CONTRACTS §5.

@@ -73,7 +73,7 @@ func runDemo(env Env, args []string) int {
 		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
 		// Getenv and quits when Context ends (SIGINT/SIGTERM).
 		return env.Tray(Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
-			Getenv: d.getenv, Context: ctx})
+			Getenv: d.getenv, Context: ctx, QuitForgets: true})
 	}
 	fmt.Fprintf(env.Stderr, `tokentray demo: running headless: a simulated exchange at %s,
 a relay at %s and an agent on %s.
