@@ -220,6 +220,12 @@ func (u *ui) setConns(conns []localapi.Connection) {
 
 // apply applies one event from the agent and tells the user when it matters.
 func (u *ui) apply(ev localapi.Event) {
+	if ev.Type == "activity" {
+		if ev.Activity != nil {
+			u.win.activity.add(*ev.Activity)
+		}
+		return
+	}
 	c := ev.Connection
 	i := slices.IndexFunc(u.conns, func(x localapi.Connection) bool { return x.ID == c.ID })
 	prev := ""

@@ -171,11 +171,43 @@ func TestActivityShowsWhoUsedTheAgent(t *testing.T) {
 	if _, err := c.Token(context.Background(), conn.ID, 0); err != nil {
 		t.Fatal(err)
 	}
+	u.win.show()
 	u.win.activity.reload()
-	q.until(t, "the activity", func() bool { return len(u.win.activity.rows) > 0 })
-	r := u.win.activity.rows[0]
-	if r.PID != os.Getpid() || activityCell(r, 3) != conn.ID || activityCell(r, 1) != filepath.Base(r.Exe) {
-		t.Fatalf("newest activity %+v; want this process reading %s", r, conn.ID)
+	a := u.win.activity
+	q.until(t, "the token read", func() bool { return len(a.rows) > 0 && a.rows[0].Op == "token" })
+	r := a.rows[0]
+	if r.PID != os.Getpid() || a.cell(r, 3) != conn.Label || a.cell(r, 1) != filepath.Base(r.Exe) || a.cell(r, 4) != "token" {
+		t.Fatalf("newest activity %+v shown as %q / %q; want this process reading %s by its label", r, a.cell(r, 3), a.cell(r, 4), conn.Label)
+	}
+
+	// Live: a signed order arrives as an event, without a reload, and says
+	// what it was.
+	before := len(a.all)
+	if _, err := c.Sign(context.Background(), conn.ID, localapi.SignRequest{Method: "POST", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the live sign", func() bool { return len(a.all) > before })
+	if got := a.cell(a.rows[0], 4); got != "sign POST /api/v2/orders" {
+		t.Fatalf("a signed order shows as %q, want %q", got, "sign POST /api/v2/orders")
+	}
+	// A proxied call shows the path as the exchange sees it.
+	resp, err := c.Proxy(context.Background(), conn.ID, "GET", "members/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	q.until(t, "the live proxy", func() bool { return a.all[0].Op == "proxy" })
+	if got := a.cell(a.rows[0], 4); got != "proxy GET /api/v2/members/me" {
+		t.Fatalf("a proxied call shows as %q", got)
+	}
+
+	a.filter.SetText("post")
+	if len(a.rows) != 1 || a.rows[0].Method != "POST" || !strings.Contains(a.note.Text, "1 of") {
+		t.Fatalf("filter post: %d rows, note %q, all %+v", len(a.rows), a.note.Text, a.all)
+	}
+	a.filter.SetText("")
+	if len(a.rows) != len(a.all) {
+		t.Fatalf("an empty filter shows %d of %d", len(a.rows), len(a.all))
 	}
 }
 

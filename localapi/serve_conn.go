@@ -153,7 +153,7 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.record(r, id, "sign")
+	s.recordCall(r, id, "sign", req.Method, req.Path)
 	signed, _, err := s.agent.Sign(r.Context(), id, req.Method, req.Path, req.Params)
 	if err != nil {
 		writeAgentError(w, err)

@@ -99,13 +99,17 @@ type Status struct {
 	Connections int    `json:"connections"`
 }
 
-// Activity is one recorded access to the agent.
+// Activity is one recorded access to the agent. Method and Path are set
+// for sign and proxy, Path as the exchange sees it (/api/v2/orders).
 type Activity struct {
 	Time       time.Time `json:"time"`
 	PID        int       `json:"pid"`
 	Exe        string    `json:"exe"`
 	Connection string    `json:"connection"`
+	Label      string    `json:"label"`
 	Op         string    `json:"op"`
+	Method     string    `json:"method,omitempty"`
+	Path       string    `json:"path,omitempty"`
 }
 
 // Settings are the agent-wide settings.
@@ -122,8 +126,9 @@ type SettingsPatch struct {
 
 // Event is one server-sent event of GET /v1/events.
 type Event struct {
-	Type       string     `json:"-"` // state | refreshed | connected | revoked
+	Type       string     `json:"-"` // state | refreshed | connected | revoked | activity
 	Connection Connection `json:"connection"`
+	Activity   *Activity  `json:"-"` // set only for "activity"
 }
 
 // Provider is one provider a connection can be made with: the relay's list
