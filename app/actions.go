@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -110,7 +111,9 @@ func (u *ui) reconnect(id string) *addDialog {
 	if !ok {
 		return nil
 	}
-	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: conn.ScopesRequested, Fields: conn.Fields})
+	// The scopes it had: asked for, and granted (a provider may grant more).
+	scopes := slices.Concat(conn.ScopesRequested, conn.ScopesGranted)
+	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: scopes, Fields: conn.Fields})
 }
 
 // setRawKeys sets whether scripts may read the connection's raw keys, then

@@ -31,6 +31,8 @@ type addDialog struct {
 	entries   map[string]*widget.Entry
 	selects   map[string]*widget.Select
 	errLine   *widget.Label
+	existing  *widget.Label // the provider's connections this sign-in may renew
+	renewOK   *widget.Check // the user read it; Connect waits for the tick
 	connect   *widget.Button
 	close     *widget.Button
 	form      *fyne.Container
@@ -69,6 +71,18 @@ func (a *addDialog) build() {
 	a.errLine.Importance = widget.DangerImportance
 	a.errLine.Wrapping = fyne.TextWrapWord
 	a.errLine.Hide()
+	a.existing = widget.NewLabel("")
+	a.existing.Importance = widget.WarningImportance
+	a.existing.Wrapping = fyne.TextWrapWord
+	a.existing.Hide()
+	a.renewOK = widget.NewCheck("I understand: the same account renews that connection with the scopes ticked above", func(on bool) {
+		if on {
+			a.connect.Enable()
+		} else {
+			a.connect.Disable()
+		}
+	})
+	a.renewOK.Hide()
 	a.connect = widget.NewButton("Connect", a.onConnect)
 	a.connect.Importance = widget.HighImportance
 	a.connect.Disable()
@@ -78,6 +92,7 @@ func (a *addDialog) build() {
 		container.NewVBox(a.errLine, container.NewHBox(a.close, a.connect)),
 		nil, nil,
 		container.NewVScroll(container.NewVBox(
+			a.existing, a.renewOK,
 			widget.NewLabelWithStyle("What scripts may do", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			a.scopes, a.fields)),
 	)
@@ -156,6 +171,35 @@ func (a *addDialog) onProvider(string) {
 	if a.prefill != nil && a.prefill.Provider == p.ID {
 		pre = a.prefill
 	}
+	// Signing in again with an account already connected renews that
+	// connection (the agent keeps one per account): say which, tick the
+	// scopes it has so none is dropped unseen, and wait for a tick.
+	var same []localapi.Connection
+	if a.prefill == nil {
+		for _, c := range a.u.conns {
+			if c.Provider == p.ID {
+				same = append(same, c)
+			}
+		}
+	}
+	if len(same) > 0 {
+		scopes := []string{}
+		for _, s := range p.Scopes {
+			if s.Default || s.Required {
+				scopes = append(scopes, s.Name)
+			}
+		}
+		for _, c := range same {
+			scopes = append(append(scopes, c.ScopesGranted...), c.ScopesRequested...)
+		}
+		pre = &localapi.ConnectRequest{Provider: p.ID, Scopes: scopes, Fields: same[0].Fields}
+	}
+	a.existing.SetText(existingText(p, same))
+	a.existing.Hidden = len(same) == 0
+	a.renewOK.Hidden = len(same) == 0
+	a.renewOK.SetChecked(false)
+	a.existing.Refresh()
+	a.renewOK.Refresh()
 	a.checks = map[string]*widget.Check{}
 	var scopes []fyne.CanvasObject
 	for _, s := range p.Scopes {
@@ -197,7 +241,27 @@ func (a *addDialog) onProvider(string) {
 	a.fields.Objects = fields
 	a.fields.Refresh()
 	a.showErr(nil)
-	a.connect.Enable()
+	if len(same) == 0 {
+		a.connect.Enable()
+	} else {
+		a.connect.Disable()
+	}
+}
+
+// existingText says which connections of p a new sign-in may renew; "" for
+// none.
+func existingText(p *localapi.Provider, same []localapi.Connection) string {
+	if len(same) == 0 {
+		return ""
+	}
+	var names []string
+	for _, c := range same {
+		names = append(names, c.Label+" (account "+c.Account+", id "+c.ID+")")
+	}
+	return p.Name + " is already connected here: " + strings.Join(names, "; ") + ". " +
+		"If you sign in with that same account, its connection is renewed, not added: it gets a new key and the scopes ticked below, " +
+		"and scripts using the old key need the new one. Its current scopes are ticked, so none is dropped unless you untick it. " +
+		"Sign in with another account to add a second connection."
 }
 
 // scopeLabel is a scope's checkbox text.

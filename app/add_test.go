@@ -186,3 +186,40 @@ func TestReconnectPrefillsTheDialog(t *testing.T) {
 		t.Fatalf("reconnect picked %q", a.provider.Selected)
 	}
 }
+
+func TestAddingAConnectedAccountAgainSaysSoAndKeepsItsScopes(t *testing.T) {
+	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	u, q := newTestUI(t, c)
+	startBridge(t, u, q)
+	conn := connect(t, u, q, c, "profile", "trade")
+	a := u.openAdd(nil)
+	q.until(t, "the providers", func() bool { return a.chosen() != nil })
+	if !a.existing.Visible() || !strings.Contains(a.existing.Text, conn.Label) || !strings.Contains(a.existing.Text, conn.ID) ||
+		!strings.Contains(a.existing.Text, "renewed, not added") {
+		t.Fatalf("the dialog says %q (shown %v); want it to name %s (%s) and say it would be renewed", a.existing.Text, a.existing.Visible(), conn.Label, conn.ID)
+	}
+	want := []string{
+		"profile — basic user information (required) [x] locked",
+		"history — your orders and trades [x]",
+		"trade — place and cancel orders [x]",
+	}
+	if got := checks(a); !slices.Equal(got, want) {
+		t.Fatalf("scopes:\n%s\nwant the union of the connection's and the defaults:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !a.connect.Disabled() {
+		t.Fatal("Connect is enabled before the user confirmed the renewal")
+	}
+	test.Tap(a.renewOK)
+	if a.connect.Disabled() {
+		t.Fatal("Connect stays disabled after the confirmation")
+	}
+	test.Tap(a.connect)
+	q.until(t, "the renewal", func() bool {
+		got, _ := u.connection(conn.ID)
+		return got.Generation > conn.Generation || !a.progress.Visible() && !a.form.Visible()
+	})
+	got, err := c.Connection(context.Background(), conn.ID)
+	if err != nil || !slices.Contains(got.ScopesRequested, "trade") {
+		t.Fatalf("after the renewal the connection is %+v, %v; the trade scope must survive", got, err)
+	}
+}
