@@ -94,9 +94,10 @@ type ui struct {
 	conns     []localapi.Connection
 	providers []localapi.Provider
 	win       *mainWindow
-	tray      *tray // nil without a tray host
-	agentErr  error // why the agent cannot be reached, nil when it can
-	loaded    bool  // the agent has answered once
+	tray      *tray                // nil without a tray host
+	agentErr  error                // why the agent cannot be reached, nil when it can
+	loaded    bool                 // the agent has answered once
+	notified  map[string]time.Time // connection and title → when last sent (notify)
 }
 
 func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
@@ -244,7 +245,7 @@ func (u *ui) apply(ev localapi.Event) {
 		u.conns = append(slices.Clone(u.conns), c)
 	}
 	if n, ok := notification(prev, ev, u.now()); ok {
-		u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
+		u.notify(c.ID, n)
 	}
 	u.changed()
 }
@@ -255,6 +256,24 @@ func (u *ui) changed() {
 	if u.tray != nil {
 		u.tray.update(u.conns)
 	}
+}
+
+// noteAgain is how long the same notification about a connection stays
+// quiet: one event reaches the desktop once, even when it arrives twice
+// (the tray's own Refresh now and the agent's state event).
+const noteAgain = time.Minute
+
+// notify sends n about connection id to the desktop, once per event.
+func (u *ui) notify(id string, n note) {
+	key := id + "\x00" + n.Title
+	if at, ok := u.notified[key]; ok && u.now().Sub(at) < noteAgain {
+		return
+	}
+	if u.notified == nil {
+		u.notified = map[string]time.Time{}
+	}
+	u.notified[key] = u.now()
+	u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
 }
 
 // askQuit quits, after asking when quitting forgets every connection.

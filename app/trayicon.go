@@ -112,7 +112,7 @@ func (u *ui) run(e menuEntry) {
 		conn, _ := u.connection(e.Conn)
 		u.refresh(e.Conn, func(got *localapi.Connection, err error) {
 			if err != nil {
-				u.app.SendNotification(fyne.NewNotification("Refresh failed", conn.Label+": "+u.say(err, conn.Provider)))
+				u.notify(conn.ID, note{"Refresh failed", conn.Label + ": " + u.say(err, conn.Provider)})
 				return
 			}
 			u.apply(localapi.Event{Type: "refreshed", Connection: *got})

@@ -329,3 +329,18 @@ func TestQuitWithAMemoryVaultAsksFirst(t *testing.T) {
 		t.Fatal("confirming did not quit")
 	}
 }
+
+func TestANotificationIsSentOncePerEvent(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	now := t0
+	u.now = func() time.Time { return now }
+	a := conn("a", localapi.StateConnected, 2*time.Hour)
+	u.setConns([]localapi.Connection{a})
+	n := note{"Refresh failed", "Ann's a: the key could not be refreshed."}
+	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
+	// The same event again (the menu's own result, then the agent's state
+	// event): nothing more reaches the desktop.
+	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
+	now = now.Add(2 * noteAgain)
+	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
+}
