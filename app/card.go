@@ -31,6 +31,8 @@ type card struct {
 	saveLabel *widget.Button
 	labelNote *widget.Label
 	about     *widget.Label
+	id        *widget.Label  // the connection id scripts name it by
+	copyID    *widget.Button // copies the id
 	chips     *fyne.Container
 	bar       *widget.ProgressBar
 	left      string // the bar's text
@@ -58,6 +60,12 @@ func (c *card) build() {
 	c.labelNote.Hide()
 	c.about = widget.NewLabel("")
 	c.about.Wrapping = fyne.TextWrapWord
+	c.id = widget.NewLabel("")
+	c.id.Importance = widget.LowImportance
+	c.copyID = widget.NewButtonWithIcon("Copy id", theme.ContentCopyIcon(), func() {
+		c.u.app.Clipboard().SetContent(c.conn.ID)
+		c.copyID.SetText("Copied")
+	})
 	c.chips = container.NewHBox()
 	c.bar = widget.NewProgressBar()
 	c.bar.TextFormatter = func() string { return c.left }
@@ -70,7 +78,7 @@ func (c *card) build() {
 	c.revoke.Importance = widget.DangerImportance
 	c.box = widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, nil, c.saveLabel, c.label), c.labelNote,
-		c.about, c.chips, c.bar, c.state,
+		c.about, container.NewHBox(c.id, c.copyID), c.chips, c.bar, c.state,
 		container.NewHBox(c.reconnect, c.refreshB, c.revoke),
 	))
 }
@@ -88,6 +96,10 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 		c.showLabelNote("")
 	}
 	c.about.SetText(about(conn, p))
+	if idText := "Scripts name it " + conn.ID; c.id.Text != idText {
+		c.id.SetText(idText)
+		c.copyID.SetText("Copy id")
+	}
 	var offered []localapi.Scope
 	if p != nil {
 		offered = p.Scopes

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/localapi"
@@ -74,6 +75,13 @@ func TestCardStates(t *testing.T) {
 			}
 			if want := "Account ID123 · EXchange · environment: sandbox"; c.about.Text != want {
 				t.Errorf("about = %q, want %q", c.about.Text, want)
+			}
+			if !strings.Contains(c.id.Text, "c1") {
+				t.Errorf("the card shows no id: %q", c.id.Text)
+			}
+			test.Tap(c.copyID)
+			if got := u.app.Clipboard().Content(); got != "c1" || c.copyID.Text != "Copied" {
+				t.Errorf("Copy id put %q on the clipboard, button %q", got, c.copyID.Text)
 			}
 			wantChips := []string{"✓ profile/granted", "history/low", "⚠ trade (not granted)/warning"}
 			if got := chipTexts(c); !slices.Equal(got, wantChips) {
