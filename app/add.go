@@ -292,7 +292,7 @@ func fieldLabel(f localapi.Field) string {
 func (a *addDialog) request() (localapi.ConnectRequest, error) {
 	p := a.chosen()
 	if p == nil {
-		return localapi.ConnectRequest{}, errors.New("Choose a provider first.")
+		return localapi.ConnectRequest{}, errors.New("choose a provider first")
 	}
 	req := localapi.ConnectRequest{Provider: p.ID, Scopes: []string{}, Fields: map[string]string{}}
 	for _, s := range p.Scopes {
@@ -315,7 +315,7 @@ func (a *addDialog) request() (localapi.ConnectRequest, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return req, errors.New("Please fill in " + strings.Join(missing, ", ") + ".")
+		return req, errors.New("please fill in " + strings.Join(missing, ", "))
 	}
 	return req, nil
 }
@@ -325,7 +325,11 @@ func (a *addDialog) showErr(err error) {
 		a.errLine.Hide()
 		return
 	}
-	a.errLine.SetText(err.Error())
+	text := capital(err.Error()) // a sentence: the form's own errors are Go-style
+	if !strings.HasSuffix(text, ".") {
+		text += "."
+	}
+	a.errLine.SetText(text)
 	a.errLine.Show()
 }
 
