@@ -38,6 +38,7 @@ type addDialog struct {
 	form      *fyne.Container
 
 	waiting  *widget.Label
+	spinner  *widget.ProgressBarInfinite // animates only while a flow runs
 	url      *widget.Entry
 	copyURL  *widget.Button
 	cancel   *widget.Button
@@ -58,6 +59,7 @@ func (u *ui) openAdd(prefill *localapi.ConnectRequest) *addDialog {
 	a.d = dialog.NewCustomWithoutButtons(title, container.NewStack(a.form, a.progress), u.win.w)
 	a.d.Resize(fyne.NewSize(560, 480))
 	a.d.Show()
+	a.spinner.Stop() // making its renderer (Show, MinSize) starts it
 	a.loadProviders()
 	return a
 }
@@ -97,6 +99,11 @@ func (a *addDialog) build() {
 			a.scopes, a.fields)),
 	)
 
+	// The animation runs on Fyne's animation loop until stopped, even inside
+	// a hidden dialog: it is started with a flow and stopped with it, or the
+	// app burns a quarter of a core until the renderer is dropped.
+	a.spinner = widget.NewProgressBarInfinite()
+	a.spinner.Stop()
 	a.waiting = widget.NewLabel("Waiting for the browser… Approve tokentray at the provider, then come back.")
 	a.waiting.Wrapping = fyne.TextWrapWord
 	a.url = widget.NewEntry()
@@ -105,7 +112,7 @@ func (a *addDialog) build() {
 	a.copyURL.Disable()
 	a.cancel = widget.NewButton("Cancel", a.onCancel)
 	a.progress = container.NewVBox(
-		a.waiting, widget.NewProgressBarInfinite(),
+		a.waiting, a.spinner,
 		widget.NewLabel("If no browser opened, copy this address into one:"),
 		container.NewBorder(nil, nil, nil, a.copyURL, a.url),
 		container.NewHBox(a.cancel),
@@ -345,6 +352,7 @@ func (a *addDialog) onConnect() {
 	a.copyURL.Disable()
 	a.form.Hide()
 	a.progress.Show()
+	a.spinner.Start()
 	ctx, stop := context.WithCancel(a.u.ctx)
 	a.stop, a.stopped = stop, false
 	a.u.async(func() {
@@ -364,6 +372,7 @@ func (a *addDialog) onConnect() {
 func (a *addDialog) done(conn *localapi.Connection, err error) {
 	a.stop = nil
 	if err == nil {
+		a.spinner.Stop()
 		a.d.Hide()
 		a.u.apply(localapi.Event{Type: "state", Connection: *conn})
 		return
@@ -376,6 +385,7 @@ func (a *addDialog) done(conn *localapi.Connection, err error) {
 		msg = "Cancelled; nothing was connected."
 	}
 	a.progress.Hide()
+	a.spinner.Stop()
 	a.form.Show()
 	a.showErr(errors.New(msg))
 }

@@ -132,8 +132,17 @@ func TestAddShowsTheProvidersError(t *testing.T) {
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
+	if a.spinner.Running() {
+		t.Fatal("the progress animation runs before any flow: it costs CPU while the dialog waits")
+	}
 	test.Tap(a.connect)
+	if !a.spinner.Running() {
+		t.Fatal("the progress animation does not run during the flow")
+	}
 	q.until(t, "the error", func() bool { return a.errLine.Visible() })
+	if a.spinner.Running() {
+		t.Fatal("the progress animation outlived the flow: the app stays busy after the dialog")
+	}
 	if !a.form.Visible() || a.progress.Visible() {
 		t.Fatal("after a refusal the form is not back")
 	}
