@@ -62,7 +62,7 @@ func (a *Agent) find(id string) (*conn, error) {
 			continue
 		}
 		if match != nil {
-			return nil, fmt.Errorf("%w: %q", ErrAmbiguous, id)
+			return a.defaultOfLocked(id)
 		}
 		match = c
 	}
@@ -76,6 +76,7 @@ func (a *Agent) find(id string) (*conn, error) {
 type ConnectionPatch struct {
 	Label   *string
 	RawKeys *bool
+	Default *bool // only true: makes it the provider's default (default.go)
 }
 
 // UpdateConnection renames a connection or changes whether scripts may read
@@ -84,6 +85,11 @@ func (a *Agent) UpdateConnection(id string, p ConnectionPatch) (Connection, erro
 	c, err := a.find(id)
 	if err != nil {
 		return Connection{}, err
+	}
+	if p.Default != nil {
+		if err := a.setDefault(c, *p.Default); err != nil {
+			return Connection{}, err
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

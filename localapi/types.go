@@ -19,6 +19,7 @@ type Connection struct {
 	State           string            `json:"state"` // connecting | connected | refreshing | expired | needs_reconnect
 	Generation      int64             `json:"generation"`
 	RawKeys         bool              `json:"raw_keys"`
+	Default         bool              `json:"default"` // the connection a request naming the provider gets
 }
 
 // The states of a connection.
@@ -34,6 +35,7 @@ const (
 type ConnectionPatch struct {
 	Label   *string `json:"label,omitempty"`
 	RawKeys *bool   `json:"raw_keys,omitempty"`
+	Default *bool   `json:"default,omitempty"` // only true: setting one clears the provider's others
 }
 
 // Token is the answer of GET /v1/connections/{id}/token. Peatio connections
