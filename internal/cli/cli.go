@@ -63,8 +63,9 @@ Usage:
   tokentray refresh CONN
   tokentray revoke CONN
   tokentray status
+  tokentray default CONN
 
-CONN is a connection id, or a provider id with exactly one connection.
+CONN is a connection id, or a provider id: its only connection, else its default.
 The agent's socket is $TOKENTRAY_SOCK, else $XDG_RUNTIME_DIR/tokentray/agent.sock.
 Run tokentray COMMAND --help for the details of one command.
 
@@ -93,6 +94,7 @@ func init() {
 		"refresh": {refreshUsage, runRefresh},
 		"revoke":  {revokeUsage, runRevoke},
 		"status":  {statusUsage, runStatus},
+		"default": {defaultUsage, runDefault},
 	}
 }
 
