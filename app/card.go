@@ -33,6 +33,8 @@ type card struct {
 	about     *widget.Label
 	id        *widget.Label  // the connection id scripts name it by
 	copyID    *widget.Button // copies the id
+	isDefault *widget.Label  // "Default: scripts that name exchange get this one"
+	makeDef   *widget.Button // marks it the provider's default
 	chips     *fyne.Container
 	bar       *widget.ProgressBar
 	left      string // the bar's text
@@ -66,6 +68,11 @@ func (c *card) build() {
 		c.u.app.Clipboard().SetContent(c.conn.ID)
 		c.copyID.SetText("Copied")
 	})
+	c.isDefault = widget.NewLabel("")
+	c.isDefault.Importance = widget.SuccessImportance
+	c.isDefault.Hide()
+	c.makeDef = widget.NewButton("Make default", c.onMakeDefault)
+	c.makeDef.Hide()
 	c.chips = container.NewHBox()
 	c.bar = widget.NewProgressBar()
 	c.bar.TextFormatter = func() string { return c.left }
@@ -78,7 +85,7 @@ func (c *card) build() {
 	c.revoke.Importance = widget.DangerImportance
 	c.box = widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, nil, c.saveLabel, c.label), c.labelNote,
-		c.about, container.NewHBox(c.id, c.copyID), c.chips, c.bar, c.state,
+		c.about, container.NewHBox(c.id, c.copyID, c.isDefault, c.makeDef), c.chips, c.bar, c.state,
 		container.NewHBox(c.reconnect, c.refreshB, c.revoke),
 	))
 }
@@ -100,6 +107,7 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 		c.id.SetText(idText)
 		c.copyID.SetText("Copy id")
 	}
+	c.showDefault(conn)
 	var offered []localapi.Scope
 	if p != nil {
 		offered = p.Scopes
@@ -139,6 +147,49 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 	}
 	c.showState(now)
 	c.tick(now)
+}
+
+// showDefault says whether scripts that name the provider get this
+// connection; it matters only when the provider has several.
+func (c *card) showDefault(conn localapi.Connection) {
+	several := 0
+	for _, x := range c.u.conns {
+		if x.Provider == conn.Provider {
+			several++
+		}
+	}
+	switch {
+	case several < 2:
+		c.isDefault.Hide()
+		c.makeDef.Hide()
+	case conn.Default:
+		c.isDefault.SetText("Default: scripts that name " + conn.Provider + " get this one")
+		c.isDefault.Show()
+		c.makeDef.Hide()
+	default:
+		c.isDefault.Hide()
+		c.makeDef.SetText("Make default for " + conn.Provider)
+		c.makeDef.Show()
+	}
+}
+
+// onMakeDefault marks the connection its provider's default; the agent
+// clears the others and sends their changes as events.
+func (c *card) onMakeDefault() {
+	id, on := c.conn.ID, true
+	c.makeDef.Disable()
+	var got *localapi.Connection
+	c.u.call(func(ctx context.Context) (err error) {
+		got, err = c.u.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{Default: &on})
+		return err
+	}, func(err error) {
+		c.makeDef.Enable()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.u.apply(localapi.Event{Type: "state", Connection: *got})
+	})
 }
 
 // showState sets the status line.

@@ -226,3 +226,23 @@ func TestClosingTheWindow(t *testing.T) {
 		}
 	})
 }
+
+func TestCardsSayWhichConnectionIsTheDefault(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	a, b := conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateConnected, time.Hour)
+	a.Provider, b.Provider = "exchange", "exchange"
+	u.setConns([]localapi.Connection{a})
+	if ca := u.win.cards["a"]; ca.isDefault.Visible() || ca.makeDef.Visible() {
+		t.Fatal("a provider's only connection talks about being the default")
+	}
+	b.Default = true
+	u.setConns([]localapi.Connection{a, b})
+	ca, cb := u.win.cards["a"], u.win.cards["b"]
+	if !ca.makeDef.Visible() || ca.isDefault.Visible() || ca.makeDef.Text != "Make default for exchange" {
+		t.Fatalf("card a: Make default shown %v (%q), marker shown %v", ca.makeDef.Visible(), ca.makeDef.Text, ca.isDefault.Visible())
+	}
+	if !cb.isDefault.Visible() || cb.makeDef.Visible() || !strings.Contains(cb.isDefault.Text, "scripts that name exchange get this one") {
+		t.Fatalf("card b: marker %q shown %v, Make default shown %v", cb.isDefault.Text, cb.isDefault.Visible(), cb.makeDef.Visible())
+	}
+}

@@ -344,3 +344,15 @@ func TestANotificationIsSentOncePerEvent(t *testing.T) {
 	now = now.Add(2 * noteAgain)
 	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
 }
+
+func TestMakeDefaultThroughTheCard(t *testing.T) {
+	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	u, q := newTestUI(t, c)
+	startBridge(t, u, q)
+	conn := connect(t, u, q, c)
+	u.win.cards[conn.ID].onMakeDefault()
+	q.until(t, "the default", func() bool { got, _ := u.connection(conn.ID); return got.Default })
+	if got, err := c.Connection(context.Background(), conn.Provider); err != nil || got.ID != conn.ID || !got.Default {
+		t.Fatalf("the agent's %s default = %+v, %v", conn.Provider, got, err)
+	}
+}
