@@ -18,6 +18,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/vault"
 )
 
 // appID is FyneApp.toml's ID.
@@ -36,9 +37,28 @@ func runTray(env cli.Env) int {
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	socket := localapi.SocketPath(env.Getenv)
+	// One tray app per agent: a second launch shows the first one's window
+	// and leaves, before it starts anything (CONTRACTS §5).
+	inst, err := app.ClaimInstance(socket)
+	if errors.Is(err, app.ErrAlreadyRunning) {
+		if err := app.ShowRunning(socket); err != nil {
+			logger.Warn("could not reach the running tray app", "err", err)
+			fmt.Fprintln(env.Stderr, "tokentray is already running, but its window could not be brought up; see the first one's log.")
+			return 1
+		}
+		fmt.Fprintln(env.Stderr, "tokentray is already running; its window is shown now.")
+		return 0
+	}
+	if err != nil {
+		logger.Error("claim the tray app", "err", err)
+		fmt.Fprintf(env.Stderr, "tokentray cannot start: %v\n", err)
+		return 1
+	}
+	defer inst.Close()
 	client := localapi.NewClient(socket)
 	defer memguard.Purge()
-	_, err := client.Status(ctx)
+	forgets := env.QuitForgets
+	_, err = client.Status(ctx)
 	switch {
 	case errors.Is(err, localapi.ErrAgentNotRunning):
 		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version})
@@ -47,6 +67,7 @@ func runTray(env cli.Env) int {
 			return 1
 		}
 		defer d.Stop()
+		forgets = forgets || d.Vault.Mode() == vault.ModeMemory
 	case err != nil:
 		fmt.Fprintf(env.Stderr, "tokentray: the agent on %s does not answer: %v\n", socket, err)
 		return 1
@@ -54,7 +75,7 @@ func runTray(env cli.Env) int {
 		logger.Info("attached to the running agent", "socket", socket)
 	}
 
-	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent()}
+	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets}
 	if dir, err := agentd.ConfigDir(env.Getenv); err == nil {
 		opts.ConfigPath = filepath.Join(dir, "config.toml")
 		if fc, err := agentd.LoadConfig(opts.ConfigPath); err == nil {

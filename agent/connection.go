@@ -33,6 +33,7 @@ type Connection struct {
 	State           string
 	Generation      int64
 	RawKeys         bool
+	Default         bool // the connection a request naming the provider gets
 	TokenFormat     string
 	// LastError is the provider's or relay's text of the last failed refresh,
 	// "" once a refresh succeeds.
@@ -56,6 +57,7 @@ type record struct {
 	ExpiresAt       time.Time         `json:"expires_at"`
 	Generation      int64             `json:"generation"`
 	RawKeys         bool              `json:"raw_keys"`
+	Default         bool              `json:"default,omitempty"` // named by the provider id when its provider has several
 	NeedsReconnect  bool              `json:"needs_reconnect,omitempty"`
 	// RefreshSent journals a refresh that may have reached the provider and
 	// is not resolved yet: set, and saved, before the first call of a refresh
@@ -110,6 +112,7 @@ func (c *conn) snapshot(now time.Time) Connection {
 		State:           c.state(now),
 		Generation:      r.Generation,
 		RawKeys:         r.RawKeys,
+		Default:         r.Default,
 		TokenFormat:     r.Profile.TokenFormat,
 		LastError:       c.lastErr,
 	}

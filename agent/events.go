@@ -8,12 +8,15 @@ const (
 	EventRefreshed = "refreshed"
 	EventConnected = "connected"
 	EventRevoked   = "revoked"
+	EventActivity  = "activity" // an access was recorded; Event.Activity says which
 )
 
-// Event tells subscribers that a connection changed.
+// Event tells subscribers that a connection changed, or (EventActivity)
+// that an access was recorded.
 type Event struct {
 	Type       string
-	Connection Connection
+	Connection Connection // unset for "activity"
+	Activity   *Activity  // set only for "activity"
 }
 
 // eventHub fans events out to subscribers. A subscriber that does not keep up

@@ -63,7 +63,7 @@ func (a *Agent) find(id string) (*conn, error) {
 			continue
 		}
 		if match != nil {
-			return nil, fmt.Errorf("%w: %q", ErrAmbiguous, id)
+			return a.defaultOfLocked(id)
 		}
 		match = c
 	}
@@ -77,6 +77,7 @@ func (a *Agent) find(id string) (*conn, error) {
 type ConnectionPatch struct {
 	Label   *string
 	RawKeys *bool
+	Default *bool // only true: makes it the provider's default (default.go)
 }
 
 // UpdateConnection renames a connection or changes whether scripts may read
@@ -85,6 +86,11 @@ func (a *Agent) UpdateConnection(id string, p ConnectionPatch) (Connection, erro
 	c, err := a.find(id)
 	if err != nil {
 		return Connection{}, err
+	}
+	if p.Default != nil {
+		if err := a.setDefault(c, *p.Default); err != nil {
+			return Connection{}, err
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

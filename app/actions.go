@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,12 +13,29 @@ import (
 )
 
 // refresh asks the agent to refresh a connection's key now, then calls done
-// on the Fyne thread.
-func (u *ui) refresh(id string, done func(error)) {
-	u.call(func(ctx context.Context) error {
-		_, err := u.client.Refresh(ctx, id, nil)
+// on the Fyne thread with the refreshed connection.
+func (u *ui) refresh(id string, done func(*localapi.Connection, error)) {
+	var got *localapi.Connection
+	u.call(func(ctx context.Context) (err error) {
+		got, err = u.client.Refresh(ctx, id, nil)
 		return err
-	}, done)
+	}, func(err error) { done(got, err) })
+}
+
+// say logs err with its whole chain and returns it as a sentence for the
+// window; provider is the id of the provider it concerns, or "".
+func (u *ui) say(err error, provider string) string {
+	if err == nil {
+		return ""
+	}
+	u.log.Warn("an action failed", "provider", provider, "err", err)
+	name := ""
+	if p := u.provider(provider); p != nil && p.Name != "" {
+		name = p.Name
+	} else if provider != "" {
+		name = provider
+	}
+	return sentence(err, name)
 }
 
 // revokeDialog asks before a revoke and says what happens at the provider.
@@ -36,8 +54,20 @@ func revokeText(conn localapi.Connection, p *localapi.Provider) string {
 	}
 	return "tokentray asks " + name + " to revoke the keys of " + conn.Label + " (account " + conn.Account + "). " +
 		"Scripts using them stop working at once, and the connection is removed from this computer.\n\n" +
-		"If " + name + " cannot be reached, the connection is still removed here; then revoke tokentray's access on " +
-		name + "'s website yourself."
+		"If " + name + " cannot be reached, the connection is still removed here, and tokentray keeps asking " +
+		name + " to revoke the keys until it answers. To end them at once, you can also revoke tokentray's access on " +
+		name + "'s website."
+}
+
+// removedHereText says what happened when the provider could not be asked:
+// the same promise as the confirmation.
+func removedHereText(conn localapi.Connection, p *localapi.Provider) string {
+	name := conn.Provider
+	if p != nil && p.Name != "" {
+		name = p.Name
+	}
+	return conn.Label + " is removed from this computer. " + name + " could not be reached, so tokentray keeps asking it to revoke the keys " +
+		"and tries again later, also after a restart. To end them at once, revoke tokentray's access on " + name + "'s website."
 }
 
 // confirmRevoke asks, then revokes the connection with id and reports what
@@ -59,9 +89,10 @@ func (u *ui) confirmRevoke(id string) *revokeDialog {
 		}, func(err error) {
 			switch {
 			case err != nil:
-				dialog.ShowError(err, u.win.w)
+				dialog.ShowInformation("Not revoked", u.say(err, conn.Provider), u.win.w)
 			case !res.RevokedAtProvider:
-				dialog.ShowInformation("Removed here only", res.Message, u.win.w)
+				u.log.Info("revoked here only", "connection", id, "agent", res.Message)
+				dialog.ShowInformation("Removed here; revocation pending", removedHereText(conn, u.provider(conn.Provider)), u.win.w)
 			}
 		})
 	})
@@ -80,7 +111,9 @@ func (u *ui) reconnect(id string) *addDialog {
 	if !ok {
 		return nil
 	}
-	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: conn.ScopesRequested, Fields: conn.Fields})
+	// The scopes it had: asked for, and granted (a provider may grant more).
+	scopes := slices.Concat(conn.ScopesRequested, conn.ScopesGranted)
+	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: scopes, Fields: conn.Fields})
 }
 
 // setRawKeys sets whether scripts may read the connection's raw keys, then

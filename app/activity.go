@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,14 +14,21 @@ import (
 	"github.com/tokentray/tokentray/localapi"
 )
 
-// activityTab lists who used the agent: process, pid, connection, operation
-// and time, newest first. It loads when opened or reloaded, never by itself.
+// activityTab lists who used the agent: time, process, pid, connection (by
+// label) and what was done ("sign POST /api/v2/orders"), newest first. It
+// loads when opened, then stays live: each access arrives as an "activity"
+// event. The filter keeps the rows whose text contains it.
 type activityTab struct {
-	u     *ui
-	rows  []localapi.Activity
-	table *widget.Table
-	note  *widget.Label
+	u      *ui
+	all    []localapi.Activity // newest first, at most maxActivity
+	rows   []localapi.Activity // all, filtered
+	table  *widget.Table
+	filter *widget.Entry
+	note   *widget.Label
 }
+
+// maxActivity is how many accesses the tab keeps, as the agent does.
+const maxActivity = 1000
 
 func newActivityTab(u *ui) *activityTab { return &activityTab{u: u} }
 
@@ -27,7 +36,7 @@ func newActivityTab(u *ui) *activityTab { return &activityTab{u: u} }
 var activityColumns = []struct {
 	title string
 	width float32
-}{{"Time", 90}, {"Process", 220}, {"PID", 70}, {"Connection", 160}, {"Operation", 110}}
+}{{"Time", 90}, {"Process", 180}, {"PID", 70}, {"Connection", 200}, {"What", 260}}
 
 func (a *activityTab) build() fyne.CanvasObject {
 	a.table = widget.NewTableWithHeaders(
@@ -35,7 +44,7 @@ func (a *activityTab) build() fyne.CanvasObject {
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			if id.Row < len(a.rows) {
-				o.(*widget.Label).SetText(activityCell(a.rows[id.Row], id.Col))
+				o.(*widget.Label).SetText(a.cell(a.rows[id.Row], id.Col))
 			}
 		})
 	a.table.ShowHeaderColumn = false
@@ -51,12 +60,14 @@ func (a *activityTab) build() fyne.CanvasObject {
 		a.table.SetColumnWidth(i, c.width)
 	}
 	a.note = widget.NewLabel("")
-	reload := widget.NewButton("Reload", a.reload)
-	return container.NewBorder(container.NewBorder(nil, nil, nil, reload, a.note), nil, nil, nil, a.table)
+	a.filter = widget.NewEntry()
+	a.filter.PlaceHolder = "Filter: a script, a connection, POST, /orders…"
+	a.filter.OnChanged = func(string) { a.apply() }
+	return container.NewBorder(container.NewVBox(a.filter, a.note), nil, nil, nil, a.table)
 }
 
-// activityCell is the text of one cell.
-func activityCell(r localapi.Activity, col int) string {
+// cell is the text of one cell.
+func (a *activityTab) cell(r localapi.Activity, col int) string {
 	switch col {
 	case 0:
 		return r.Time.Local().Format("15:04:05")
@@ -68,17 +79,67 @@ func activityCell(r localapi.Activity, col int) string {
 	case 2:
 		return fmt.Sprint(r.PID)
 	case 3:
-		if r.Connection == "" {
-			return "—"
-		}
-		return r.Connection
+		return a.connName(r)
 	case 4:
-		return r.Op
+		return activityWhat(r)
 	}
 	return ""
 }
 
-// reload fetches the activity.
+// connName is the connection as people know it: its label now, else the
+// label it had, else its id.
+func (a *activityTab) connName(r localapi.Activity) string {
+	if r.Connection == "" {
+		return "—"
+	}
+	if c, ok := a.u.connection(r.Connection); ok && c.Label != "" {
+		return c.Label
+	}
+	if r.Label != "" {
+		return r.Label
+	}
+	return r.Connection
+}
+
+// activityWhat says what was done: "sign POST /api/v2/orders", "token".
+func activityWhat(r localapi.Activity) string {
+	return strings.TrimSpace(strings.Join([]string{r.Op, r.Method, r.Path}, " "))
+}
+
+// add shows one access that just happened.
+func (a *activityTab) add(r localapi.Activity) {
+	a.all = slices.Insert(a.all, 0, r)
+	if len(a.all) > maxActivity {
+		a.all = a.all[:maxActivity]
+	}
+	a.apply()
+}
+
+// apply filters the rows and redraws the table.
+func (a *activityTab) apply() {
+	f := strings.ToLower(strings.TrimSpace(a.filter.Text))
+	a.rows = a.all
+	if f != "" {
+		a.rows = nil
+		for _, r := range a.all {
+			text := strings.ToLower(strings.Join([]string{a.cell(r, 1), a.cell(r, 2), a.cell(r, 3), r.Connection, a.cell(r, 4)}, " "))
+			if strings.Contains(text, f) {
+				a.rows = append(a.rows, r)
+			}
+		}
+	}
+	switch {
+	case f != "":
+		a.note.SetText(fmt.Sprintf("%d of %d accesses match, newest first; new ones appear as they happen.", len(a.rows), len(a.all)))
+	default:
+		a.note.SetText(fmt.Sprintf("%d accesses, newest first; new ones appear as they happen.", len(a.all)))
+	}
+	if a.u.win.visible {
+		a.table.Refresh() // a hidden window redraws nothing; show reloads
+	}
+}
+
+// reload fetches the whole record; the events keep it current after.
 func (a *activityTab) reload() {
 	var rows []localapi.Activity
 	a.u.call(func(ctx context.Context) (err error) {
@@ -86,11 +147,22 @@ func (a *activityTab) reload() {
 		return err
 	}, func(err error) {
 		if err != nil {
-			a.note.SetText("Cannot read the activity: " + err.Error())
+			a.note.SetText("The activity could not be read. " + a.u.say(err, ""))
 			return
 		}
-		a.rows = rows
-		a.note.SetText(fmt.Sprintf("%d accesses, newest first", len(rows)))
-		a.table.Refresh()
+		// Live events that arrived while the record was on its way are
+		// newer than its newest entry: keep them on top.
+		var newer []localapi.Activity
+		for _, r := range a.all {
+			if len(rows) > 0 && !r.Time.After(rows[0].Time) {
+				break
+			}
+			newer = append(newer, r)
+		}
+		a.all = append(newer, rows...)
+		if len(a.all) > maxActivity {
+			a.all = a.all[:maxActivity]
+		}
+		a.apply()
 	})
 }

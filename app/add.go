@@ -31,11 +31,14 @@ type addDialog struct {
 	entries   map[string]*widget.Entry
 	selects   map[string]*widget.Select
 	errLine   *widget.Label
+	existing  *widget.Label // the provider's connections this sign-in may renew
+	renewOK   *widget.Check // the user read it; Connect waits for the tick
 	connect   *widget.Button
 	close     *widget.Button
 	form      *fyne.Container
 
 	waiting  *widget.Label
+	spinner  *widget.ProgressBarInfinite // animates only while a flow runs
 	url      *widget.Entry
 	copyURL  *widget.Button
 	cancel   *widget.Button
@@ -56,6 +59,7 @@ func (u *ui) openAdd(prefill *localapi.ConnectRequest) *addDialog {
 	a.d = dialog.NewCustomWithoutButtons(title, container.NewStack(a.form, a.progress), u.win.w)
 	a.d.Resize(fyne.NewSize(560, 480))
 	a.d.Show()
+	a.spinner.Stop() // making its renderer (Show, MinSize) starts it
 	a.loadProviders()
 	return a
 }
@@ -69,6 +73,18 @@ func (a *addDialog) build() {
 	a.errLine.Importance = widget.DangerImportance
 	a.errLine.Wrapping = fyne.TextWrapWord
 	a.errLine.Hide()
+	a.existing = widget.NewLabel("")
+	a.existing.Importance = widget.WarningImportance
+	a.existing.Wrapping = fyne.TextWrapWord
+	a.existing.Hide()
+	a.renewOK = widget.NewCheck("I understand: the same account renews that connection with the scopes ticked above", func(on bool) {
+		if on {
+			a.connect.Enable()
+		} else {
+			a.connect.Disable()
+		}
+	})
+	a.renewOK.Hide()
 	a.connect = widget.NewButton("Connect", a.onConnect)
 	a.connect.Importance = widget.HighImportance
 	a.connect.Disable()
@@ -78,10 +94,16 @@ func (a *addDialog) build() {
 		container.NewVBox(a.errLine, container.NewHBox(a.close, a.connect)),
 		nil, nil,
 		container.NewVScroll(container.NewVBox(
+			a.existing, a.renewOK,
 			widget.NewLabelWithStyle("What scripts may do", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			a.scopes, a.fields)),
 	)
 
+	// The animation runs on Fyne's animation loop until stopped, even inside
+	// a hidden dialog: it is started with a flow and stopped with it, or the
+	// app burns a quarter of a core until the renderer is dropped.
+	a.spinner = widget.NewProgressBarInfinite()
+	a.spinner.Stop()
 	a.waiting = widget.NewLabel("Waiting for the browser… Approve tokentray at the provider, then come back.")
 	a.waiting.Wrapping = fyne.TextWrapWord
 	a.url = widget.NewEntry()
@@ -90,7 +112,7 @@ func (a *addDialog) build() {
 	a.copyURL.Disable()
 	a.cancel = widget.NewButton("Cancel", a.onCancel)
 	a.progress = container.NewVBox(
-		a.waiting, widget.NewProgressBarInfinite(),
+		a.waiting, a.spinner,
 		widget.NewLabel("If no browser opened, copy this address into one:"),
 		container.NewBorder(nil, nil, nil, a.copyURL, a.url),
 		container.NewHBox(a.cancel),
@@ -108,7 +130,7 @@ func (a *addDialog) loadProviders() {
 		if err != nil {
 			a.provider.PlaceHolder = "No providers"
 			a.provider.Refresh()
-			a.showErr(err)
+			a.showErr(errors.New(a.u.say(err, "")))
 			return
 		}
 		a.u.providers = list
@@ -156,6 +178,35 @@ func (a *addDialog) onProvider(string) {
 	if a.prefill != nil && a.prefill.Provider == p.ID {
 		pre = a.prefill
 	}
+	// Signing in again with an account already connected renews that
+	// connection (the agent keeps one per account): say which, tick the
+	// scopes it has so none is dropped unseen, and wait for a tick.
+	var same []localapi.Connection
+	if a.prefill == nil {
+		for _, c := range a.u.conns {
+			if c.Provider == p.ID {
+				same = append(same, c)
+			}
+		}
+	}
+	if len(same) > 0 {
+		scopes := []string{}
+		for _, s := range p.Scopes {
+			if s.Default || s.Required {
+				scopes = append(scopes, s.Name)
+			}
+		}
+		for _, c := range same {
+			scopes = append(append(scopes, c.ScopesGranted...), c.ScopesRequested...)
+		}
+		pre = &localapi.ConnectRequest{Provider: p.ID, Scopes: scopes, Fields: same[0].Fields}
+	}
+	a.existing.SetText(existingText(p, same))
+	a.existing.Hidden = len(same) == 0
+	a.renewOK.Hidden = len(same) == 0
+	a.renewOK.SetChecked(false)
+	a.existing.Refresh()
+	a.renewOK.Refresh()
 	a.checks = map[string]*widget.Check{}
 	var scopes []fyne.CanvasObject
 	for _, s := range p.Scopes {
@@ -197,7 +248,27 @@ func (a *addDialog) onProvider(string) {
 	a.fields.Objects = fields
 	a.fields.Refresh()
 	a.showErr(nil)
-	a.connect.Enable()
+	if len(same) == 0 {
+		a.connect.Enable()
+	} else {
+		a.connect.Disable()
+	}
+}
+
+// existingText says which connections of p a new sign-in may renew; "" for
+// none.
+func existingText(p *localapi.Provider, same []localapi.Connection) string {
+	if len(same) == 0 {
+		return ""
+	}
+	var names []string
+	for _, c := range same {
+		names = append(names, c.Label+" (account "+c.Account+", id "+c.ID+")")
+	}
+	return p.Name + " is already connected here: " + strings.Join(names, "; ") + ". " +
+		"If you sign in with that same account, its connection is renewed, not added: it gets a new key and the scopes ticked below, " +
+		"and scripts using the old key need the new one. Its current scopes are ticked, so none is dropped unless you untick it. " +
+		"Sign in with another account to add a second connection."
 }
 
 // scopeLabel is a scope's checkbox text.
@@ -261,7 +332,11 @@ func (a *addDialog) showErr(err error) {
 		a.errLine.Hide()
 		return
 	}
-	a.errLine.SetText(err.Error())
+	text := capital(err.Error()) // a sentence: the form's own errors are Go-style
+	if !strings.HasSuffix(text, ".") {
+		text += "."
+	}
+	a.errLine.SetText(text)
 	a.errLine.Show()
 }
 
@@ -277,6 +352,7 @@ func (a *addDialog) onConnect() {
 	a.copyURL.Disable()
 	a.form.Hide()
 	a.progress.Show()
+	a.spinner.Start()
 	ctx, stop := context.WithCancel(a.u.ctx)
 	a.stop, a.stopped = stop, false
 	a.u.async(func() {
@@ -296,16 +372,22 @@ func (a *addDialog) onConnect() {
 func (a *addDialog) done(conn *localapi.Connection, err error) {
 	a.stop = nil
 	if err == nil {
+		a.spinner.Stop()
 		a.d.Hide()
 		a.u.apply(localapi.Event{Type: "state", Connection: *conn})
 		return
 	}
+	msg := ""
+	if p := a.chosen(); p != nil {
+		msg = a.u.say(err, p.ID)
+	}
 	if a.stopped {
-		err = errors.New("cancelled; nothing was connected")
+		msg = "Cancelled; nothing was connected."
 	}
 	a.progress.Hide()
+	a.spinner.Stop()
 	a.form.Show()
-	a.showErr(err)
+	a.showErr(errors.New(msg))
 }
 
 // onCancel ends the flow in progress; the agent stops waiting for the

@@ -132,14 +132,24 @@ func TestAddShowsTheProvidersError(t *testing.T) {
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
+	if a.spinner.Running() {
+		t.Fatal("the progress animation runs before any flow: it costs CPU while the dialog waits")
+	}
 	test.Tap(a.connect)
+	if !a.spinner.Running() {
+		t.Fatal("the progress animation does not run during the flow")
+	}
 	q.until(t, "the error", func() bool { return a.errLine.Visible() })
+	if a.spinner.Running() {
+		t.Fatal("the progress animation outlived the flow: the app stays busy after the dialog")
+	}
 	if !a.form.Visible() || a.progress.Visible() {
 		t.Fatal("after a refusal the form is not back")
 	}
 	// The exchange's own words (Doorkeeper's access_denied description).
-	if !strings.Contains(a.errLine.Text, "denied") {
-		t.Fatalf("error shown: %q, want the provider's refusal", a.errLine.Text)
+	if !strings.HasPrefix(a.errLine.Text, "EXchange refused: ") || !strings.Contains(a.errLine.Text, "denied") ||
+		strings.Contains(a.errLine.Text, "oauthflow") || strings.Contains(a.errLine.Text, "provider error") {
+		t.Fatalf("error shown: %q, want the provider's refusal as a sentence", a.errLine.Text)
 	}
 	if conns, err := c.Connections(context.Background()); err != nil || len(conns) != 0 {
 		t.Fatalf("after a refusal the agent holds %v, %v", conns, err)
@@ -158,7 +168,7 @@ func TestAddCancelWhileWaitingForTheBrowser(t *testing.T) {
 	}
 	test.Tap(a.cancel)
 	q.until(t, "the form", func() bool { return a.form.Visible() })
-	if !strings.Contains(a.errLine.Text, "cancelled") {
+	if a.errLine.Text != "Cancelled; nothing was connected." {
 		t.Fatalf("after Cancel the dialog says %q", a.errLine.Text)
 	}
 	if conns, _ := c.Connections(context.Background()); len(conns) != 0 {
@@ -183,5 +193,42 @@ func TestReconnectPrefillsTheDialog(t *testing.T) {
 	}
 	if a.provider.Selected != "EXchange" || devstack.ProviderID != a.chosen().ID {
 		t.Fatalf("reconnect picked %q", a.provider.Selected)
+	}
+}
+
+func TestAddingAConnectedAccountAgainSaysSoAndKeepsItsScopes(t *testing.T) {
+	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	u, q := newTestUI(t, c)
+	startBridge(t, u, q)
+	conn := connect(t, u, q, c, "profile", "trade")
+	a := u.openAdd(nil)
+	q.until(t, "the providers", func() bool { return a.chosen() != nil })
+	if !a.existing.Visible() || !strings.Contains(a.existing.Text, conn.Label) || !strings.Contains(a.existing.Text, conn.ID) ||
+		!strings.Contains(a.existing.Text, "renewed, not added") {
+		t.Fatalf("the dialog says %q (shown %v); want it to name %s (%s) and say it would be renewed", a.existing.Text, a.existing.Visible(), conn.Label, conn.ID)
+	}
+	want := []string{
+		"profile — basic user information (required) [x] locked",
+		"history — your orders and trades [x]",
+		"trade — place and cancel orders [x]",
+	}
+	if got := checks(a); !slices.Equal(got, want) {
+		t.Fatalf("scopes:\n%s\nwant the union of the connection's and the defaults:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !a.connect.Disabled() {
+		t.Fatal("Connect is enabled before the user confirmed the renewal")
+	}
+	test.Tap(a.renewOK)
+	if a.connect.Disabled() {
+		t.Fatal("Connect stays disabled after the confirmation")
+	}
+	test.Tap(a.connect)
+	q.until(t, "the renewal", func() bool {
+		got, _ := u.connection(conn.ID)
+		return got.Generation > conn.Generation || !a.progress.Visible() && !a.form.Visible()
+	})
+	got, err := c.Connection(context.Background(), conn.ID)
+	if err != nil || !slices.Contains(got.ScopesRequested, "trade") {
+		t.Fatalf("after the renewal the connection is %+v, %v; the trade scope must survive", got, err)
 	}
 }

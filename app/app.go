@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 
 	"github.com/tokentray/tokentray/localapi"
 )
@@ -34,15 +36,43 @@ type Options struct {
 	NoTray bool
 	// Logger gets the log; default slog.Default().
 	Logger *slog.Logger
+	// QuitForgets says that quitting ends a memory-only vault (the demo's,
+	// or an agent in this process without a keyring): Quit asks first.
+	QuitForgets bool
+	// Instance, when set, is this process's claim to be the one tray app:
+	// Run answers a second launch's "show" by showing the window.
+	Instance *Instance
 }
 
 // Run runs the tray and the window on a until the user quits, talking to the
 // agent through c. It blocks, like fyne.App.Run, and must be called from main.
+//
+// The tray icon and its menu are set before a.Run: Fyne starts the
+// StatusNotifierItem only if a menu was set by then, and a menu set later
+// (through fyne.Do) never registers the item. The menu says "Loading…"
+// until the agent answers.
 func Run(a fyne.App, c *localapi.Client, opts Options) {
 	u := newUI(a, c, opts)
 	u.start()
+	if opts.Instance != nil {
+		go opts.Instance.Serve(u.ctx, u.showFromOutside)
+	}
 	a.Run()
 	u.stop()
+}
+
+// showFromOutside shows the window for a second launch and returns once it
+// is up, or after showWait with the show queued.
+func (u *ui) showFromOutside() {
+	done := make(chan struct{})
+	u.do(func() {
+		u.win.show()
+		close(done)
+	})
+	select {
+	case <-done:
+	case <-time.After(showWait):
+	}
 }
 
 // ui is the whole app: the tray, the window and the bridge from the agent.
@@ -64,8 +94,10 @@ type ui struct {
 	conns     []localapi.Connection
 	providers []localapi.Provider
 	win       *mainWindow
-	tray      *tray // nil without a tray host
-	agentErr  error // why the agent cannot be reached, nil when it can
+	tray      *tray                // nil without a tray host
+	agentErr  error                // why the agent cannot be reached, nil when it can
+	loaded    bool                 // the agent has answered once
+	notified  map[string]time.Time // connection and title → when last sent (notify)
 }
 
 func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
@@ -84,6 +116,7 @@ func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
 		do: fyne.Do, async: func(f func()) { go f() }, quit: a.Quit,
 		ctx: ctx, cancel: cancel,
 	}
+	a.Settings().SetTheme(themeFor(u.loadAppearance()))
 	u.win = newMainWindow(u)
 	if !opts.NoTray {
 		u.tray = newTray(u)
@@ -144,6 +177,7 @@ func (u *ui) load(ctx context.Context) error {
 		if perr == nil {
 			u.providers = provs
 		}
+		u.loaded = true
 		u.setAgentErr(nil)
 		u.setConns(conns)
 	})
@@ -176,6 +210,7 @@ func (u *ui) setAgentErr(err error) {
 	}
 	u.agentErr = err
 	u.win.showAgentErr(err)
+	u.changed()
 }
 
 // setConns replaces the list of connections.
@@ -186,6 +221,12 @@ func (u *ui) setConns(conns []localapi.Connection) {
 
 // apply applies one event from the agent and tells the user when it matters.
 func (u *ui) apply(ev localapi.Event) {
+	if ev.Type == "activity" {
+		if ev.Activity != nil {
+			u.win.activity.add(*ev.Activity)
+		}
+		return
+	}
 	c := ev.Connection
 	i := slices.IndexFunc(u.conns, func(x localapi.Connection) bool { return x.ID == c.ID })
 	prev := ""
@@ -204,7 +245,7 @@ func (u *ui) apply(ev localapi.Event) {
 		u.conns = append(slices.Clone(u.conns), c)
 	}
 	if n, ok := notification(prev, ev, u.now()); ok {
-		u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
+		u.notify(c.ID, n)
 	}
 	u.changed()
 }
@@ -215,6 +256,49 @@ func (u *ui) changed() {
 	if u.tray != nil {
 		u.tray.update(u.conns)
 	}
+}
+
+// noteAgain is how long the same notification about a connection stays
+// quiet: one event reaches the desktop once, even when it arrives twice
+// (the tray's own Refresh now and the agent's state event).
+const noteAgain = time.Minute
+
+// notify sends n about connection id to the desktop, once per event.
+func (u *ui) notify(id string, n note) {
+	key := id + "\x00" + n.Title
+	if at, ok := u.notified[key]; ok && u.now().Sub(at) < noteAgain {
+		return
+	}
+	if u.notified == nil {
+		u.notified = map[string]time.Time{}
+	}
+	u.notified[key] = u.now()
+	u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
+}
+
+// askQuit quits, after asking when quitting forgets every connection.
+func (u *ui) askQuit() *dialog.ConfirmDialog {
+	if !u.opts.QuitForgets || len(u.conns) == 0 {
+		u.quit()
+		return nil
+	}
+	u.win.show()
+	n := "1 connection"
+	if len(u.conns) > 1 {
+		n = fmt.Sprintf("%d connections", len(u.conns))
+	}
+	d := dialog.NewConfirm("Quit and forget "+n+"?",
+		"This tokentray keeps its connections in memory only, so quitting forgets "+n+
+			"; you would have to connect again. Scripts lose their keys at once.",
+		func(ok bool) {
+			if ok {
+				u.quit()
+			}
+		}, u.win.w)
+	d.SetConfirmText("Quit and forget")
+	d.SetDismissText("Keep running")
+	d.Show()
+	return d
 }
 
 // provider returns the provider with id, or nil.

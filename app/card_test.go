@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/localapi"
@@ -39,26 +40,28 @@ func TestCardStates(t *testing.T) {
 		Fields: map[string]string{"environment": "sandbox"}, ScopesRequested: []string{"profile", "trade"},
 		ScopesGranted: []string{"profile"}, RawKeys: true,
 	}
+	until := func(d time.Duration) string { return t0.Add(d).Local().Format("15:04") }
 	tests := []struct {
 		name          string
 		state         string
 		left          time.Duration
-		wantBar       string
+		wantBar       string // "" when the bar is hidden
 		wantValue     float64
 		wantState     string
 		wantReconnect bool
 		wantRefresh   bool
 	}{
-		{"connected", localapi.StateConnected, 3*time.Hour + 12*time.Minute, "3h 12m left", 0.8, "Connected", false, true},
-		{"refreshing", localapi.StateRefreshing, 5 * time.Minute, "5m left", 5.0 / 240, "Refreshing", false, false},
-		{"expired", localapi.StateExpired, -time.Minute, "expired", 0, "expired", true, true},
-		{"needs reconnect", localapi.StateNeedsReconnect, time.Hour, "1h 0m left", 0.25, "Needs reconnect", true, true},
-		{"connecting", localapi.StateConnecting, 4 * time.Hour, "4h 0m left", 1, "Connecting", false, false},
+		{"connected", localapi.StateConnected, 3*time.Hour + 12*time.Minute, "until " + until(3*time.Hour+12*time.Minute) + ", 3 h 12 min left", 0.8,
+			"Connected, refreshed 48 min ago", false, true},
+		{"refreshing", localapi.StateRefreshing, 5 * time.Minute, "until " + until(5*time.Minute) + ", 5 min left", 5.0 / 240, "Refreshing", false, false},
+		{"expired", localapi.StateExpired, -time.Minute, "", 0, "expired", true, true},
+		{"needs reconnect", localapi.StateNeedsReconnect, time.Hour, "", 0.25, "Needs reconnect", true, true},
+		{"connecting", localapi.StateConnecting, 4 * time.Hour, "until " + until(4*time.Hour) + ", 4 h 0 min left", 1, "Connecting", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u, _ := newTestUI(t, nil)
-			u.now = func() time.Time { return t0 }
+			u.now = func() time.Time { return t0.Local() }
 			u.providers = []localapi.Provider{exchange}
 			conn := base
 			conn.State, conn.ExpiresAt = tt.state, t0.Add(tt.left)
@@ -73,12 +76,23 @@ func TestCardStates(t *testing.T) {
 			if want := "Account ID123 · EXchange · environment: sandbox"; c.about.Text != want {
 				t.Errorf("about = %q, want %q", c.about.Text, want)
 			}
+			if !strings.Contains(c.id.Text, "c1") {
+				t.Errorf("the card shows no id: %q", c.id.Text)
+			}
+			test.Tap(c.copyID)
+			if got := u.app.Clipboard().Content(); got != "c1" || c.copyID.Text != "Copied" {
+				t.Errorf("Copy id put %q on the clipboard, button %q", got, c.copyID.Text)
+			}
 			wantChips := []string{"✓ profile/granted", "history/low", "⚠ trade (not granted)/warning"}
 			if got := chipTexts(c); !slices.Equal(got, wantChips) {
 				t.Errorf("chips = %q, want %q", got, wantChips)
 			}
-			if got := c.bar.TextFormatter(); got != tt.wantBar || math.Abs(c.bar.Value-tt.wantValue) > 1.0/barSteps {
-				t.Errorf("bar = %q at %v, want %q at %v", got, c.bar.Value, tt.wantBar, tt.wantValue)
+			if tt.wantBar == "" {
+				if c.bar.Visible() {
+					t.Errorf("bar shown (%q) for a connection that has no running key", c.bar.TextFormatter())
+				}
+			} else if got := c.bar.TextFormatter(); !c.bar.Visible() || got != tt.wantBar || math.Abs(c.bar.Value-tt.wantValue) > 1.0/barSteps {
+				t.Errorf("bar = %q at %v (shown %v), want %q at %v", got, c.bar.Value, c.bar.Visible(), tt.wantBar, tt.wantValue)
 			}
 			if !strings.Contains(c.state.Text, tt.wantState) {
 				t.Errorf("state text = %q, want it to say %q", c.state.Text, tt.wantState)
@@ -90,6 +104,52 @@ func TestCardStates(t *testing.T) {
 				t.Errorf("Refresh enabled = %v, want %v", !c.refreshB.Disabled(), tt.wantRefresh)
 			}
 		})
+	}
+}
+
+func TestCardStatusLineClearsOnSuccess(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	u.providers = []localapi.Provider{exchange}
+	conn := conn("a", localapi.StateConnected, 3*time.Hour)
+	conn.Provider = "exchange"
+	u.setConns([]localapi.Connection{conn})
+	c := u.win.cards["a"]
+	c.fail(&localapi.Error{Code: localapi.CodeProviderError, Message: "refresh: oauthflow: refresh exchange: provider error invalid_grant: The provided authorization grant is invalid."})
+	want := "Connected, but the last action failed. EXchange refused: The provided authorization grant is invalid."
+	if c.state.Text != want {
+		t.Fatalf("after a failed refresh the card says %q, want %q", c.state.Text, want)
+	}
+	u.setConns([]localapi.Connection{conn}) // the same key again: the error stays
+	if c.state.Text != want {
+		t.Fatalf("an update with the same key cleared the error: %q", c.state.Text)
+	}
+	conn.Generation++
+	u.apply(localapi.Event{Type: "refreshed", Connection: conn})
+	if strings.Contains(c.state.Text, "failed") || !strings.HasPrefix(c.state.Text, "Connected, refreshed") {
+		t.Fatalf("after a successful refresh the card says %q", c.state.Text)
+	}
+}
+
+func TestCardsGreyWhileTheAgentIsGone(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateNeedsReconnect, 0)})
+	u.setAgentErr(localapi.ErrAgentNotRunning)
+	if !u.win.agentErr.Visible() || strings.Contains(u.win.agentErr.Text, "tokentray agent is not running (") {
+		t.Fatalf("banner %q (shown %v), want one sentence", u.win.agentErr.Text, u.win.agentErr.Visible())
+	}
+	for id, c := range u.win.cards {
+		if !c.refreshB.Disabled() || !c.revoke.Disabled() || !c.label.Disabled() || c.reconnect.Visible() || c.bar.Visible() {
+			t.Errorf("card %s is not greyed while the agent is gone", id)
+		}
+		if !strings.HasPrefix(c.state.Text, "Unknown while") || strings.Contains(c.state.Text, "Connected") {
+			t.Errorf("card %s says %q while the agent is gone", id, c.state.Text)
+		}
+	}
+	u.setAgentErr(nil)
+	if u.win.agentErr.Visible() || u.win.cards["a"].refreshB.Disabled() || !strings.HasPrefix(u.win.cards["a"].state.Text, "Connected") {
+		t.Fatalf("the agent is back: banner %v, card a %q", u.win.agentErr.Visible(), u.win.cards["a"].state.Text)
 	}
 }
 
@@ -122,7 +182,7 @@ func TestCountdownTicksOnlyWhileTheWindowShows(t *testing.T) {
 	c := u.win.cards["a"]
 	u.win.show()
 	now = now.Add(61 * time.Second)
-	q.until(t, "a tick", func() bool { return c.bar.TextFormatter() == "59s left" })
+	q.until(t, "a tick", func() bool { return strings.HasSuffix(c.bar.TextFormatter(), ", 59 s left") })
 	u.win.hide()
 	if u.win.stopTick != nil {
 		t.Fatal("the ticker outlived hide")
@@ -131,14 +191,14 @@ func TestCountdownTicksOnlyWhileTheWindowShows(t *testing.T) {
 	q.settle()
 	time.Sleep(1200 * time.Millisecond)
 	q.settle()
-	if got := c.bar.TextFormatter(); got != "59s left" {
+	if got := c.bar.TextFormatter(); !strings.HasSuffix(got, ", 59 s left") {
 		t.Fatalf("while hidden the countdown moved to %q", got)
 	}
 	if n := len(q); n != 0 {
 		t.Fatalf("%d ticks queued while hidden", n)
 	}
 	u.win.show()
-	if got := c.bar.TextFormatter(); got != "29s left" {
+	if got := c.bar.TextFormatter(); !strings.HasSuffix(got, ", 29 s left") {
 		t.Fatalf("showing again: countdown %q, want it up to date at once", got)
 	}
 }
@@ -165,4 +225,24 @@ func TestClosingTheWindow(t *testing.T) {
 			t.Fatal("closing the window without a tray left the app running, out of reach")
 		}
 	})
+}
+
+func TestCardsSayWhichConnectionIsTheDefault(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	a, b := conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateConnected, time.Hour)
+	a.Provider, b.Provider = "exchange", "exchange"
+	u.setConns([]localapi.Connection{a})
+	if ca := u.win.cards["a"]; ca.isDefault.Visible() || ca.makeDef.Visible() {
+		t.Fatal("a provider's only connection talks about being the default")
+	}
+	b.Default = true
+	u.setConns([]localapi.Connection{a, b})
+	ca, cb := u.win.cards["a"], u.win.cards["b"]
+	if !ca.makeDef.Visible() || ca.isDefault.Visible() || ca.makeDef.Text != "Make default for exchange" {
+		t.Fatalf("card a: Make default shown %v (%q), marker shown %v", ca.makeDef.Visible(), ca.makeDef.Text, ca.isDefault.Visible())
+	}
+	if !cb.isDefault.Visible() || cb.makeDef.Visible() || !strings.Contains(cb.isDefault.Text, "scripts that name exchange get this one") {
+		t.Fatalf("card b: marker %q shown %v, Make default shown %v", cb.isDefault.Text, cb.isDefault.Visible(), cb.makeDef.Visible())
+	}
 }

@@ -31,11 +31,16 @@ type menuEntry struct {
 }
 
 // trayMenu is the tray menu for conns at now: each connection as
-// "label — 3h 12m left" with its actions, then Add, Open and Quit. The labels
+// "label — 3h 12m left" with its actions, then Add, Open and Quit. A note
+// ("Loading…", the agent gone) stands in for the connections. The labels
 // change with the minute, so the tray rebuilds the menu at most once a
 // minute, or when a connection changes.
-func trayMenu(conns []localapi.Connection, now time.Time) []menuEntry {
+func trayMenu(conns []localapi.Connection, now time.Time, note string) []menuEntry {
 	var m []menuEntry
+	if note != "" {
+		conns = nil
+		m = append(m, menuEntry{Label: note})
+	}
 	for _, c := range conns {
 		connect := menuEntry{Label: "Reconnect", Action: actReconnect, Conn: c.ID}
 		sub := []menuEntry{

@@ -26,15 +26,19 @@ func TestTrayMenu(t *testing.T) {
 	tests := []struct {
 		name  string
 		conns []localapi.Connection
+		note  string
 		want  []string
 	}{
-		{"empty", nil, []string{"Nothing connected", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
+		{"empty", nil, "", []string{"Nothing connected", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
+		{"loading", nil, "Loading…", []string{"Loading…", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
+		{"agent gone", []localapi.Connection{conn("a", localapi.StateConnected, time.Hour)}, "Cannot reach the tokentray agent; retrying",
+			[]string{"Cannot reach the tokentray agent; retrying", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
 		{"connected and needing reconnect", []localapi.Connection{
 			conn("a", localapi.StateConnected, 3*time.Hour+12*time.Minute+30*time.Second),
 			conn("b", localapi.StateNeedsReconnect, -time.Hour),
 			conn("c", localapi.StateConnected, 20*time.Second),
-		}, []string{
-			"Ann's a — 3h 12m left", "  Refresh now", "  Revoke…",
+		}, "", []string{
+			"Ann's a — 3 h 12 min left", "  Refresh now", "  Revoke…",
 			"Ann's b — needs reconnect", "  Reconnect", "  Refresh now", "  Revoke…",
 			"Ann's c — under a minute left", "  Refresh now", "  Revoke…",
 			"---", "Add connection…", "Open tokentray", "---", "Quit",
@@ -42,7 +46,7 @@ func TestTrayMenu(t *testing.T) {
 		{"refreshing and expired", []localapi.Connection{
 			conn("a", localapi.StateRefreshing, time.Minute),
 			conn("b", localapi.StateExpired, -time.Minute),
-		}, []string{
+		}, "", []string{
 			"Ann's a — refreshing", "  Refresh now", "  Revoke…",
 			"Ann's b — expired", "  Reconnect", "  Refresh now", "  Revoke…",
 			"---", "Add connection…", "Open tokentray", "---", "Quit",
@@ -50,7 +54,7 @@ func TestTrayMenu(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := labels(trayMenu(tt.conns, t0), "")
+			got := labels(trayMenu(tt.conns, t0, tt.note), "")
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Fatalf("trayMenu =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -59,7 +63,7 @@ func TestTrayMenu(t *testing.T) {
 }
 
 func TestTrayMenuActionsNameTheirConnection(t *testing.T) {
-	m := trayMenu([]localapi.Connection{conn("b", localapi.StateNeedsReconnect, 0)}, t0)
+	m := trayMenu([]localapi.Connection{conn("b", localapi.StateNeedsReconnect, 0)}, t0, "")
 	want := []action{actReconnect, actRefresh, actRevoke}
 	for i, e := range m[0].Children {
 		if e.Action != want[i] || e.Conn != "b" {

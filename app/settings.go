@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -17,13 +17,14 @@ import (
 type settingsTab struct {
 	u *ui
 
-	relay     *widget.Label
-	margin    *widget.Entry
-	saveM     *widget.Button
-	autostart *widget.Check
-	rawKeys   *fyne.Container
-	raw       map[string]*widget.Check
-	status    *widget.Label
+	relay      *widget.Label
+	margin     *widget.Entry
+	saveM      *widget.Button
+	autostart  *widget.Check
+	appearance *widget.RadioGroup
+	rawKeys    *fyne.Container
+	raw        map[string]*widget.Check
+	status     *widget.Label
 
 	quiet bool // set while code, not the user, changes a check
 }
@@ -45,15 +46,22 @@ func (s *settingsTab) build() fyne.CanvasObject {
 	hint.Wrapping = fyne.TextWrapWord
 
 	s.margin = widget.NewEntry()
-	s.margin.PlaceHolder = "10m"
+	s.margin.PlaceHolder = "10 minutes"
 	s.margin.OnSubmitted = func(string) { s.onSaveMargin() }
 	s.saveM = widget.NewButton("Save", s.onSaveMargin)
-	marginHint := widget.NewLabel("How long before expiry a key is refreshed (1m to 2h). A refresh ends the old key at once.")
+	marginHint := widget.NewLabel("How long before expiry a key is refreshed: 1 minute to 2 hours, written like \"10 minutes\" or \"10m\". A refresh ends the old key at once.")
 	marginHint.Importance = widget.LowImportance
 	marginHint.Wrapping = fyne.TextWrapWord
 
 	s.autostart = widget.NewCheck("Start tokentray when I log in", s.onAutostart)
 	s.autostart.SetChecked(autostartOn(s.u.opts.Getenv))
+
+	s.appearance = widget.NewRadioGroup([]string{"System", "Light", "Dark"}, s.onAppearance)
+	s.appearance.Horizontal = true
+	s.appearance.Required = true
+	s.quiet = true
+	s.appearance.SetSelected(map[string]string{appearanceSystem: "System", appearanceLight: "Light", appearanceDark: "Dark"}[s.u.loadAppearance()])
+	s.quiet = false
 
 	s.rawKeys = container.NewVBox()
 	rawHint := widget.NewLabel("Off: scripts get signed requests only, never the key itself.")
@@ -71,6 +79,7 @@ func (s *settingsTab) build() fyne.CanvasObject {
 		bold("Relay"), s.relay, hint,
 		bold("Refresh margin"), container.NewBorder(nil, nil, nil, s.saveM, s.margin), marginHint,
 		bold("Start at login"), s.autostart,
+		bold("Appearance"), s.appearance,
 		bold("Scripts may read raw keys"), s.rawKeys, rawHint,
 		s.status,
 	))
@@ -87,8 +96,16 @@ func (s *settingsTab) reload() {
 			s.say(err, "")
 			return
 		}
-		s.margin.SetText(st.RefreshMargin)
+		s.margin.SetText(marginText(st.RefreshMargin))
 	})
+}
+
+// marginText is the agent's refresh margin (a Go duration) in words.
+func marginText(goDuration string) string {
+	if d, err := time.ParseDuration(goDuration); err == nil {
+		return inWords(d)
+	}
+	return goDuration
 }
 
 // say shows an error, or a confirmation when err is nil.
@@ -96,7 +113,7 @@ func (s *settingsTab) say(err error, ok string) {
 	switch {
 	case err != nil:
 		s.status.Importance = widget.DangerImportance
-		s.status.SetText(err.Error())
+		s.status.SetText(s.u.say(err, ""))
 	case ok != "":
 		s.status.Importance = widget.SuccessImportance
 		s.status.SetText(ok)
@@ -109,7 +126,14 @@ func (s *settingsTab) say(err error, ok string) {
 
 // onSaveMargin sends the refresh margin; the agent checks its bounds.
 func (s *settingsTab) onSaveMargin() {
-	m := strings.TrimSpace(s.margin.Text)
+	d, err := parseDuration(s.margin.Text)
+	if err != nil {
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("The refresh margin was not saved: " + err.Error() + ".")
+		s.status.Show()
+		return
+	}
+	m := d.String()
 	var st *localapi.Settings
 	s.saveM.Disable()
 	s.u.call(func(ctx context.Context) (err error) {
@@ -121,8 +145,8 @@ func (s *settingsTab) onSaveMargin() {
 			s.say(err, "")
 			return
 		}
-		s.margin.SetText(st.RefreshMargin)
-		s.say(nil, "Keys are now refreshed "+st.RefreshMargin+" before they expire.")
+		s.margin.SetText(marginText(st.RefreshMargin))
+		s.say(nil, "Saved: keys are now refreshed "+marginText(st.RefreshMargin)+" before they expire.")
 	})
 }
 
@@ -134,7 +158,10 @@ func (s *settingsTab) onAutostart(on bool) {
 	}
 	if err := setAutostart(s.u.opts.Getenv, s.u.opts.Executable, on); err != nil {
 		s.setQuietly(s.autostart, !on)
-		s.say(err, "")
+		s.u.log.Warn("autostart", "err", err)
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("Start at login could not be changed: " + lastPart(err.Error()) + ".")
+		s.status.Show()
 		return
 	}
 	s.u.call(func(ctx context.Context) error {
@@ -142,11 +169,26 @@ func (s *settingsTab) onAutostart(on bool) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			s.say(fmt.Errorf("the autostart entry is written, but the agent did not record it: %w", err), "")
+			s.status.Importance = widget.DangerImportance
+			s.status.SetText("The login entry is written, but the agent did not record the choice: " + s.u.say(err, ""))
+			s.status.Show()
 			return
 		}
 		s.say(nil, map[bool]string{true: "tokentray will start when you log in.", false: "tokentray will not start at login."}[on])
 	})
+}
+
+// onAppearance applies and stores System, Light or Dark.
+func (s *settingsTab) onAppearance(choice string) {
+	if s.quiet || choice == "" {
+		return
+	}
+	if err := s.u.setAppearance(strings.ToLower(choice)); err != nil {
+		s.u.log.Warn("store the appearance", "err", err)
+		s.status.Importance = widget.DangerImportance
+		s.status.SetText("The appearance is changed for now, but could not be saved for next time.")
+		s.status.Show()
+	}
 }
 
 func (s *settingsTab) setQuietly(c *widget.Check, v bool) {

@@ -5,11 +5,13 @@ import (
 	"slices"
 	"time"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/tokentray/tokentray/localapi"
 )
 
 // This file holds the pure text and classification helpers of the UI; they
-// are tested without Fyne.
+// are tested without a window (widget.Importance is only a number).
 
 // defaultLifetime is a key's lifetime when the provider does not say (the
 // EXchange's keys live 4 hours).
@@ -18,9 +20,9 @@ const defaultLifetime = 4 * time.Hour
 // expiringSoon is how close to its expiry a key makes the tray say so.
 const expiringSoon = 15 * time.Minute
 
-// countdown is the time left of a key as people read it: "3h 12m left",
-// "12m left", "45s left", "expired". Minutes and hours round down, so the
-// text never promises more time than there is.
+// countdown is the time left of a key as people read it: "3 h 12 min
+// left", "12 min left", "45 s left", "expired". Minutes and hours round
+// down, so the text never promises more time than there is.
 func countdown(now, expiresAt time.Time) string {
 	if expiresAt.IsZero() {
 		return "no key yet"
@@ -30,13 +32,43 @@ func countdown(now, expiresAt time.Time) string {
 	case d <= 0:
 		return "expired"
 	case d < time.Minute:
-		return fmt.Sprintf("%ds left", int(d/time.Second))
+		return fmt.Sprintf("%d s left", int(d/time.Second))
 	case d < time.Hour:
-		return fmt.Sprintf("%dm left", int(d/time.Minute))
+		return fmt.Sprintf("%d min left", int(d/time.Minute))
 	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh %dm left", int(d/time.Hour), int(d%time.Hour/time.Minute))
+		return fmt.Sprintf("%d h %d min left", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
-	return fmt.Sprintf("%dd %dh left", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	return fmt.Sprintf("%d d %d h left", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}
+
+// untilText is the bar's text: the expiry as a clock time beside the
+// countdown, "until 14:32, 3 h 12 min left"; a key valid past tomorrow
+// names the day.
+func untilText(now, expiresAt time.Time) string {
+	left := countdown(now, expiresAt)
+	if expiresAt.IsZero() || !expiresAt.After(now) {
+		return left
+	}
+	at := expiresAt.In(now.Location())
+	clock := at.Format("15:04")
+	if expiresAt.Sub(now) >= 20*time.Hour {
+		clock = at.Format("Mon 15:04")
+	}
+	return "until " + clock + ", " + left
+}
+
+// agoText says how long ago t was: "just now", "4 min ago", "2 h 5 min ago".
+func agoText(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min ago", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%d d ago", int(d/(24*time.Hour)))
 }
 
 // remaining is the share of the key's lifetime still left, in [0, 1], for
@@ -59,21 +91,40 @@ func lifetimeOf(p *localapi.Provider) time.Duration {
 	return defaultLifetime
 }
 
-// stateWords says a connection's state in words for its card.
-func stateWords(c localapi.Connection) string {
-	switch c.State {
-	case localapi.StateConnecting:
-		return "Connecting…"
-	case localapi.StateConnected:
-		return "Connected; the key is refreshed before it expires"
-	case localapi.StateRefreshing:
-		return "Refreshing the key…"
-	case localapi.StateExpired:
-		return "The key expired; tokentray keeps trying to refresh it"
-	case localapi.StateNeedsReconnect:
-		return "Needs reconnect: the provider no longer accepts this connection"
+// statusLine is the one status line of a card: the connection's state, the
+// last error of an action on it (lastErr, a sentence, "" when none or
+// cleared by a later success) and when its key was refreshed. agentGone
+// overrides everything: nothing is known while the agent is unreachable.
+func statusLine(c localapi.Connection, lastErr string, now time.Time, lifetime time.Duration, agentGone bool) (string, widget.Importance) {
+	if agentGone {
+		return "Unknown while the tokentray agent is not answering.", widget.LowImportance
 	}
-	return "Unknown state " + fmt.Sprintf("%q", c.State)
+	refreshed := ""
+	if !c.ExpiresAt.IsZero() && lifetime > 0 {
+		refreshed = "refreshed " + agoText(now, c.ExpiresAt.Add(-lifetime))
+	}
+	switch c.State {
+	case localapi.StateNeedsReconnect:
+		return "Needs reconnect: the provider no longer accepts this connection. Press Reconnect to sign in again.", widget.WarningImportance
+	case localapi.StateExpired:
+		if lastErr != "" {
+			return "The key expired and could not be refreshed. " + lastErr, widget.DangerImportance
+		}
+		return "The key expired; tokentray keeps trying to refresh it.", widget.WarningImportance
+	case localapi.StateRefreshing:
+		return "Refreshing the key…", widget.MediumImportance
+	case localapi.StateConnecting:
+		return "Connecting…", widget.MediumImportance
+	case localapi.StateConnected:
+		if lastErr != "" {
+			return "Connected, but the last action failed. " + lastErr, widget.WarningImportance
+		}
+		if refreshed != "" {
+			return "Connected, " + refreshed + "; the key is refreshed before it expires.", widget.MediumImportance
+		}
+		return "Connected; the key is refreshed before it expires.", widget.MediumImportance
+	}
+	return fmt.Sprintf("Unknown state %q.", c.State), widget.WarningImportance
 }
 
 // needsUser reports whether a connection waits for the user to reconnect.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,12 +17,12 @@ func TestCountdown(t *testing.T) {
 		left time.Duration
 		want string
 	}{
-		{"hours and minutes", 3*time.Hour + 12*time.Minute + 59*time.Second, "3h 12m left"},
-		{"whole hours", 4 * time.Hour, "4h 0m left"},
-		{"minutes", 12*time.Minute + 30*time.Second, "12m left"},
-		{"one minute", time.Minute, "1m left"},
-		{"seconds", 45 * time.Second, "45s left"},
-		{"days", 50 * time.Hour, "2d 2h left"},
+		{"hours and minutes", 3*time.Hour + 12*time.Minute + 59*time.Second, "3 h 12 min left"},
+		{"whole hours", 4 * time.Hour, "4 h 0 min left"},
+		{"minutes", 12*time.Minute + 30*time.Second, "12 min left"},
+		{"one minute", time.Minute, "1 min left"},
+		{"seconds", 45 * time.Second, "45 s left"},
+		{"days", 50 * time.Hour, "2 d 2 h left"},
 		{"exactly now", 0, "expired"},
 		{"past", -time.Hour, "expired"},
 	}
@@ -147,13 +148,18 @@ func TestOverallOf(t *testing.T) {
 	}
 }
 
-func TestStateWordsCoverEveryState(t *testing.T) {
+func TestStatusLineCoversEveryState(t *testing.T) {
 	seen := map[string]bool{}
+	unknown, _ := statusLine(localapi.Connection{State: "bogus"}, "", t0, 4*time.Hour, false)
 	for _, s := range []string{localapi.StateConnecting, localapi.StateConnected, localapi.StateRefreshing, localapi.StateExpired, localapi.StateNeedsReconnect} {
-		w := stateWords(localapi.Connection{State: s})
-		if w == "" || seen[w] || w == stateWords(localapi.Connection{State: "bogus"}) {
-			t.Fatalf("stateWords(%q) = %q: empty, repeated or the unknown text", s, w)
+		c := localapi.Connection{State: s, ExpiresAt: t0.Add(time.Hour)}
+		w, _ := statusLine(c, "", t0, 4*time.Hour, false)
+		if w == "" || seen[w] || w == unknown || !strings.HasSuffix(w, ".") && !strings.HasSuffix(w, "…") {
+			t.Fatalf("statusLine(%q) = %q: empty, repeated, the unknown text or not a sentence", s, w)
 		}
 		seen[w] = true
+		if gone, _ := statusLine(c, "boom.", t0, 4*time.Hour, true); strings.Contains(gone, "Connected") || strings.Contains(gone, "boom") {
+			t.Fatalf("statusLine(%q) with the agent gone = %q", s, gone)
+		}
 	}
 }

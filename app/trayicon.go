@@ -22,9 +22,12 @@ type tray struct {
 	menu    []menuEntry
 }
 
+// newTray sets the icon and a first menu at once: called before the Fyne
+// app runs, this is what makes the item register with the desktop's tray.
 func newTray(u *ui) *tray {
 	t := &tray{u: u, icon: -1}
 	t.desk, _ = u.app.(desktop.App)
+	t.update(nil)
 	return t
 }
 
@@ -41,13 +44,20 @@ var trayIcons = map[overall]fyne.Resource{
 // minute, besides real changes).
 func (t *tray) update(conns []localapi.Connection) {
 	now := t.u.now()
-	if o := overallOf(conns, now); o != t.icon {
+	o, note := overallOf(conns, now), ""
+	switch {
+	case t.u.agentErr != nil:
+		o, note = overallAttention, "Cannot reach the tokentray agent; retrying"
+	case !t.u.loaded:
+		note = "Loading…"
+	}
+	if o != t.icon {
 		t.icon = o
 		if t.desk != nil {
 			t.desk.SetSystemTrayIcon(trayIcons[o])
 		}
 	}
-	m := trayMenu(conns, now)
+	m := trayMenu(conns, now, note)
 	key := menuKey(m)
 	if key == t.menuKey {
 		return
@@ -99,10 +109,13 @@ func (u *ui) run(e menuEntry) {
 		u.win.show()
 		u.reconnect(e.Conn)
 	case actRefresh:
-		u.refresh(e.Conn, func(err error) {
+		conn, _ := u.connection(e.Conn)
+		u.refresh(e.Conn, func(got *localapi.Connection, err error) {
 			if err != nil {
-				u.app.SendNotification(fyne.NewNotification("Refresh failed", err.Error()))
+				u.notify(conn.ID, note{"Refresh failed", conn.Label + ": " + u.say(err, conn.Provider)})
+				return
 			}
+			u.apply(localapi.Event{Type: "refreshed", Connection: *got})
 		})
 	case actRevoke:
 		u.win.show()
@@ -113,6 +126,6 @@ func (u *ui) run(e menuEntry) {
 	case actOpen:
 		u.win.show()
 	case actQuit:
-		u.quit()
+		u.askQuit()
 	}
 }

@@ -49,7 +49,7 @@ func (m *mainWindow) build() {
 
 	add := widget.NewButtonWithIcon("Add connection…", theme.ContentAddIcon(), func() { m.u.openAdd(nil) })
 	add.Importance = widget.HighImportance
-	quit := widget.NewButton("Quit", func() { m.u.quit() })
+	quit := widget.NewButton("Quit", func() { m.u.askQuit() })
 	m.empty = widget.NewLabel("Nothing connected yet. Add a connection to hand its keys to your scripts.")
 	m.list = container.NewVBox(m.empty)
 	conns := container.NewBorder(container.NewHBox(add), nil, nil, nil, container.NewVScroll(m.list))
@@ -106,7 +106,7 @@ func (m *mainWindow) hide() {
 // onClose hides the window when the tray can bring it back, else quits.
 func (m *mainWindow) onClose() {
 	if m.u.tray == nil {
-		m.u.quit()
+		m.u.askQuit()
 		return
 	}
 	m.hide()
@@ -151,7 +151,7 @@ func (m *mainWindow) update(conns []localapi.Connection) {
 			cd = newCard(m.u)
 			m.cards[c.ID] = cd
 		}
-		cd.update(c, m.u.provider(c.Provider), m.u.now())
+		cd.update(c, m.u.provider(c.Provider), m.u.now(), m.u.agentErr != nil)
 		objs = append(objs, cd.box)
 	}
 	if len(objs) == 0 {
@@ -174,6 +174,6 @@ func (m *mainWindow) showAgentErr(err error) {
 		m.agentErr.Hide()
 		return
 	}
-	m.agentErr.SetText("Cannot reach the tokentray agent: " + err.Error() + " — retrying.")
+	m.agentErr.SetText("The tokentray agent is not answering, so what you see here may be out of date. Retrying…")
 	m.agentErr.Show()
 }

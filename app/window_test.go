@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
@@ -53,23 +54,36 @@ func TestRefreshAndRenameThroughTheCard(t *testing.T) {
 	cd := u.win.cards[conn.ID]
 
 	test.Tap(cd.refreshB)
+	if cd.refreshB.Text != "Refreshing…" || !cd.refreshB.Disabled() {
+		t.Fatalf("Refresh now in progress shows %q (disabled %v), want Refreshing… disabled", cd.refreshB.Text, cd.refreshB.Disabled())
+	}
 	q.until(t, "a new generation", func() bool {
 		got, _ := u.connection(conn.ID)
 		return got.Generation > conn.Generation && got.State == localapi.StateConnected
 	})
+	q.until(t, "the result", func() bool { return cd.refreshB.Text == "Refresh now" })
+	if !strings.Contains(cd.state.Text, "refreshed just now") {
+		t.Fatalf("after Refresh now the card says %q, want it to say the key was refreshed just now", cd.state.Text)
+	}
 
-	cd.label.SetText("Trading desk")
-	cd.onRename(cd.label.Text)
+	// An edit is not saved until Enter or Save, and says so.
+	cd.label.SetText("")
+	test.Type(cd.label, "Trading desk")
+	if !cd.labelNote.Visible() || !strings.Contains(cd.labelNote.Text, "Not saved yet") || cd.saveLabel.Disabled() {
+		t.Fatalf("a pending edit shows %q (visible %v), Save disabled %v", cd.labelNote.Text, cd.labelNote.Visible(), cd.saveLabel.Disabled())
+	}
+	cd.label.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	q.until(t, "the new label", func() bool { got, _ := u.connection(conn.ID); return got.Label == "Trading desk" })
+	q.until(t, "Saved.", func() bool { return cd.labelNote.Text == "Saved." })
 	if got, _ := c.Connection(context.Background(), conn.ID); got.Label != "Trading desk" {
 		t.Fatalf("the agent has label %q", got.Label)
 	}
 
 	cd.label.SetText("two\nlines")
-	cd.onRename(cd.label.Text)
-	q.until(t, "the refusal", func() bool { return cd.errLine.Visible() })
-	if cd.label.Text != "Trading desk" || !strings.Contains(cd.errLine.Text, "label") {
-		t.Fatalf("a refused label: entry %q, error %q", cd.label.Text, cd.errLine.Text)
+	test.Tap(cd.saveLabel)
+	q.until(t, "the refusal", func() bool { return strings.HasPrefix(cd.labelNote.Text, "Not saved:") })
+	if cd.label.Text != "Trading desk" || !strings.Contains(cd.labelNote.Text, "abel") {
+		t.Fatalf("a refused label: entry %q, note %q", cd.label.Text, cd.labelNote.Text)
 	}
 	if got, _ := c.Connection(context.Background(), conn.ID); got.Label != "Trading desk" {
 		t.Fatalf("a refused rename changed the agent's label to %q", got.Label)
@@ -89,21 +103,30 @@ func TestSettings(t *testing.T) {
 	}
 
 	t.Run("refresh margin", func(t *testing.T) {
-		before := s.margin.Text
-		s.margin.SetText("5s")
-		test.Tap(s.saveM)
-		q.until(t, "the refusal", func() bool { return s.status.Visible() && s.status.Text != "" })
-		if !strings.Contains(s.status.Text, "between") {
-			t.Fatalf("a bad margin says %q", s.status.Text)
+		before, _ := c.Settings(context.Background())
+		if s.margin.Text != marginText(before.RefreshMargin) || strings.ContainsAny(s.margin.Text, "0123456789") && strings.Contains(s.margin.Text, "m0s") {
+			t.Fatalf("the margin shows %q, want %s in words", s.margin.Text, before.RefreshMargin)
 		}
-		if st, _ := c.Settings(context.Background()); st.RefreshMargin != before {
-			t.Fatalf("a refused margin changed the agent's to %s", st.RefreshMargin)
+		for _, bad := range []string{"5s", "soon"} {
+			s.status.SetText("")
+			s.margin.SetText(bad)
+			test.Tap(s.saveM)
+			q.until(t, "the refusal", func() bool { return s.status.Visible() && s.status.Text != "" })
+			if strings.Contains(s.status.Text, "Go duration") || !strings.HasSuffix(s.status.Text, ".") {
+				t.Fatalf("a bad margin %q says %q", bad, s.status.Text)
+			}
+			if st, _ := c.Settings(context.Background()); st.RefreshMargin != before.RefreshMargin {
+				t.Fatalf("a refused margin changed the agent's to %s", st.RefreshMargin)
+			}
 		}
-		s.margin.SetText("30m")
-		test.Tap(s.saveM)
-		q.until(t, "the save", func() bool { return strings.Contains(s.status.Text, "30m") })
-		if st, _ := c.Settings(context.Background()); st.RefreshMargin != "30m0s" {
-			t.Fatalf("the agent's margin is %s", st.RefreshMargin)
+		for _, good := range []string{"30m", "30 minutes"} {
+			s.status.SetText("")
+			s.margin.SetText(good)
+			test.Tap(s.saveM)
+			q.until(t, "the save", func() bool { return strings.HasPrefix(s.status.Text, "Saved") })
+			if st, _ := c.Settings(context.Background()); st.RefreshMargin != "30m0s" || s.status.Text != "Saved: keys are now refreshed 30 minutes before they expire." {
+				t.Fatalf("after %q the agent's margin is %s and the tab says %q", good, st.RefreshMargin, s.status.Text)
+			}
 		}
 	})
 
@@ -148,11 +171,43 @@ func TestActivityShowsWhoUsedTheAgent(t *testing.T) {
 	if _, err := c.Token(context.Background(), conn.ID, 0); err != nil {
 		t.Fatal(err)
 	}
+	u.win.show()
 	u.win.activity.reload()
-	q.until(t, "the activity", func() bool { return len(u.win.activity.rows) > 0 })
-	r := u.win.activity.rows[0]
-	if r.PID != os.Getpid() || activityCell(r, 3) != conn.ID || activityCell(r, 1) != filepath.Base(r.Exe) {
-		t.Fatalf("newest activity %+v; want this process reading %s", r, conn.ID)
+	a := u.win.activity
+	q.until(t, "the token read", func() bool { return len(a.rows) > 0 && a.rows[0].Op == "token" })
+	r := a.rows[0]
+	if r.PID != os.Getpid() || a.cell(r, 3) != conn.Label || a.cell(r, 1) != filepath.Base(r.Exe) || a.cell(r, 4) != "token" {
+		t.Fatalf("newest activity %+v shown as %q / %q; want this process reading %s by its label", r, a.cell(r, 3), a.cell(r, 4), conn.Label)
+	}
+
+	// Live: a signed order arrives as an event, without a reload, and says
+	// what it was.
+	before := len(a.all)
+	if _, err := c.Sign(context.Background(), conn.ID, localapi.SignRequest{Method: "POST", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the live sign", func() bool { return len(a.all) > before })
+	if got := a.cell(a.rows[0], 4); got != "sign POST /api/v2/orders" {
+		t.Fatalf("a signed order shows as %q, want %q", got, "sign POST /api/v2/orders")
+	}
+	// A proxied call shows the path as the exchange sees it.
+	resp, err := c.Proxy(context.Background(), conn.ID, "GET", "members/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	q.until(t, "the live proxy", func() bool { return a.all[0].Op == "proxy" })
+	if got := a.cell(a.rows[0], 4); got != "proxy GET /api/v2/members/me" {
+		t.Fatalf("a proxied call shows as %q", got)
+	}
+
+	a.filter.SetText("post")
+	if len(a.rows) != 1 || a.rows[0].Method != "POST" || !strings.Contains(a.note.Text, "1 of") {
+		t.Fatalf("filter post: %d rows, note %q, all %+v", len(a.rows), a.note.Text, a.all)
+	}
+	a.filter.SetText("")
+	if len(a.rows) != len(a.all) {
+		t.Fatalf("an empty filter shows %d of %d", len(a.rows), len(a.all))
 	}
 }
 
@@ -160,13 +215,19 @@ func TestTrayFollowsTheConnections(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	now := t0
 	u.now = func() time.Time { return now }
+	// Before the agent answers, the tray already has its icon and a menu:
+	// Fyne registers the item only if the menu is set before Run.
+	if u.tray.icon != overallEmpty || u.tray.menu[0].Label != "Loading…" || u.tray.menu[len(u.tray.menu)-1].Action != actQuit {
+		t.Fatalf("at start: icon %v, menu %+v; want the empty icon and Loading… … Quit", u.tray.icon, u.tray.menu)
+	}
+	u.loaded = true
 	u.setConns(nil)
 	if u.tray.icon != overallEmpty || u.tray.menu[0].Label != "Nothing connected" {
 		t.Fatalf("empty: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
 	a := conn("a", localapi.StateConnected, 2*time.Hour+30*time.Minute+30*time.Second)
 	u.apply(localapi.Event{Type: "connected", Connection: a})
-	if u.tray.icon != overallOK || u.tray.menu[0].Label != "Ann's a — 2h 30m left" {
+	if u.tray.icon != overallOK || u.tray.menu[0].Label != "Ann's a — 2 h 30 min left" {
 		t.Fatalf("connected: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
 	key := u.tray.menuKey
@@ -211,10 +272,87 @@ func TestTheWindowSaysWhenTheAgentIsGone(t *testing.T) {
 	u, q := newTestUI(t, localapi.NewClient(filepath.Join(t.TempDir(), "none.sock")))
 	go u.follow(u.ctx)
 	q.until(t, "the error line", func() bool { return u.win.agentErr.Visible() })
-	if !strings.Contains(u.win.agentErr.Text, "not running") {
+	if !strings.Contains(u.win.agentErr.Text, "not answering") || u.tray.menu[0].Label != "Cannot reach the tokentray agent; retrying" || u.tray.icon != overallAttention {
 		t.Fatalf("agent error line %q", u.win.agentErr.Text)
 	}
 	if u.win.w.Title() != "tokentray" {
 		t.Fatalf("window title %q", u.win.w.Title())
+	}
+}
+
+// findButton finds the button labelled text in o's tree.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if b, ok := o.(*widget.Button); ok && b.Text == text {
+		return b
+	}
+	var kids []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects()
+	}
+	for _, k := range kids {
+		if b := findButton(k, text); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func TestQuitWithAMemoryVaultAsksFirst(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	u.now = func() time.Time { return t0 }
+	quits := 0
+	u.quit = func() { quits++ }
+	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, time.Hour)})
+
+	u.askQuit()
+	if quits != 1 {
+		t.Fatalf("with a vault on disk Quit asked instead of quitting (%d quits)", quits)
+	}
+
+	u.opts.QuitForgets = true
+	u.run(menuEntry{Action: actQuit})
+	if quits != 1 {
+		t.Fatal("with a memory-only vault Quit quit without asking")
+	}
+	top := u.win.w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog asks before forgetting the connections")
+	}
+	if findButton(top, "Keep running") == nil {
+		t.Fatal("the dialog has no Keep running button")
+	}
+	test.Tap(findButton(top, "Quit and forget"))
+	if quits != 2 {
+		t.Fatal("confirming did not quit")
+	}
+}
+
+func TestANotificationIsSentOncePerEvent(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	now := t0
+	u.now = func() time.Time { return now }
+	a := conn("a", localapi.StateConnected, 2*time.Hour)
+	u.setConns([]localapi.Connection{a})
+	n := note{"Refresh failed", "Ann's a: the key could not be refreshed."}
+	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
+	// The same event again (the menu's own result, then the agent's state
+	// event): nothing more reaches the desktop.
+	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
+	now = now.Add(2 * noteAgain)
+	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
+}
+
+func TestMakeDefaultThroughTheCard(t *testing.T) {
+	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	u, q := newTestUI(t, c)
+	startBridge(t, u, q)
+	conn := connect(t, u, q, c)
+	u.win.cards[conn.ID].onMakeDefault()
+	q.until(t, "the default", func() bool { got, _ := u.connection(conn.ID); return got.Default })
+	if got, err := c.Connection(context.Background(), conn.Provider); err != nil || got.ID != conn.ID || !got.Default {
+		t.Fatalf("the agent's %s default = %+v, %v", conn.Provider, got, err)
 	}
 }

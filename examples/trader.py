@@ -136,6 +136,8 @@ def main():
     subscribed = threading.Event()
 
     def on_event(kind, conn):
+        if kind == "activity":
+            return  # an access record (who used which connection), not a connection
         print("trader.py: agent event: %s (%s, generation %d)" % (kind, conn["id"], conn["generation"]),
               file=sys.stderr)
         if kind == "refreshed":

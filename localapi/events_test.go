@@ -156,6 +156,9 @@ func TestClientEventsAfterSeesWhatFollowsTheLoad(t *testing.T) {
 			_, err := e.client.UpdateConnection(ctx, conn.ID, localapi.ConnectionPatch{Label: &label})
 			return err
 		}, func(ev localapi.Event) {
+			if ev.Type == "activity" {
+				return // the rename's own access record; the change is what counts
+			}
 			select {
 			case first <- ev:
 			default:

@@ -107,7 +107,7 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 	acts := s.agent.Activity()
 	out := make([]Activity, len(acts))
 	for i, a := range acts {
-		out[i] = Activity{Time: a.Time.UTC(), PID: a.PID, Exe: a.Exe, Connection: a.Connection, Op: a.Op}
+		out[i] = wireActivity(a)
 	}
 	writeJSON(w, map[string]any{"activity": out})
 }
@@ -139,7 +139,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			data, _ := json.Marshal(wireConnection(ev.Connection))
+			var data []byte
+			if ev.Activity != nil {
+				data, _ = json.Marshal(wireActivity(*ev.Activity))
+			} else {
+				data, _ = json.Marshal(wireConnection(ev.Connection))
+			}
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, data)
 		}
 		if err := rc.Flush(); err != nil {

@@ -20,6 +20,7 @@ func wireConnection(c agent.Connection) Connection {
 		ID: c.ID, Provider: c.Provider, Label: c.Label, Account: c.Account,
 		Fields: c.Fields, ScopesGranted: nonNil(c.ScopesGranted), ScopesRequested: nonNil(c.ScopesRequested),
 		ExpiresAt: c.ExpiresAt.UTC(), State: c.State, Generation: c.Generation, RawKeys: c.RawKeys,
+		Default: c.Default,
 	}
 }
 
@@ -99,7 +100,7 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.record(r, id, "update")
-		c, err := s.agent.UpdateConnection(id, agent.ConnectionPatch{Label: p.Label, RawKeys: p.RawKeys})
+		c, err := s.agent.UpdateConnection(id, agent.ConnectionPatch{Label: p.Label, RawKeys: p.RawKeys, Default: p.Default})
 		if err != nil {
 			writeAgentError(w, err)
 			return
@@ -182,7 +183,7 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.record(r, id, "sign")
+	s.recordCall(r, id, "sign", req.Method, req.Path)
 	signed, _, err := s.agent.Sign(r.Context(), id, req.Method, req.Path, req.Params)
 	if err != nil {
 		writeAgentError(w, err)

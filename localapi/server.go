@@ -156,8 +156,21 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 
 // record adds the request to the agent's activity record.
 func (s *Server) record(r *http.Request, connection, op string) {
+	s.recordCall(r, connection, op, "", "")
+}
+
+// recordCall is record for sign and proxy, with the exchange call's method
+// and path (a proxied path relative to api_base; the agent makes it
+// absolute).
+func (s *Server) recordCall(r *http.Request, connection, op, method, path string) {
 	p, _ := PeerFromContext(r.Context())
-	s.agent.Record(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op})
+	s.agent.Record(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op, Method: strings.ToUpper(method), Path: path})
+}
+
+// wireActivity is an activity entry as the socket writes it.
+func wireActivity(a agent.Activity) Activity {
+	return Activity{Time: a.Time.UTC(), PID: a.PID, Exe: a.Exe, Connection: a.Connection, Label: a.Label,
+		Op: a.Op, Method: a.Method, Path: a.Path}
 }
 
 // writeAgentError answers with the API's error body for an agent error.

@@ -261,7 +261,12 @@ func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(E
 			typ = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
 			ev := Event{Type: typ}
-			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.Connection); err != nil {
+			var into any = &ev.Connection
+			if typ == "activity" {
+				ev.Activity = &Activity{}
+				into = ev.Activity
+			}
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), into); err != nil {
 				return fmt.Errorf("decode event: %w", err)
 			}
 			fn(ev)

@@ -19,6 +19,7 @@ type Connection struct {
 	State           string            `json:"state"` // connecting | connected | refreshing | expired | needs_reconnect
 	Generation      int64             `json:"generation"`
 	RawKeys         bool              `json:"raw_keys"`
+	Default         bool              `json:"default"` // the connection a request naming the provider gets
 }
 
 // The states of a connection.
@@ -34,6 +35,7 @@ const (
 type ConnectionPatch struct {
 	Label   *string `json:"label,omitempty"`
 	RawKeys *bool   `json:"raw_keys,omitempty"`
+	Default *bool   `json:"default,omitempty"` // only true: setting one clears the provider's others
 }
 
 // Token is the answer of GET /v1/connections/{id}/token. Peatio connections
@@ -102,13 +104,17 @@ type Status struct {
 	PendingRevocations int `json:"pending_revocations"`
 }
 
-// Activity is one recorded access to the agent.
+// Activity is one recorded access to the agent. Method and Path are set
+// for sign and proxy, Path as the exchange sees it (/api/v2/orders).
 type Activity struct {
 	Time       time.Time `json:"time"`
 	PID        int       `json:"pid"`
 	Exe        string    `json:"exe"`
 	Connection string    `json:"connection"`
+	Label      string    `json:"label"`
 	Op         string    `json:"op"`
+	Method     string    `json:"method,omitempty"`
+	Path       string    `json:"path,omitempty"`
 }
 
 // Settings are the agent-wide settings.
@@ -125,8 +131,9 @@ type SettingsPatch struct {
 
 // Event is one server-sent event of GET /v1/events.
 type Event struct {
-	Type       string     `json:"-"` // state | refreshed | connected | revoked
+	Type       string     `json:"-"` // state | refreshed | connected | revoked | activity
 	Connection Connection `json:"connection"`
+	Activity   *Activity  `json:"-"` // set only for "activity"
 }
 
 // Provider is one provider a connection can be made with: the relay's list

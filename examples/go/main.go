@@ -49,6 +49,9 @@ func run(ctx context.Context, agent *localclient.Client, exchange, conn, path st
 	defer cancel()
 	refreshed := make(chan struct{}, 1)
 	go agent.Events(ctx, func(ev localclient.Event) {
+		if ev.Type == "activity" {
+			return // an access record (ev.Activity), not a change of a connection
+		}
 		fmt.Fprintf(os.Stderr, "go-example: agent event: %s (%s, generation %d)\n", ev.Type, ev.Connection.ID, ev.Connection.Generation)
 		if ev.Type == "refreshed" {
 			select {

@@ -74,7 +74,7 @@ func runDemo(env cli.Env, args []string) int {
 		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
 		// Getenv and quits when Context ends (SIGINT/SIGTERM).
 		return env.Tray(cli.Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
-			Getenv: d.getenv, Context: ctx})
+			Getenv: d.getenv, Context: ctx, QuitForgets: true})
 	}
 	fmt.Fprintf(env.Stderr, `tokentray demo: running headless: a simulated exchange at %s,
 a relay at %s and an agent on %s.
@@ -143,11 +143,15 @@ func startDemo(ctx context.Context, env cli.Env, opts demoOptions) (*demo, error
 }
 
 // getenv is the demo's environment: the process's, with the demo's home,
-// socket, relay and exchange.
+// socket, relay and exchange. XDG_CONFIG_HOME points into the
+// temporary home too, so that nothing the tray app writes there (the
+// "Start at login" entry, its theme choice) reaches the user's own folders.
 func (d *demo) getenv(key string) string {
 	switch key {
 	case "TOKENTRAY_HOME":
 		return d.home
+	case "XDG_CONFIG_HOME":
+		return filepath.Join(d.home, "config")
 	case "TOKENTRAY_SOCK":
 		return d.socket
 	case "TOKENTRAY_RELAY":

@@ -42,6 +42,9 @@ type Env struct {
 	// Context, when set, is done when the tray app should quit. The demo
 	// passes one that ends on SIGINT/SIGTERM; nil means context.Background().
 	Context context.Context
+	// QuitForgets tells the tray app that its Quit ends a memory-only vault
+	// (the demo's), so Quit asks first.
+	QuitForgets bool
 }
 
 // The exit codes of CONTRACTS §5.
@@ -71,8 +74,9 @@ Usage:
   tokentray refresh CONN
   tokentray revoke CONN
   tokentray status
+  tokentray default CONN
 
-CONN is a connection id, or a provider id with exactly one connection.
+CONN is a connection id, or a provider id: its only connection, else its default.
 The agent's socket is $TOKENTRAY_SOCK, else $XDG_RUNTIME_DIR/tokentray/agent.sock.
 Run tokentray COMMAND --help for the details of one command.
 
@@ -101,6 +105,7 @@ func init() {
 		"refresh": {refreshUsage, runRefresh},
 		"revoke":  {revokeUsage, runRevoke},
 		"status":  {statusUsage, runStatus},
+		"default": {defaultUsage, runDefault},
 	}
 }
 
@@ -152,12 +157,27 @@ func fail(env Env, name string, err error) int {
 	return exitCode(err)
 }
 
+// failConn is fail for an error about the connection conn: the hint of a
+// needs-reconnect error names the connection's provider, which the agent
+// still knows (a connection that needs reconnecting is kept).
+func failConn(env Env, name, conn string, err error) int {
+	if !errors.Is(err, localclient.ErrNeedsReconnect) {
+		return fail(env, name, err)
+	}
+	provider := conn
+	if c, lerr := client(env).Connection(env.Context, conn); lerr == nil && c.Provider != "" {
+		provider = c.Provider
+	}
+	fmt.Fprintf(env.Stderr, "tokentray %s: %s (run: tokentray connect %s)\n", name, err.Error(), provider)
+	return exitCode(err)
+}
+
 // errorText is err's message, with a hint where one helps.
 func errorText(err error) string {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, localclient.ErrNeedsReconnect):
-		return msg + " (run: tokentray connect PROVIDER)"
+		return msg + " (reconnect it in the tray app, or run tokentray connect with its provider)"
 	case errors.Is(err, localclient.ErrForbidden) && strings.Contains(msg, "raw"):
 		return msg + " (scripts may still sign through the agent: tokentray sign)"
 	}

@@ -90,7 +90,7 @@ func runToken(env Env, args []string) int {
 	}
 	tok, err := c.Token(env.Context, id, *minValid)
 	if err != nil {
-		return fail(env, "token", err)
+		return failConn(env, "token", id, err)
 	}
 	if *asJSON {
 		return printJSON(env, "token", tok)
@@ -141,7 +141,7 @@ func runRefresh(env Env, args []string) int {
 	}
 	conn, err := client(env).Refresh(env.Context, pos[0], nil)
 	if err != nil {
-		return fail(env, "refresh", err)
+		return failConn(env, "refresh", pos[0], err)
 	}
 	fmt.Fprintf(env.Stderr, "tokentray refresh: %s has a new key (generation %d, valid until %s)\n",
 		conn.ID, conn.Generation, conn.ExpiresAt.UTC().Format(time.RFC3339))

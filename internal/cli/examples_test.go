@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/devstack"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TestExamples runs examples/curl.sh, trader.py and go/main.go against an
@@ -23,9 +23,9 @@ func TestExamples(t *testing.T) {
 		t.Skip("runs curl, python3 and go")
 	}
 	w := startWorld(t)
-	agent := localapi.NewClient(w.daemon.Socket)
+	agent := localclient.NewClient(w.daemon.Socket)
 	ctx := context.Background()
-	if _, err := agent.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
+	if _, err := agent.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		t.Fatal(err)
 	}
 	examples, err := filepath.Abs(filepath.Join(moduleRoot, "examples"))
@@ -100,9 +100,9 @@ func TestProxyExample(t *testing.T) {
 		}
 	}
 	w := startWorld(t)
-	agent := localapi.NewClient(w.daemon.Socket)
+	agent := localclient.NewClient(w.daemon.Socket)
 	ctx := context.Background()
-	before, err := agent.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	before, err := agent.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 
 func fakeTray(env cli.Env) int {
 	defer memguard.Purge()
-	st, err := localapi.NewClient(localapi.SocketPath(env.Getenv)).Status(env.Context)
+	st, err := localclient.NewClient(localclient.SocketPath(env.Getenv)).Status(env.Context)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "fake tray: %v\n", err)
 		return 1
@@ -191,6 +191,6 @@ func cmdRawKeys(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	w := ts.Value(worldKey).(*world)
 	on := args[1] == "true"
-	_, err := localapi.NewClient(w.daemon.Socket).UpdateConnection(context.Background(), args[0], localapi.ConnectionPatch{RawKeys: &on})
+	_, err := localclient.NewClient(w.daemon.Socket).UpdateConnection(context.Background(), args[0], localclient.ConnectionPatch{RawKeys: &on})
 	ts.Check(err)
 }

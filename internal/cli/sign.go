@@ -37,7 +37,7 @@ func runSign(env Env, args []string) int {
 	}
 	signed, err := client(env).Sign(env.Context, pos[0], req)
 	if err != nil {
-		return fail(env, "sign", err)
+		return failConn(env, "sign", pos[0], err)
 	}
 	if *asJSON {
 		return printJSON(env, "sign", signed)
@@ -96,7 +96,7 @@ func runAPI(env Env, args []string) int {
 	}
 	resp, err := c.Proxy(ctx, pos[0], req.Method, rel, params)
 	if err != nil {
-		return fail(env, "api", err)
+		return failConn(env, "api", pos[0], err)
 	}
 	defer resp.Body.Close()
 	// The body streams to stdout; its start is kept to describe an error.

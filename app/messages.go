@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+// This file turns errors and durations into what a trader reads: sentences
+// about their account, no package prefixes, no Go error chains. The chain
+// goes to the log; the provider's own words are kept where they help.
+
+// providerWords finds the provider's or relay's own text in an agent
+// message ("… provider error access_denied: The resource owner denied …").
+var providerWords = regexp.MustCompile(`(?:provider|relay|server) error ([A-Za-z0-9_.-]+)(?:: (.*))?$`)
+
+// sentence is err as a sentence for the window; name is the provider's name
+// ("EXchange"), or "" when the error concerns no provider.
+func sentence(err error, name string) string {
+	if name == "" {
+		name = "The provider"
+	}
+	var apiErr *localapi.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, localapi.ErrAgentNotRunning):
+		return "The tokentray agent is not running, so nothing can be done right now. Start tokentray again."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The tokentray agent took too long to answer. Try again in a moment."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled; nothing was changed."
+	case !errors.As(err, &apiErr):
+		return "The tokentray agent could not be reached. Try again in a moment."
+	}
+	switch apiErr.Code {
+	case localapi.CodeProviderError:
+		if words := providerText(apiErr.Message); words != "" {
+			return name + " refused: " + words
+		}
+		return name + " refused the request. Try again, or reconnect the account."
+	case localapi.CodeRelayUnreachable:
+		return "The tokentray relay cannot be reached right now, so " + lower(name) + " cannot be asked. Check your internet connection; tokentray will try again."
+	case localapi.CodeNeedsReconnect:
+		return name + " no longer accepts this connection. Reconnect it to use it again."
+	case localapi.CodeNotFound:
+		return "This connection no longer exists; it may have been revoked."
+	case localapi.CodeForbidden:
+		return "tokentray refused: " + lastPart(apiErr.Message)
+	case localapi.CodeBadRequest:
+		return capital(lastPart(apiErr.Message)) + "."
+	}
+	return "Something went wrong inside tokentray; its log has the details."
+}
+
+// lower is name as it reads inside a sentence: "The provider" becomes "the
+// provider", a brand name stays.
+func lower(name string) string {
+	if name == "The provider" {
+		return "the provider"
+	}
+	return name
+}
+
+// providerText is the provider's own words in an agent message, verbatim,
+// ending in a full stop; "" when the message holds none.
+func providerText(msg string) string {
+	m := providerWords.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	words := strings.TrimSpace(m[2])
+	if words == "" {
+		words = strings.ReplaceAll(m[1], "_", " ")
+	}
+	if !strings.HasSuffix(words, ".") {
+		words += "."
+	}
+	return words
+}
+
+// lastPart drops the "doing x: doing y: " context of a Go error chain and
+// keeps what went wrong, without a trailing full stop.
+func lastPart(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return strings.TrimSuffix(strings.TrimSpace(msg), ".")
+}
+
+// capital starts s with a capital letter.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// inWords says a duration as people read it: "10 minutes", "1 hour 30
+// minutes", "45 seconds". It is exact to the second for what a setting
+// holds, so "10m0s" reads "10 minutes".
+func inWords(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d <= 0 {
+		return "0 seconds"
+	}
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	var parts []string
+	add := func(n int, unit string) {
+		if n == 1 {
+			parts = append(parts, "1 "+unit)
+		} else if n > 1 {
+			parts = append(parts, fmt.Sprintf("%d %ss", n, unit))
+		}
+	}
+	add(h, "hour")
+	add(m, "minute")
+	add(s, "second")
+	return strings.Join(parts, " ")
+}
+
+// durationUnits are the words parseDuration takes after a number.
+var durationUnits = map[string]time.Duration{
+	"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
+}
+
+// durationPart is one "number unit" of a typed duration.
+var durationPart = regexp.MustCompile(`^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:,|and)?`)
+
+// errDurationWords is what parseDuration says about input it cannot read.
+var errDurationWords = errors.New(`write a time like "10 minutes", "1 hour" or "90s"`)
+
+// parseDuration reads a duration as a person types it: "5m", "5 minutes",
+// "1 hour 30 minutes", "1h30m", "90s".
+func parseDuration(s string) (time.Duration, error) {
+	rest := strings.ToLower(strings.TrimSpace(s))
+	if rest == "" {
+		return 0, errDurationWords
+	}
+	var total float64
+	for rest != "" {
+		m := durationPart.FindStringSubmatch(rest)
+		if m == nil {
+			return 0, errDurationWords
+		}
+		unit, ok := durationUnits[m[2]]
+		if !ok {
+			return 0, errDurationWords
+		}
+		var n float64
+		fmt.Sscan(m[1], &n)
+		total += n * float64(unit)
+		rest = strings.TrimSpace(rest[len(m[0]):])
+	}
+	return time.Duration(total).Round(time.Second), nil
+}

@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/localapi"
+)
+
+func TestSentence(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"provider refusal keeps its words",
+			&localapi.Error{Code: localapi.CodeProviderError, Message: "connect EXchange: oauthflow: connect exchange: provider error access_denied: The resource owner or authorization server denied the request."},
+			"EXchange refused: The resource owner or authorization server denied the request."},
+		{"provider refusal without words",
+			&localapi.Error{Code: localapi.CodeProviderError, Message: "refresh: provider error invalid_grant"},
+			"EXchange refused: invalid grant."},
+		{"relay down", &localapi.Error{Code: localapi.CodeRelayUnreachable, Message: "oauthflow: relay unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
+			"The tokentray relay cannot be reached right now, so EXchange cannot be asked. Check your internet connection; tokentray will try again."},
+		{"needs reconnect", &localapi.Error{Code: localapi.CodeNeedsReconnect, Message: "the provider refused the connection's grant; connect again"},
+			"EXchange no longer accepts this connection. Reconnect it to use it again."},
+		{"bad input", &localapi.Error{Code: localapi.CodeBadRequest, Message: "patch connection: label must be one line"},
+			"Label must be one line."},
+		{"internal", &localapi.Error{Code: localapi.CodeInternal, Message: "vault: seal: chacha20poly1305: bad key"},
+			"Something went wrong inside tokentray; its log has the details."},
+		{"agent gone", fmt.Errorf("get connections: %w", localapi.ErrAgentNotRunning),
+			"The tokentray agent is not running, so nothing can be done right now. Start tokentray again."},
+		{"slow agent", fmt.Errorf("refresh: %w", context.DeadlineExceeded),
+			"The tokentray agent took too long to answer. Try again in a moment."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sentence(tt.err, "EXchange")
+			if got != tt.want {
+				t.Fatalf("sentence(%q) = %q, want %q", tt.err, got, tt.want)
+			}
+			for _, jargon := range []string{"oauthflow", "vault:", "dial tcp", "provider error", "%!"} {
+				if strings.Contains(got, jargon) {
+					t.Fatalf("sentence(%q) = %q holds %q", tt.err, got, jargon)
+				}
+			}
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"5m", 5 * time.Minute, true},
+		{"5 minutes", 5 * time.Minute, true},
+		{"5 min", 5 * time.Minute, true},
+		{"1 minute", time.Minute, true},
+		{"1 hour 30 minutes", 90 * time.Minute, true},
+		{"1h30m", 90 * time.Minute, true},
+		{"1 hour, 30 minutes", 90 * time.Minute, true},
+		{"90s", 90 * time.Second, true},
+		{" 2 Hours ", 2 * time.Hour, true},
+		{"1.5h", 90 * time.Minute, true},
+		{"", 0, false},
+		{"5", 0, false},
+		{"five minutes", 0, false},
+		{"5 fortnights", 0, false},
+		{"-5m", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseDuration(tt.in)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("parseDuration(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "10 minutes") {
+				t.Fatalf("parseDuration(%q) error %q does not show how to write it", tt.in, err)
+			}
+		})
+	}
+}
+
+func TestInWords(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{10 * time.Minute, "10 minutes"},
+		{time.Minute, "1 minute"},
+		{90 * time.Minute, "1 hour 30 minutes"},
+		{2 * time.Hour, "2 hours"},
+		{45 * time.Second, "45 seconds"},
+		{0, "0 seconds"},
+	}
+	for _, tt := range tests {
+		if got := inWords(tt.d); got != tt.want {
+			t.Errorf("inWords(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestUntilAndAgo(t *testing.T) {
+	now := time.Date(2026, 3, 1, 11, 20, 0, 0, time.UTC)
+	if got, want := untilText(now, now.Add(3*time.Hour+12*time.Minute)), "until 14:32, 3 h 12 min left"; got != want {
+		t.Errorf("untilText = %q, want %q", got, want)
+	}
+	if got, want := untilText(now, now.Add(-time.Minute)), "expired"; got != want {
+		t.Errorf("untilText(past) = %q, want %q", got, want)
+	}
+	if got, want := untilText(now, now.Add(30*time.Hour)), "until Mon 17:20, 1 d 6 h left"; got != want {
+		t.Errorf("untilText(a day) = %q, want %q", got, want)
+	}
+	for _, tt := range []struct {
+		ago  time.Duration
+		want string
+	}{{10 * time.Second, "just now"}, {4 * time.Minute, "4 min ago"}, {125 * time.Minute, "2 h 5 min ago"}} {
+		if got := agoText(now, now.Add(-tt.ago)); got != tt.want {
+			t.Errorf("agoText(%v) = %q, want %q", tt.ago, got, tt.want)
+		}
+	}
+}
