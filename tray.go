@@ -38,7 +38,7 @@ func runTray(env cli.Env) int {
 	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	socket := localapi.SocketPath(env.Getenv)
 	// One tray app per agent: a second launch shows the first one's window
-	// and leaves, before it starts anything (CONTRACTS §5).
+	// and leaves, before it starts anything (docs/cli.md).
 	inst, err := app.ClaimInstance(socket)
 	if errors.Is(err, app.ErrAlreadyRunning) {
 		if err := app.ShowRunning(socket); err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/tokentray/tokentray/oauthflow"
 )
 
-// The states of a connection (CONTRACTS §4).
+// The states of a connection (docs/socket-api.md).
 const (
 	StateConnecting     = "connecting"
 	StateConnected      = "connected"

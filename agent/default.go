@@ -4,7 +4,7 @@ import "fmt"
 
 // A provider with several connections has at most one default: the
 // connection a request gets when it names the provider id instead of a
-// connection id (CONTRACTS §4). Setting one clears the provider's others.
+// connection id (docs/socket-api.md). Setting one clears the provider's others.
 
 // defaultOfLocked returns the default connection of provider, or
 // ErrAmbiguous when none of its several connections is marked. a.mu must

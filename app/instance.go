@@ -14,7 +14,7 @@ import (
 	"github.com/tokentray/tokentray/localapi"
 )
 
-// One tray app per agent (CONTRACTS §5): the first `tokentray` for a socket
+// One tray app per agent (docs/cli.md): the first `tokentray` for a socket
 // takes a lock beside it and listens on a second, tiny socket; a later
 // launch finds the lock taken, asks the first one over that socket to show
 // its window, and exits. The lock decides who is first, so two launches at
@@ -25,7 +25,7 @@ import (
 var ErrAlreadyRunning = errors.New("tokentray is already running")
 
 // showTimeout bounds a second launch's whole conversation with the first:
-// together with start-up it stays within the 2 s of CONTRACTS §5. The first
+// together with start-up it stays within the 2 s of docs/cli.md. The first
 // answers within showWait even when its window is slow to map (a loaded
 // machine, software GL): the show is queued by then.
 const (

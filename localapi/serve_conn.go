@@ -152,7 +152,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	answer.writeTo(w)
 }
 
-// signMethods are the methods /sign accepts (CONTRACTS §4).
+// signMethods are the methods /sign accepts (docs/socket-api.md).
 var signMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
 // truncate cuts s to at most n bytes for an error message.

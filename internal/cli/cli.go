@@ -1,4 +1,4 @@
-// Package cli implements the tokentray subcommands (CONTRACTS §5).
+// Package cli implements the tokentray subcommands (docs/cli.md).
 //
 // Every subcommand here is a client of the agent's socket (localclient), and
 // the package links nothing else of tokentray, so that a CLI call costs about
@@ -47,7 +47,7 @@ type Env struct {
 	QuitForgets bool
 }
 
-// The exit codes of CONTRACTS §5.
+// The exit codes of docs/cli.md.
 const (
 	exitOK           = 0
 	exitError        = 1
