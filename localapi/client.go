@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -118,11 +117,6 @@ func decodeError(resp *http.Response) error {
 			Message: fmt.Sprintf("agent answered %s", resp.Status)}
 	}
 	return &Error{Code: body.Error.Code, Message: body.Error.Message, Status: resp.StatusCode}
-}
-
-// isNotListening reports whether err means no agent owns the socket.
-func isNotListening(err error) bool {
-	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // Status returns the agent's version, pid and number of connections.

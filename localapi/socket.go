@@ -5,6 +5,11 @@
 // answers only peers with the same uid: the check happens at accept time, from
 // SO_PEERCRED, before any request is read. Requests that carry Origin or Referer
 // are refused, so a web page cannot reach the agent through a browser.
+//
+// Per system (files socket_*.go and peer_*.go): macOS reads the peer with
+// LOCAL_PEERCRED and LOCAL_PEERPID; Windows keeps the AF_UNIX socket in a
+// folder whose DACL grants only the user, and compares the user SID of the
+// peer process (SIO_AF_UNIX_GETPEERPID) with the agent's.
 package localapi
 
 import (
@@ -13,27 +18,21 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/tokentray/tokentray/internal/paths"
 )
 
 // ErrAgentRunning reports that another agent already answers on the socket.
 var ErrAgentRunning = errors.New("another tokentray agent is already running on this socket")
 
 // SocketPath returns where the agent's socket lives: $TOKENTRAY_SOCK, else
-// $XDG_RUNTIME_DIR/tokentray/agent.sock, else /tmp/tokentray-$UID/agent.sock.
+// $XDG_RUNTIME_DIR/tokentray/agent.sock, else /tmp/tokentray-$UID/agent.sock
+// (macOS: ~/Library/Application Support/tokentray/agent.sock; Windows:
+// %LOCALAPPDATA%\tokentray\agent.sock; internal/paths has each rule).
 // getenv is os.Getenv outside tests.
 func SocketPath(getenv func(string) string) string {
-	if p := getenv("TOKENTRAY_SOCK"); p != "" {
-		return p
-	}
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "tokentray", "agent.sock")
-	}
-	// Literally /tmp, not $TMPDIR: the CLI, the GUI and scripts must all find
-	// the same socket whatever their environment says (CONTRACTS §4).
-	return filepath.Join("/tmp", "tokentray-"+strconv.Itoa(os.Getuid()), "agent.sock")
+	return paths.Socket(paths.Current(getenv))
 }
 
 // Listen makes the socket's folder if needed (0700), checks that it belongs to
@@ -41,8 +40,13 @@ func SocketPath(getenv func(string) string) string {
 // agent — only after a dial to it fails — and listens on path with mode 0600.
 // A live socket means another agent: Listen then returns ErrAgentRunning.
 //
-// The returned listener accepts only peers with this process's uid.
+// The returned listener accepts only peers with this process's uid (on
+// Windows: its user SID).
 func Listen(path string) (net.Listener, error) {
+	owner, err := currentUser()
+	if err != nil {
+		return nil, err
+	}
 	if err := ensurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
@@ -53,36 +57,11 @@ func Listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	// The folder is already 0700, so nobody else can reach the socket in the
-	// moment between its creation and this chmod.
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := restrictSocket(path); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("restrict socket %s: %w", path, err)
+		return nil, err
 	}
-	return newPeerListener(ln.(*net.UnixListener), os.Getuid()), nil
-}
-
-// ensurePrivateDir creates dir with mode 0700, or checks that an existing one
-// is a folder owned by this user that others cannot enter or write.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create socket folder: %w", err)
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("check socket folder: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("socket folder %s is not a folder", dir)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket folder %s belongs to uid %d, not to you (uid %d)", dir, st.Uid, os.Getuid())
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("socket folder %s is open to others (mode %04o); run: chmod 700 %s", dir, fi.Mode().Perm(), dir)
-	}
-	return nil
+	return newPeerListener(ln.(*net.UnixListener), owner), nil
 }
 
 // removeStaleSocket removes path if it is a socket nobody answers on.
@@ -104,7 +83,7 @@ func removeStaleSocket(path string) error {
 	}
 	// Only "connection refused" proves nobody listens. A busy agent whose
 	// backlog is full, or a dial that times out, must keep its socket.
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !isConnRefused(err) {
 		return fmt.Errorf("socket %s exists but does not answer (%w); if no agent is running, remove it", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -1,0 +1,26 @@
+package localapi
+
+import (
+	"bytes"
+	"errors"
+)
+
+// parseProcArgs2 returns the executable path from the answer of macOS's
+// sysctl {CTL_KERN, KERN_PROCARGS2, pid}: a 32-bit argc in the machine's
+// (little-endian) order, then the path the process was executed from,
+// NUL-terminated, then NUL padding, argv and the environment. Only the path
+// is read. It lives in a file without a build tag so it is tested everywhere.
+func parseProcArgs2(b []byte) (string, error) {
+	if len(b) < 4 {
+		return "", errors.New("procargs2: too short for argc")
+	}
+	rest := b[4:]
+	end := bytes.IndexByte(rest, 0)
+	if end < 0 {
+		return "", errors.New("procargs2: executable path not terminated")
+	}
+	if end == 0 {
+		return "", errors.New("procargs2: empty executable path")
+	}
+	return string(rest[:end]), nil
+}
