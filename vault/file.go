@@ -70,19 +70,6 @@ func writeAtomic(dir, name string, data []byte) (err error) {
 	return syncDir(dir)
 }
 
-// syncDir fsyncs a folder so a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync folder: %w", err)
-	}
-	return nil
-}
-
 // keepAside renames dir/name to name.corrupt-<UTC timestamp> (never over an existing file)
 // and returns the new path.
 func keepAside(dir, name string, now time.Time) (string, error) {
