@@ -34,7 +34,7 @@ type Options struct {
 	RelayURL string
 	// LocalProviders are added to config.toml's.
 	LocalProviders []oauthflow.Provider
-	// Open opens authorize URLs; default $BROWSER, else xdg-open.
+	// Open opens authorize URLs; default $BROWSER, else oauthflow.SystemOpen.
 	Open oauthflow.Opener
 	// Clock drives the agent; default the system clock.
 	Clock agent.Clock
