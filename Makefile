@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 APP_ID  := io.github.tokentray.tokentray
 
-.PHONY: help deps build build-nogui relay test lint demo check install package clean
+.PHONY: help deps build build-nogui relay test lint demo check install package package-windows cross clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -32,6 +32,9 @@ lint: ## gofmt, go vet and staticcheck (pinned)
 	$(GO) vet -tags nogui ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+cross: ## build for macOS and Windows into dist/ and go vet every system (scripts/cross; CROSS_GUI=0 skips the Windows tray app)
+	GO=$(GO) scripts/cross
+
 demo: build ## run the demo: simulated exchange, relay and agent on loopback
 	./tokentray demo
 
@@ -49,4 +52,5 @@ package: ## a Linux package (tokentray.tar.xz) with fyne package, from FyneApp.t
 	$(GO) build -o tokentray .  # fyne package removes the binary it built
 
 clean: ## remove built binaries
-	rm -f tokentray tokentray-relay tokentray-nogui tokentray.tar.xz
+	rm -f tokentray tokentray-relay tokentray-nogui tokentray.tar.xz tokentray.exe
+	rm -rf dist
