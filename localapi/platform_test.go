@@ -110,6 +110,7 @@ func TestParseProcArgs2(t *testing.T) {
 		{"argc only", []byte{1, 0, 0, 0}, "", true},
 		{"unterminated", []byte("\x01\x00\x00\x00/bin/sh"), "", true},
 		{"empty path", []byte("\x01\x00\x00\x00\x00/bin/sh\x00"), "", true},
+		{"relative path", []byte("\x01\x00\x00\x00./tool\x00./tool\x00"), "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,4 +144,19 @@ func TestSameUser(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzParseProcArgs2(f *testing.F) {
+	f.Add([]byte("\x02\x00\x00\x00/usr/bin/python3\x00\x00python3\x00"))
+	f.Add([]byte("\x01\x00\x00\x00./tool\x00"))
+	f.Add([]byte{1, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		exe, err := parseProcArgs2(b)
+		if err != nil {
+			return
+		}
+		if exe == "" || exe[0] != '/' || strings.ContainsRune(exe, 0) || len(exe) > len(b)-5 {
+			t.Fatalf("parseProcArgs2(%q) = %q: not one absolute path from the buffer", b, exe)
+		}
+	})
 }
