@@ -43,7 +43,10 @@ func TestCheckFolderSDDL(t *testing.T) {
 		{"ours, read by the user twice", "O:" + testSID + "D:PAI(A;OICI;FA;;;" + testSID + ")(A;;FR;;;" + testSID + ")", ""},
 		{"deny everyone is fine", "O:" + testSID + "D:P(D;;FA;;;WD)(A;OICI;FA;;;" + testSID + ")", ""},
 		{"no entries", "O:" + testSID + "D:P", ""},
-		{"inherited from the profile", "O:" + testSID + "D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;FA;;;" + testSID + ")", "open to others (S-1-5-18, S-1-5-32-544)"},
+		{"inherited from the profile (system, administrators)", "O:" + testSID + "D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;FA;;;" + testSID + ")", ""},
+		{"creator owner", "O:" + testSID + "D:(A;OICIIO;FA;;;CO)(A;;FA;;;" + testSID + ")", ""},
+		{"users can read", "O:" + testSID + "D:AI(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)(A;OICIID;FA;;;" + testSID + ")", "open to others (BU)"},
+		{"authenticated users", "O:" + testSID + "D:(A;OICIID;FA;;;S-1-5-11)", "open to others (S-1-5-11)"},
 		{"everyone", "O:" + testSID + "D:(A;;FA;;;WD)", "open to others (WD)"},
 		{"another user", "O:" + testSID + "D:(A;;FR;;;" + other + ")", "open to others (" + other + ")"},
 		{"object ace", "O:" + testSID + "D:(OA;;FA;;;AU)", "open to others (AU)"},
@@ -90,7 +93,7 @@ func FuzzCheckFolderSDDL(f *testing.F) {
 		// Accepted: then no allow entry names anyone but testSID.
 		for _, ace := range sddlACEs(sddl[strings.Index(sddl, "D:")+2:]) {
 			fs := strings.Split(ace, ";")
-			if fs[0] != "D" && fs[0] != "OD" && fs[0] != "XD" && resolveSID(fs[5]) != testSID {
+			if fs[0] != "D" && fs[0] != "OD" && fs[0] != "XD" && resolveSID(fs[5]) != testSID && !tolerated[resolveSID(fs[5])] {
 				t.Fatalf("checkFolderSDDL(%q) accepted an entry for %s", sddl, fs[5])
 			}
 		}

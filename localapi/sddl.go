@@ -21,6 +21,17 @@ var sddlAliases = map[string]string{
 	"LS": "S-1-5-19",     // LocalService
 	"NS": "S-1-5-20",     // NetworkService
 	"BA": "S-1-5-32-544", // BUILTIN\Administrators (owner of what elevated admins create)
+	"CO": "S-1-3-0",      // CREATOR OWNER: whoever creates the entry in the folder
+}
+
+// Who besides the user may appear in an existing folder's DACL: the system
+// and the administrators, who can read any file anyway (Windows' root), and
+// CREATOR OWNER, which on the socket means the agent's user. A folder made by
+// os.MkdirTemp or under the profile inherits exactly these.
+var tolerated = map[string]bool{
+	"S-1-5-18":     true,
+	"S-1-5-32-544": true,
+	"S-1-3-0":      true,
 }
 
 // folderSDDL is the security descriptor of a new socket folder: owned by
@@ -39,7 +50,8 @@ var sddlOwner = regexp.MustCompile(`^O:([A-Z0-9-]+?)(?:G:|D:|S:|$)`)
 // checkFolderSDDL reports, as an error that says what is wrong, whether the
 // folder described by sddl (owner and DACL, as GetNamedSecurityInfo prints
 // them) is not private to sid: it must be owned by sid, and every entry that
-// allows anything must allow it to sid alone. Deny entries are fine.
+// allows anything must allow it to sid, or to the system, the administrators
+// or the creator-owner (tolerated). Deny entries are fine.
 func checkFolderSDDL(sddl, sid string) error {
 	m := sddlOwner.FindStringSubmatch(sddl)
 	if m == nil {
@@ -69,7 +81,7 @@ func checkFolderSDDL(sddl, sid string) error {
 		case "D", "OD", "XD": // deny entries only take away
 			continue
 		}
-		if who := resolveSID(f[5]); who != sid {
+		if who := resolveSID(f[5]); who != sid && !tolerated[who] {
 			others = append(others, who)
 		}
 	}

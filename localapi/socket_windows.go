@@ -13,8 +13,9 @@ import (
 
 // ensurePrivateDir creates dir owned by this user with a protected DACL that
 // grants only this user (folderSDDL), or checks that an existing one is a
-// folder owned by this user that grants nobody else anything. An existing
-// folder is never changed: one open to others is refused with a message.
+// folder owned by this user that grants nobody else anything (but the
+// system and the administrators, see checkFolderSDDL). An existing folder is
+// never changed: one open to others is refused with a message.
 func ensurePrivateDir(dir string) error {
 	owner, err := currentUser()
 	if err != nil {
