@@ -10,8 +10,27 @@ import (
 // reported it when the connection was accepted.
 type Peer struct {
 	PID int
-	UID int
-	Exe string // the executable's path, from /proc/PID/exe; "" when unreadable
+	UID int    // -1 on Windows, which names users by SID
+	SID string // Windows: the user SID of the peer's process; "" elsewhere
+	Exe string // the executable's path (Linux: /proc/PID/exe); "" when unreadable
+}
+
+// sameUser reports whether p runs as owner: the same SID where the system
+// names users by SID (Windows), else the same uid. A peer or owner without a
+// known identity never matches, so a check that read nothing lets nobody in.
+func sameUser(p, owner Peer) bool {
+	if p.SID != "" || owner.SID != "" {
+		return p.SID == owner.SID
+	}
+	return p.UID == owner.UID && p.UID >= 0
+}
+
+// userAttr is the peer's user for a log line.
+func (p Peer) userAttr() slog.Attr {
+	if p.SID != "" {
+		return slog.String("peer_sid", p.SID)
+	}
+	return slog.Int("peer_uid", p.UID)
 }
 
 type peerKey struct{}
@@ -41,19 +60,19 @@ func (c *peerConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// peerListener accepts only connections whose peer has uid. Others are
-// closed at once, before a byte of their request is read.
+// peerListener accepts only connections whose peer is the owner's user.
+// Others are closed at once, before a byte of their request is read.
 type peerListener struct {
 	*net.UnixListener
-	uid int
-	log *slog.Logger
+	owner Peer
+	log   *slog.Logger
 }
 
-func newPeerListener(ln *net.UnixListener, uid int) *peerListener {
-	return &peerListener{UnixListener: ln, uid: uid, log: slog.Default()}
+func newPeerListener(ln *net.UnixListener, owner Peer) *peerListener {
+	return &peerListener{UnixListener: ln, owner: owner, log: slog.Default()}
 }
 
-// Accept waits for the next connection from a peer with the listener's uid.
+// Accept waits for the next connection from a peer of the owner's user.
 func (l *peerListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.UnixListener.AcceptUnix()
@@ -66,8 +85,8 @@ func (l *peerListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		if peer.UID != l.uid {
-			l.log.Warn("socket peer refused: another user", "peer_uid", peer.UID, "peer_pid", peer.PID)
+		if !sameUser(peer, l.owner) {
+			l.log.Warn("socket peer refused: another user", peer.userAttr(), "peer_pid", peer.PID)
 			c.Close()
 			continue
 		}

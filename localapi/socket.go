@@ -1,11 +1,16 @@
 // Package localapi is the HTTP/JSON API that the agent serves on a Unix socket
-// (CONTRACTS §4). Its Go client, and the bodies both sides speak, are package
+// (docs/socket-api.md). Its Go client, and the bodies both sides speak, are package
 // localclient, which links nothing of the agent.
 //
 // The socket lives in a folder closed to others (0700), is itself 0600, and
 // answers only peers with the same uid: the check happens at accept time, from
 // SO_PEERCRED, before any request is read. Requests that carry Origin or Referer
 // are refused, so a web page cannot reach the agent through a browser.
+//
+// Per system (files socket_*.go and peer_*.go): macOS reads the peer with
+// LOCAL_PEERCRED and LOCAL_PEERPID; Windows keeps the AF_UNIX socket in a
+// folder whose DACL grants only the user, and compares the user SID of the
+// peer process (SIO_AF_UNIX_GETPEERPID) with the agent's.
 package localapi
 
 import (
@@ -14,7 +19,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -27,8 +31,13 @@ var ErrAgentRunning = errors.New("another tokentray agent is already running on 
 // A live socket means another agent (Listen then returns ErrAgentRunning) or
 // another program (ErrForeignSocket); either way it is left alone.
 //
-// The returned listener accepts only peers with this process's uid.
+// The returned listener accepts only peers with this process's uid (on
+// Windows: its user SID).
 func Listen(path string) (net.Listener, error) {
+	owner, err := currentUser()
+	if err != nil {
+		return nil, err
+	}
 	if err := ensurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
@@ -39,36 +48,11 @@ func Listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	// The folder is already 0700, so nobody else can reach the socket in the
-	// moment between its creation and this chmod.
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := restrictSocket(path); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("restrict socket %s: %w", path, err)
+		return nil, err
 	}
-	return newPeerListener(ln.(*net.UnixListener), os.Getuid()), nil
-}
-
-// ensurePrivateDir creates dir with mode 0700, or checks that an existing one
-// is a folder owned by this user that others cannot enter or write.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create socket folder: %w", err)
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("check socket folder: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("socket folder %s is not a folder", dir)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket folder %s belongs to uid %d, not to you (uid %d): put the socket in a folder of your own (a missing one is created 0700)", dir, st.Uid, os.Getuid())
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return openFolderError(dir, fi.Mode())
-	}
-	return nil
+	return newPeerListener(ln.(*net.UnixListener), owner), nil
 }
 
 // removeStaleSocket removes path if it is a socket nobody answers on.
@@ -90,7 +74,7 @@ func removeStaleSocket(path string) error {
 	}
 	// Only "connection refused" proves nobody listens. A busy agent whose
 	// backlog is full, or a dial that times out, must keep its socket.
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !isConnRefused(err) {
 		return fmt.Errorf("socket %s exists but does not answer (%w); if no agent is running, remove it", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -107,11 +106,6 @@ func decodeError(resp *Response) error {
 			Message: "agent answered " + resp.Status}
 	}
 	return &Error{Code: body.Error.Code, Message: body.Error.Message, Status: resp.StatusCode}
-}
-
-// isNotListening reports whether err means no agent owns the socket.
-func isNotListening(err error) bool {
-	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // Status returns the agent's version, pid and number of connections.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -23,7 +24,8 @@ func CheckOpenURL(u string) error {
 	return err
 }
 
-// XDGOpen opens url with xdg-open, the desktop's opener on Linux.
+// XDGOpen opens url with xdg-open, the desktop's opener on Linux and other
+// Unix desktops. SystemOpen picks the opener of the running system.
 func XDGOpen(ctx context.Context, url string) error {
 	if err := CheckOpenURL(url); err != nil {
 		return err
@@ -33,15 +35,16 @@ func XDGOpen(ctx context.Context, url string) error {
 
 // BrowserOpener returns the default Opener. It reads BROWSER through env
 // (os.Getenv in production) on every call, as Python's webbrowser and
-// xdg-open do (CONTRACTS §6): a ':'-separated list of commands, each split
-// on spaces and run without a shell; "%s" in an argument is replaced by
-// the URL, else the URL is appended. The first command that starts wins;
+// xdg-open do (docs/config.md): a list of commands separated by the system's
+// path-list separator (':', or ';' on Windows, as Python's os.pathsep), each
+// split on spaces and run without a shell; "%s" in an argument is replaced
+// by the URL, else the URL is appended. The first command that starts wins;
 // it is not waited for (but is reaped), and no display is required. When
-// BROWSER is unset or empty, fallback opens the URL (nil means XDGOpen).
+// BROWSER is unset or empty, fallback opens the URL (nil means SystemOpen).
 // URLs CheckOpenURL refuses are never handed to any command.
 func BrowserOpener(env func(string) string, fallback Opener) Opener {
 	if fallback == nil {
-		fallback = XDGOpen
+		fallback = SystemOpen
 	}
 	return func(ctx context.Context, url string) error {
 		if err := CheckOpenURL(url); err != nil {
@@ -55,7 +58,7 @@ func BrowserOpener(env func(string) string, fallback Opener) Opener {
 			return fallback(ctx, url)
 		}
 		var errs []error
-		for _, entry := range strings.Split(spec, ":") {
+		for _, entry := range strings.Split(spec, string(os.PathListSeparator)) {
 			argv := browserArgv(entry, url)
 			if argv == nil {
 				continue

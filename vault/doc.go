@@ -16,9 +16,10 @@
 //	defer v.Close()
 //
 // A Vault owns its folder (Options.Dir, default $TOKENTRAY_HOME, else
-// $XDG_DATA_HOME/tokentray): the file "vault", the lock "vault.lock", short-lived
-// ".vault.tmp-*" files during a save and any "vault.corrupt-*" files kept aside.
-// Open takes the lock (flock, holding the pid); a second process gets
+// $XDG_DATA_HOME/tokentray; on macOS and Windows os.UserConfigDir()/tokentray):
+// the file "vault", the lock "vault.lock", short-lived ".vault.tmp-*" files during a
+// save and any "vault.corrupt-*" files kept aside. Open takes the lock (flock, or
+// LockFileEx on Windows, holding the pid); a second process gets
 // *AlreadyRunningError naming the first. Every Put and Delete is saved before it returns;
 // readers never wait for a save.
 //

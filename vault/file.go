@@ -19,7 +19,7 @@ const (
 
 // ensureDir creates a missing dir 0700, or checks that an existing one (or
 // the folder a symlink leads to) belongs to this user and that nobody else
-// can write in it. An existing folder's mode is never changed (CONTRACTS §6): one
+// can write in it. An existing folder's mode is never changed (docs/config.md): one
 // open to others may be shared, like /tmp, and closing it would break
 // whoever shares it.
 func ensureDir(dir string) error {
@@ -90,19 +90,6 @@ func writeAtomic(dir, name string, data []byte) (err error) {
 		return fmt.Errorf("rename temp file: %w", err)
 	}
 	return syncDir(dir)
-}
-
-// syncDir fsyncs a folder so a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync folder: %w", err)
-	}
-	return nil
 }
 
 // keepAside renames dir/name to name.corrupt-<UTC timestamp> (never over an existing file)

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,21 +41,6 @@ func acquireLock(dir string) (*pidLock, error) {
 		return nil, fmt.Errorf("vault: lock: %w", err)
 	}
 	return &pidLock{f: f}, nil
-}
-
-// readPID reads the holder's pid, waiting briefly for a holder that has locked but not
-// yet written it; 0 when unknown.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
 }
 
 // release empties the pid file and drops the lock. The file stays: removing it would let

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tokentray/tokentray/internal/paths"
 )
 
 // Mode chooses where the vault key comes from.
@@ -41,7 +43,8 @@ const DefaultKeyringTimeout = 10 * time.Second
 // Options configures Open. The zero value opens the user's keyring-backed vault.
 type Options struct {
 	// Dir is the folder of the vault file and its lock. Default: $TOKENTRAY_HOME, else
-	// $XDG_DATA_HOME/tokentray, else ~/.local/share/tokentray. Created 0700 if missing.
+	// $XDG_DATA_HOME/tokentray, else ~/.local/share/tokentray (macOS and Windows:
+	// os.UserConfigDir()/tokentray). Created 0700 if missing.
 	Dir string
 	// Mode chooses the key source; default ModeKeyring.
 	Mode Mode
@@ -98,17 +101,12 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// defaultDir resolves $TOKENTRAY_HOME, else the XDG data folder.
+// defaultDir resolves $TOKENTRAY_HOME, else the system's data folder
+// (internal/paths).
 func defaultDir() (string, error) {
-	if d := os.Getenv("TOKENTRAY_HOME"); d != "" {
-		return d, nil
-	}
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "tokentray"), nil
-	}
-	home, err := os.UserHomeDir()
+	d, err := paths.DataDir(paths.Current(os.Getenv))
 	if err != nil {
 		return "", fmt.Errorf("vault: no folder: set TOKENTRAY_HOME: %w", err)
 	}
-	return filepath.Join(home, ".local", "share", "tokentray"), nil
+	return d, nil
 }

@@ -1,9 +1,9 @@
-//go:build !linux
+//go:build !linux && !darwin && !windows
 
-package cli
+package agentcmd
 
 import "os"
 
-// readNoEcho is not done outside Linux yet: the passphrase is read as a
-// plain line (with echo).
+// readNoEcho is not written for this system (tokentray supports Linux,
+// macOS and Windows): the passphrase is read as a plain line (with echo).
 func readNoEcho(*os.File) ([]byte, bool, error) { return nil, false, nil }

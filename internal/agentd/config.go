@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/tokentray/tokentray/internal/paths"
 	"github.com/tokentray/tokentray/oauthflow"
 )
 
-// FileConfig is config.toml (CONTRACTS §6).
+// FileConfig is config.toml (docs/config.md).
 type FileConfig struct {
 	// RelayURL is the relay's base URL; $TOKENTRAY_RELAY wins over it.
 	RelayURL string `toml:"relay_url"`
@@ -28,19 +28,14 @@ type FileConfig struct {
 }
 
 // ConfigDir is where config.toml lives: $TOKENTRAY_HOME, else
-// $XDG_CONFIG_HOME/tokentray, else ~/.config/tokentray.
+// $XDG_CONFIG_HOME/tokentray, else ~/.config/tokentray (macOS and Windows:
+// os.UserConfigDir()/tokentray; internal/paths has the rule of each system).
 func ConfigDir(getenv func(string) string) (string, error) {
-	if d := getenv("TOKENTRAY_HOME"); d != "" {
-		return d, nil
-	}
-	if d := getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "tokentray"), nil
-	}
-	home, err := os.UserHomeDir()
+	d, err := paths.ConfigDir(paths.Current(getenv))
 	if err != nil {
 		return "", fmt.Errorf("no config folder: set TOKENTRAY_HOME: %w", err)
 	}
-	return filepath.Join(home, ".config", "tokentray"), nil
+	return d, nil
 }
 
 // LoadConfig reads path; a missing file is an empty config. Unknown keys

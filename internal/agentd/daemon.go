@@ -39,7 +39,7 @@ type Options struct {
 	RelayTimeout time.Duration
 	// LocalProviders are added to config.toml's.
 	LocalProviders []oauthflow.Provider
-	// Open opens authorize URLs; default $BROWSER, else xdg-open.
+	// Open opens authorize URLs; default $BROWSER, else oauthflow.SystemOpen.
 	Open oauthflow.Opener
 	// Clock drives the agent; default the system clock.
 	Clock agent.Clock

@@ -1,3 +1,5 @@
+//go:build !darwin && !windows
+
 package app
 
 import (
@@ -9,10 +11,11 @@ import (
 	"unicode/utf8"
 )
 
-// Start at login follows the XDG Autostart spec: a desktop entry in
-// $XDG_CONFIG_HOME/autostart (default ~/.config/autostart) that the desktop
-// runs when the user logs in. The agent's "autostart" setting records the
-// choice; this file makes the desktop act on it.
+// Start at login follows the XDG Autostart spec on Linux and other Unix
+// desktops: a desktop entry in $XDG_CONFIG_HOME/autostart (default
+// ~/.config/autostart) that the desktop runs when the user logs in. The
+// agent's "autostart" setting records the choice; this file makes the
+// desktop act on it (macOS: autostart_darwin.go, Windows: autostart_windows.go).
 
 // autostartFile is the entry's file name.
 const autostartFile = "tokentray.desktop"

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Start at login on macOS is a LaunchAgent: launchAgentPlist in
+// ~/Library/LaunchAgents, which launchd runs at the user's next login. It is
+// not loaded now: the tray app is already running.
+
+// autostartPath is where the LaunchAgent lives.
+func autostartPath(getenv func(string) string) (string, error) {
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("find the LaunchAgents folder: %w", err)
+		}
+	}
+	return filepath.Join(home, "Library", "LaunchAgents", launchAgentLabel+".plist"), nil
+}
+
+// setAutostart writes the LaunchAgent that starts exe at login (on) or
+// removes it (off). Removing an absent one is not an error.
+func setAutostart(getenv func(string) string, exe string, on bool) error {
+	path, err := autostartPath(getenv)
+	if err != nil {
+		return err
+	}
+	if !on {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the LaunchAgent: %w", err)
+		}
+		return nil
+	}
+	plist, err := launchAgentPlist(exe)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create the LaunchAgents folder: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(plist), 0o600); err != nil {
+		return fmt.Errorf("write the LaunchAgent: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write the LaunchAgent: %w", err)
+	}
+	return nil
+}
+
+// autostartOn reports whether the LaunchAgent exists.
+func autostartOn(getenv func(string) string) bool {
+	path, err := autostartPath(getenv)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(path)
+	return err == nil
+}
