@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,35 +30,16 @@ func setAutostart(getenv func(string) string, exe string, on bool) error {
 		return err
 	}
 	if !on {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove the LaunchAgent: %w", err)
-		}
-		return nil
+		return removeStartFile(path, "the LaunchAgent")
 	}
 	plist, err := launchAgentPlist(exe)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create the LaunchAgents folder: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(plist), 0o600); err != nil {
-		return fmt.Errorf("write the LaunchAgent: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write the LaunchAgent: %w", err)
-	}
-	return nil
+	return writeStartFile(path, plist, "the LaunchAgent")
 }
 
 // autostartOn reports whether the LaunchAgent exists.
 func autostartOn(getenv func(string) string) bool {
-	path, err := autostartPath(getenv)
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(path)
-	return err == nil
+	return startFileExists(autostartPath(getenv))
 }

@@ -43,37 +43,18 @@ func setAutostart(getenv func(string) string, exe string, on bool) error {
 		return err
 	}
 	if !on {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove the autostart entry: %w", err)
-		}
-		return nil
+		return removeStartFile(path, "the autostart entry")
 	}
 	entry, err := desktopEntry(exe)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create the autostart folder: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(entry), 0o600); err != nil {
-		return fmt.Errorf("write the autostart entry: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write the autostart entry: %w", err)
-	}
-	return nil
+	return writeStartFile(path, entry, "the autostart entry")
 }
 
 // autostartOn reports whether the autostart entry exists.
 func autostartOn(getenv func(string) string) bool {
-	path, err := autostartPath(getenv)
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(path)
-	return err == nil
+	return startFileExists(autostartPath(getenv))
 }
 
 // desktopEntry is the autostart entry that runs exe with no arguments (the
