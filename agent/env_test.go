@@ -202,9 +202,7 @@ func (e *env) quiet() bool {
 	{
 		for _, c := range e.agent.snapshotConns() {
 			c.mu.Lock()
-			// A journaled refresh not yet resolved is work still to do: the
-			// scheduler takes it at once, and until then the old key may be dead.
-			busy := c.flight != nil || !c.rec.RefreshSent.IsZero()
+			busy := c.flight != nil
 			c.mu.Unlock()
 			if busy {
 				return false
