@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/internal/syncbuf"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/oauthflow"
 )
@@ -74,7 +75,7 @@ type world struct {
 	home     string
 	sock     string
 	agent    *exec.Cmd
-	agentLog *syncBuffer // every run's stderr
+	agentLog *syncbuf.Buffer // every run's stderr
 	starts   int
 	client   *localapi.Client
 }
@@ -92,7 +93,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if o.providerTimeout == 0 {
 		o.providerTimeout = 15 * time.Second
 	}
-	w := &world{t: t, home: t.TempDir(), agentLog: &syncBuffer{}}
+	w := &world{t: t, home: t.TempDir(), agentLog: &syncbuf.Buffer{}}
 	sockDir, err := os.MkdirTemp("", "tt") // socket paths are limited to 108 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -413,22 +414,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -4,7 +4,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,11 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tokentray/tokentray/internal/syncbuf"
 )
 
 // Server is one redis-server process.
@@ -28,7 +28,7 @@ type Server struct {
 	dir      string
 	cmd      *exec.Cmd
 	exited   chan struct{}
-	out      *lockedBuffer
+	out      *syncbuf.Buffer
 }
 
 // Binary returns the path of redis-server (or valkey-server), or "" when neither is
@@ -79,7 +79,7 @@ func (s *Server) start(bin string) error {
 	if s.Password != "" {
 		args = append(args, "--requirepass", s.Password)
 	}
-	s.out = &lockedBuffer{}
+	s.out = &syncbuf.Buffer{}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
@@ -143,21 +143,4 @@ func (s *Server) Dump(t testing.TB) []byte {
 		t.Fatalf("read the dump: %v", err)
 	}
 	return b
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
