@@ -9,13 +9,13 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // refresh asks the agent to refresh a connection's key now, then calls done
 // on the Fyne thread with the refreshed connection.
-func (u *ui) refresh(id string, done func(*localapi.Connection, error)) {
-	var got *localapi.Connection
+func (u *ui) refresh(id string, done func(*localclient.Connection, error)) {
+	var got *localclient.Connection
 	u.call(func(ctx context.Context) (err error) {
 		got, err = u.client.Refresh(ctx, id, nil)
 		return err
@@ -47,7 +47,7 @@ type revokeDialog struct {
 }
 
 // revokeText says what revoking conn does, in the provider's name.
-func revokeText(conn localapi.Connection, p *localapi.Provider) string {
+func revokeText(conn localclient.Connection, p *localclient.Provider) string {
 	name := conn.Provider
 	if p != nil && p.Name != "" {
 		name = p.Name
@@ -61,7 +61,7 @@ func revokeText(conn localapi.Connection, p *localapi.Provider) string {
 
 // removedHereText says what happened when the provider could not be asked:
 // the same promise as the confirmation.
-func removedHereText(conn localapi.Connection, p *localapi.Provider) string {
+func removedHereText(conn localclient.Connection, p *localclient.Provider) string {
 	name := conn.Provider
 	if p != nil && p.Name != "" {
 		name = p.Name
@@ -82,7 +82,7 @@ func (u *ui) confirmRevoke(id string) *revokeDialog {
 	r.cancel = widget.NewButton("Cancel", func() { r.d.Hide() })
 	r.confirm = widget.NewButton("Revoke", func() {
 		r.d.Hide()
-		var res *localapi.RevokeResult
+		var res *localclient.RevokeResult
 		u.call(func(ctx context.Context) (err error) {
 			res, err = u.client.Revoke(ctx, id)
 			return err
@@ -113,19 +113,19 @@ func (u *ui) reconnect(id string) *addDialog {
 	}
 	// The scopes it had: asked for, and granted (a provider may grant more).
 	scopes := slices.Concat(conn.ScopesRequested, conn.ScopesGranted)
-	return u.openAdd(&localapi.ConnectRequest{Provider: conn.Provider, Scopes: scopes, Fields: conn.Fields})
+	return u.openAdd(&localclient.ConnectRequest{Provider: conn.Provider, Scopes: scopes, Fields: conn.Fields})
 }
 
 // setRawKeys sets whether scripts may read the connection's raw keys, then
 // calls done on the Fyne thread.
 func (u *ui) setRawKeys(id string, on bool, done func(error)) {
-	var got *localapi.Connection
+	var got *localclient.Connection
 	u.call(func(ctx context.Context) (err error) {
-		got, err = u.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{RawKeys: &on})
+		got, err = u.client.UpdateConnection(ctx, id, localclient.ConnectionPatch{RawKeys: &on})
 		return err
 	}, func(err error) {
 		if err == nil {
-			u.apply(localapi.Event{Type: "state", Connection: *got})
+			u.apply(localclient.Event{Type: "state", Connection: *got})
 		}
 		done(err)
 	})

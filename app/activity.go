@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // activityTab lists who used the agent: time, process, pid, connection (by
@@ -20,8 +20,8 @@ import (
 // event. The filter keeps the rows whose text contains it.
 type activityTab struct {
 	u      *ui
-	all    []localapi.Activity // newest first, at most maxActivity
-	rows   []localapi.Activity // all, filtered
+	all    []localclient.Activity // newest first, at most maxActivity
+	rows   []localclient.Activity // all, filtered
 	table  *widget.Table
 	filter *widget.Entry
 	note   *widget.Label
@@ -67,7 +67,7 @@ func (a *activityTab) build() fyne.CanvasObject {
 }
 
 // cell is the text of one cell.
-func (a *activityTab) cell(r localapi.Activity, col int) string {
+func (a *activityTab) cell(r localclient.Activity, col int) string {
 	switch col {
 	case 0:
 		return r.Time.Local().Format("15:04:05")
@@ -88,7 +88,7 @@ func (a *activityTab) cell(r localapi.Activity, col int) string {
 
 // connName is the connection as people know it: its label now, else the
 // label it had, else its id.
-func (a *activityTab) connName(r localapi.Activity) string {
+func (a *activityTab) connName(r localclient.Activity) string {
 	if r.Connection == "" {
 		return "—"
 	}
@@ -102,12 +102,12 @@ func (a *activityTab) connName(r localapi.Activity) string {
 }
 
 // activityWhat says what was done: "sign POST /api/v2/orders", "token".
-func activityWhat(r localapi.Activity) string {
+func activityWhat(r localclient.Activity) string {
 	return strings.TrimSpace(strings.Join([]string{r.Op, r.Method, r.Path}, " "))
 }
 
 // add shows one access that just happened.
-func (a *activityTab) add(r localapi.Activity) {
+func (a *activityTab) add(r localclient.Activity) {
 	a.all = slices.Insert(a.all, 0, r)
 	if len(a.all) > maxActivity {
 		a.all = a.all[:maxActivity]
@@ -141,7 +141,7 @@ func (a *activityTab) apply() {
 
 // reload fetches the whole record; the events keep it current after.
 func (a *activityTab) reload() {
-	var rows []localapi.Activity
+	var rows []localclient.Activity
 	a.u.call(func(ctx context.Context) (err error) {
 		rows, err = a.u.client.Activity(ctx)
 		return err
@@ -152,7 +152,7 @@ func (a *activityTab) reload() {
 		}
 		// Live events that arrived while the record was on its way are
 		// newer than its newest entry: keep them on top.
-		var newer []localapi.Activity
+		var newer []localclient.Activity
 		for _, r := range a.all {
 			if len(rows) > 0 && !r.Time.After(rows[0].Time) {
 				break

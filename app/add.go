@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // addDialog connects an account: a provider, its scopes (defaults ticked,
@@ -21,9 +21,9 @@ import (
 type addDialog struct {
 	u       *ui
 	d       dialog.Dialog
-	prefill *localapi.ConnectRequest
+	prefill *localclient.ConnectRequest
 
-	providers []localapi.Provider
+	providers []localclient.Provider
 	provider  *widget.Select
 	scopes    *fyne.Container
 	checks    map[string]*widget.Check
@@ -49,7 +49,7 @@ type addDialog struct {
 
 // openAdd opens the dialog; prefill, if set, picks the provider, scopes and
 // fields (a reconnect).
-func (u *ui) openAdd(prefill *localapi.ConnectRequest) *addDialog {
+func (u *ui) openAdd(prefill *localclient.ConnectRequest) *addDialog {
 	a := &addDialog{u: u, prefill: prefill}
 	a.build()
 	title := "Add connection"
@@ -122,7 +122,7 @@ func (a *addDialog) build() {
 
 // loadProviders fetches the providers the agent knows.
 func (a *addDialog) loadProviders() {
-	var list []localapi.Provider
+	var list []localclient.Provider
 	a.u.call(func(ctx context.Context) (err error) {
 		list, err = a.u.client.Providers(ctx)
 		return err
@@ -138,7 +138,7 @@ func (a *addDialog) loadProviders() {
 	})
 }
 
-func (a *addDialog) setProviders(list []localapi.Provider) {
+func (a *addDialog) setProviders(list []localclient.Provider) {
 	a.providers = list
 	names := make([]string, len(list))
 	for i, p := range list {
@@ -152,7 +152,7 @@ func (a *addDialog) setProviders(list []localapi.Provider) {
 	a.provider.Refresh()
 	pick := 0
 	if a.prefill != nil {
-		pick = slices.IndexFunc(list, func(p localapi.Provider) bool { return p.ID == a.prefill.Provider })
+		pick = slices.IndexFunc(list, func(p localclient.Provider) bool { return p.ID == a.prefill.Provider })
 	}
 	if pick >= 0 && pick < len(list) {
 		a.provider.SetSelectedIndex(pick)
@@ -160,7 +160,7 @@ func (a *addDialog) setProviders(list []localapi.Provider) {
 }
 
 // chosen is the selected provider, or nil.
-func (a *addDialog) chosen() *localapi.Provider {
+func (a *addDialog) chosen() *localclient.Provider {
 	i := a.provider.SelectedIndex()
 	if i < 0 || i >= len(a.providers) {
 		return nil
@@ -174,14 +174,14 @@ func (a *addDialog) onProvider(string) {
 	if p == nil {
 		return
 	}
-	var pre *localapi.ConnectRequest
+	var pre *localclient.ConnectRequest
 	if a.prefill != nil && a.prefill.Provider == p.ID {
 		pre = a.prefill
 	}
 	// Signing in again with an account already connected renews that
 	// connection (the agent keeps one per account): say which, tick the
 	// scopes it has so none is dropped unseen, and wait for a tick.
-	var same []localapi.Connection
+	var same []localclient.Connection
 	if a.prefill == nil {
 		for _, c := range a.u.conns {
 			if c.Provider == p.ID {
@@ -199,7 +199,7 @@ func (a *addDialog) onProvider(string) {
 		for _, c := range same {
 			scopes = append(append(scopes, c.ScopesGranted...), c.ScopesRequested...)
 		}
-		pre = &localapi.ConnectRequest{Provider: p.ID, Scopes: scopes, Fields: same[0].Fields}
+		pre = &localclient.ConnectRequest{Provider: p.ID, Scopes: scopes, Fields: same[0].Fields}
 	}
 	a.existing.SetText(existingText(p, same))
 	a.existing.Hidden = len(same) == 0
@@ -257,7 +257,7 @@ func (a *addDialog) onProvider(string) {
 
 // existingText says which connections of p a new sign-in may renew; "" for
 // none.
-func existingText(p *localapi.Provider, same []localapi.Connection) string {
+func existingText(p *localclient.Provider, same []localclient.Connection) string {
 	if len(same) == 0 {
 		return ""
 	}
@@ -272,7 +272,7 @@ func existingText(p *localapi.Provider, same []localapi.Connection) string {
 }
 
 // scopeLabel is a scope's checkbox text.
-func scopeLabel(s localapi.Scope) string {
+func scopeLabel(s localclient.Scope) string {
 	l := s.Name
 	if s.Description != "" {
 		l += " — " + s.Description
@@ -284,7 +284,7 @@ func scopeLabel(s localapi.Scope) string {
 }
 
 // fieldLabel is an extra field's label; required ones are marked.
-func fieldLabel(f localapi.Field) string {
+func fieldLabel(f localclient.Field) string {
 	l := f.Label
 	if l == "" {
 		l = f.Name
@@ -296,12 +296,12 @@ func fieldLabel(f localapi.Field) string {
 }
 
 // request is what the form asks for, or why it cannot be sent yet.
-func (a *addDialog) request() (localapi.ConnectRequest, error) {
+func (a *addDialog) request() (localclient.ConnectRequest, error) {
 	p := a.chosen()
 	if p == nil {
-		return localapi.ConnectRequest{}, errors.New("choose a provider first")
+		return localclient.ConnectRequest{}, errors.New("choose a provider first")
 	}
-	req := localapi.ConnectRequest{Provider: p.ID, Scopes: []string{}, Fields: map[string]string{}}
+	req := localclient.ConnectRequest{Provider: p.ID, Scopes: []string{}, Fields: map[string]string{}}
 	for _, s := range p.Scopes {
 		if a.checks[s.Name].Checked {
 			req.Scopes = append(req.Scopes, s.Name)
@@ -369,12 +369,12 @@ func (a *addDialog) onConnect() {
 
 // done ends the flow: the dialog closes on success; on failure the form
 // comes back with the provider's own words.
-func (a *addDialog) done(conn *localapi.Connection, err error) {
+func (a *addDialog) done(conn *localclient.Connection, err error) {
 	a.stop = nil
 	if err == nil {
 		a.spinner.Stop()
 		a.d.Hide()
-		a.u.apply(localapi.Event{Type: "state", Connection: *conn})
+		a.u.apply(localclient.Event{Type: "state", Connection: *conn})
 		return
 	}
 	msg := ""

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // checks lists the dialog's scope boxes as "label [x]" with "locked" when
@@ -59,9 +59,9 @@ func TestAddDialogOffersTheAgentsProviders(t *testing.T) {
 }
 
 // withFields is a provider with one field of each kind.
-var withFields = localapi.Provider{
-	ID: "desk", Name: "Desk", Scopes: []localapi.Scope{{Name: "read", Default: true}},
-	Fields: []localapi.Field{
+var withFields = localclient.Provider{
+	ID: "desk", Name: "Desk", Scopes: []localclient.Scope{{Name: "read", Default: true}},
+	Fields: []localclient.Field{
 		{Name: "environment", Label: "Environment", Kind: "select", Options: []string{"production", "sandbox"}, Required: true, Default: "production"},
 		{Name: "subaccount", Label: "Subaccount", Kind: "text", Required: true},
 		{Name: "note", Label: "Note", Kind: "text"},
@@ -72,7 +72,7 @@ func TestAddDialogFields(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	a := &addDialog{u: u}
 	a.build()
-	a.setProviders([]localapi.Provider{exchange, withFields})
+	a.setProviders([]localclient.Provider{exchange, withFields})
 	a.provider.SetSelected("Desk")
 	if len(a.fields.Objects) != 6 {
 		t.Fatalf("fields show %d objects, want a label and an input for each of 3", len(a.fields.Objects))
@@ -111,7 +111,7 @@ func TestAddConnectsThroughTheAgent(t *testing.T) {
 	if !a.progress.Visible() || a.form.Visible() {
 		t.Fatal("no progress shown while waiting for the browser")
 	}
-	q.until(t, "the connection", func() bool { return len(u.conns) == 1 && u.conns[0].State == localapi.StateConnected })
+	q.until(t, "the connection", func() bool { return len(u.conns) == 1 && u.conns[0].State == localclient.StateConnected })
 	if !strings.HasPrefix(a.url.Text, stack.ExchangeURL+"/oauth/authorize?") || a.copyURL.Disabled() {
 		t.Fatalf("the URL to copy is %q (copy disabled %v)", a.url.Text, a.copyURL.Disabled())
 	}

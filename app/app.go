@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // Options configure Run. The zero value is fine for the user's desktop.
@@ -51,7 +51,7 @@ type Options struct {
 // StatusNotifierItem only if a menu was set by then, and a menu set later
 // (through fyne.Do) never registers the item. The menu says "Loading…"
 // until the agent answers.
-func Run(a fyne.App, c *localapi.Client, opts Options) {
+func Run(a fyne.App, c *localclient.Client, opts Options) {
 	u := newUI(a, c, opts)
 	u.start()
 	if opts.Instance != nil {
@@ -80,7 +80,7 @@ func (u *ui) showFromOutside() {
 // widget callback); goroutines reach them through do.
 type ui struct {
 	app    fyne.App
-	client *localapi.Client
+	client *localclient.Client
 	opts   Options
 	log    *slog.Logger
 	now    func() time.Time
@@ -91,8 +91,8 @@ type ui struct {
 	cancel context.CancelFunc
 
 	// Fyne thread.
-	conns     []localapi.Connection
-	providers []localapi.Provider
+	conns     []localclient.Connection
+	providers []localclient.Provider
 	win       *mainWindow
 	tray      *tray                // nil without a tray host
 	agentErr  error                // why the agent cannot be reached, nil when it can
@@ -100,7 +100,7 @@ type ui struct {
 	notified  map[string]time.Time // connection and title → when last sent (notify)
 }
 
-func newUI(a fyne.App, c *localapi.Client, opts Options) *ui {
+func newUI(a fyne.App, c *localclient.Client, opts Options) *ui {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -151,7 +151,7 @@ func (u *ui) follow(ctx context.Context) {
 			}
 			wait = time.Second
 			return nil
-		}, func(ev localapi.Event) { u.do(func() { u.apply(ev) }) })
+		}, func(ev localclient.Event) { u.do(func() { u.apply(ev) }) })
 		if ctx.Err() != nil {
 			return
 		}
@@ -214,13 +214,13 @@ func (u *ui) setAgentErr(err error) {
 }
 
 // setConns replaces the list of connections.
-func (u *ui) setConns(conns []localapi.Connection) {
+func (u *ui) setConns(conns []localclient.Connection) {
 	u.conns = conns
 	u.changed()
 }
 
 // apply applies one event from the agent and tells the user when it matters.
-func (u *ui) apply(ev localapi.Event) {
+func (u *ui) apply(ev localclient.Event) {
 	if ev.Type == "activity" {
 		if ev.Activity != nil {
 			u.win.activity.add(*ev.Activity)
@@ -228,7 +228,7 @@ func (u *ui) apply(ev localapi.Event) {
 		return
 	}
 	c := ev.Connection
-	i := slices.IndexFunc(u.conns, func(x localapi.Connection) bool { return x.ID == c.ID })
+	i := slices.IndexFunc(u.conns, func(x localclient.Connection) bool { return x.ID == c.ID })
 	prev := ""
 	if i >= 0 {
 		prev = u.conns[i].State
@@ -302,7 +302,7 @@ func (u *ui) askQuit() *dialog.ConfirmDialog {
 }
 
 // provider returns the provider with id, or nil.
-func (u *ui) provider(id string) *localapi.Provider {
+func (u *ui) provider(id string) *localclient.Provider {
 	for i := range u.providers {
 		if u.providers[i].ID == id {
 			return &u.providers[i]
@@ -312,13 +312,13 @@ func (u *ui) provider(id string) *localapi.Provider {
 }
 
 // connection returns the connection with id, or false.
-func (u *ui) connection(id string) (localapi.Connection, bool) {
+func (u *ui) connection(id string) (localclient.Connection, bool) {
 	for _, c := range u.conns {
 		if c.ID == id {
 			return c, true
 		}
 	}
-	return localapi.Connection{}, false
+	return localclient.Connection{}, false
 }
 
 // call runs a socket call off the Fyne thread with a time limit, then done

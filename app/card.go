@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // card shows one connection: its label (editable), account, provider and
@@ -21,7 +21,7 @@ import (
 // can be done with it.
 type card struct {
 	u        *ui
-	conn     localapi.Connection
+	conn     localclient.Connection
 	lifetime time.Duration
 	gone     bool   // the agent is unreachable: the card is greyed
 	lastErr  string // the last failed action, as a sentence; "" after a success
@@ -92,9 +92,9 @@ func (c *card) build() {
 
 // update shows conn, as the agent sent it; gone greys the card while the
 // agent cannot be reached.
-func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.Time, gone bool) {
+func (c *card) update(conn localclient.Connection, p *localclient.Provider, now time.Time, gone bool) {
 	renamed := conn.Label != c.conn.Label
-	if conn.Generation > c.errGen || (conn.State == localapi.StateConnected && c.conn.State == localapi.StateNeedsReconnect) {
+	if conn.Generation > c.errGen || (conn.State == localclient.StateConnected && c.conn.State == localclient.StateNeedsReconnect) {
 		c.lastErr = "" // a new key, or a reconnect, is the success that clears an old error
 	}
 	c.conn, c.lifetime, c.gone = conn, lifetimeOf(p), gone
@@ -108,7 +108,7 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 		c.copyID.SetText("Copy id")
 	}
 	c.showDefault(conn)
-	var offered []localapi.Scope
+	var offered []localclient.Scope
 	if p != nil {
 		offered = p.Scopes
 	}
@@ -133,7 +133,7 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 	} else {
 		c.bar.Show()
 	}
-	busy := conn.State == localapi.StateRefreshing || conn.State == localapi.StateConnecting
+	busy := conn.State == localclient.StateRefreshing || conn.State == localclient.StateConnecting
 	for _, w := range []fyne.Disableable{c.refreshB, c.revoke, c.reconnect, c.label} {
 		if gone || (busy && w == c.refreshB) {
 			w.Disable()
@@ -142,7 +142,7 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 		}
 	}
 	c.refreshB.SetText("Refresh now")
-	if conn.State == localapi.StateRefreshing {
+	if conn.State == localclient.StateRefreshing {
 		c.refreshB.SetText("Refreshing…")
 	}
 	c.showState(now)
@@ -151,7 +151,7 @@ func (c *card) update(conn localapi.Connection, p *localapi.Provider, now time.T
 
 // showDefault says whether scripts that name the provider get this
 // connection; it matters only when the provider has several.
-func (c *card) showDefault(conn localapi.Connection) {
+func (c *card) showDefault(conn localclient.Connection) {
 	several := 0
 	for _, x := range c.u.conns {
 		if x.Provider == conn.Provider {
@@ -178,9 +178,9 @@ func (c *card) showDefault(conn localapi.Connection) {
 func (c *card) onMakeDefault() {
 	id, on := c.conn.ID, true
 	c.makeDef.Disable()
-	var got *localapi.Connection
+	var got *localclient.Connection
 	c.u.call(func(ctx context.Context) (err error) {
-		got, err = c.u.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{Default: &on})
+		got, err = c.u.client.UpdateConnection(ctx, id, localclient.ConnectionPatch{Default: &on})
 		return err
 	}, func(err error) {
 		c.makeDef.Enable()
@@ -188,7 +188,7 @@ func (c *card) onMakeDefault() {
 			c.fail(err)
 			return
 		}
-		c.u.apply(localapi.Event{Type: "state", Connection: *got})
+		c.u.apply(localclient.Event{Type: "state", Connection: *got})
 	})
 }
 
@@ -222,7 +222,7 @@ func (c *card) showLabelNote(say string) {
 }
 
 // about is the line under the label: account, provider and extra fields.
-func about(conn localapi.Connection, p *localapi.Provider) string {
+func about(conn localclient.Connection, p *localclient.Provider) string {
 	name := conn.Provider
 	if p != nil && p.Name != "" {
 		name = p.Name
@@ -260,7 +260,7 @@ func (c *card) fail(err error) {
 func (c *card) onRefresh() {
 	c.refreshB.Disable()
 	c.refreshB.SetText("Refreshing…")
-	c.u.refresh(c.conn.ID, func(got *localapi.Connection, err error) {
+	c.u.refresh(c.conn.ID, func(got *localclient.Connection, err error) {
 		c.refreshB.SetText("Refresh now")
 		c.refreshB.Enable()
 		if err != nil {
@@ -268,7 +268,7 @@ func (c *card) onRefresh() {
 			return
 		}
 		c.lastErr = ""
-		c.u.apply(localapi.Event{Type: "refreshed", Connection: *got})
+		c.u.apply(localclient.Event{Type: "refreshed", Connection: *got})
 	})
 }
 
@@ -286,9 +286,9 @@ func (c *card) onRename(label string) {
 	id := c.conn.ID
 	c.saveLabel.Disable()
 	c.showLabelNote("Saving…")
-	var got *localapi.Connection
+	var got *localclient.Connection
 	c.u.call(func(ctx context.Context) (err error) {
-		got, err = c.u.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{Label: &label})
+		got, err = c.u.client.UpdateConnection(ctx, id, localclient.ConnectionPatch{Label: &label})
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -296,7 +296,7 @@ func (c *card) onRename(label string) {
 			c.showLabelNote("Not saved: " + c.u.say(err, c.conn.Provider))
 			return
 		}
-		c.u.apply(localapi.Event{Type: "state", Connection: *got})
+		c.u.apply(localclient.Event{Type: "state", Connection: *got})
 		c.showLabelNote("Saved.")
 	})
 }

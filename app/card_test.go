@@ -10,12 +10,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
-var exchange = localapi.Provider{
+var exchange = localclient.Provider{
 	ID: "exchange", Name: "EXchange", DefaultLifetime: "4h0m0s",
-	Scopes: []localapi.Scope{
+	Scopes: []localclient.Scope{
 		{Name: "profile", Description: "basic user information", Default: true, Required: true},
 		{Name: "history", Description: "your orders and trades", Default: true},
 		{Name: "trade", Description: "place and cancel orders"},
@@ -35,7 +35,7 @@ func chipTexts(c *card) []string {
 }
 
 func TestCardStates(t *testing.T) {
-	base := localapi.Connection{
+	base := localclient.Connection{
 		ID: "c1", Provider: "exchange", Label: "Ann's EXchange", Account: "ID123",
 		Fields: map[string]string{"environment": "sandbox"}, ScopesRequested: []string{"profile", "trade"},
 		ScopesGranted: []string{"profile"}, RawKeys: true,
@@ -51,21 +51,21 @@ func TestCardStates(t *testing.T) {
 		wantReconnect bool
 		wantRefresh   bool
 	}{
-		{"connected", localapi.StateConnected, 3*time.Hour + 12*time.Minute, "until " + until(3*time.Hour+12*time.Minute) + ", 3 h 12 min left", 0.8,
+		{"connected", localclient.StateConnected, 3*time.Hour + 12*time.Minute, "until " + until(3*time.Hour+12*time.Minute) + ", 3 h 12 min left", 0.8,
 			"Connected, refreshed 48 min ago", false, true},
-		{"refreshing", localapi.StateRefreshing, 5 * time.Minute, "until " + until(5*time.Minute) + ", 5 min left", 5.0 / 240, "Refreshing", false, false},
-		{"expired", localapi.StateExpired, -time.Minute, "", 0, "expired", true, true},
-		{"needs reconnect", localapi.StateNeedsReconnect, time.Hour, "", 0.25, "Needs reconnect", true, true},
-		{"connecting", localapi.StateConnecting, 4 * time.Hour, "until " + until(4*time.Hour) + ", 4 h 0 min left", 1, "Connecting", false, false},
+		{"refreshing", localclient.StateRefreshing, 5 * time.Minute, "until " + until(5*time.Minute) + ", 5 min left", 5.0 / 240, "Refreshing", false, false},
+		{"expired", localclient.StateExpired, -time.Minute, "", 0, "expired", true, true},
+		{"needs reconnect", localclient.StateNeedsReconnect, time.Hour, "", 0.25, "Needs reconnect", true, true},
+		{"connecting", localclient.StateConnecting, 4 * time.Hour, "until " + until(4*time.Hour) + ", 4 h 0 min left", 1, "Connecting", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u, _ := newTestUI(t, nil)
 			u.now = func() time.Time { return t0.Local() }
-			u.providers = []localapi.Provider{exchange}
+			u.providers = []localclient.Provider{exchange}
 			conn := base
 			conn.State, conn.ExpiresAt = tt.state, t0.Add(tt.left)
-			u.setConns([]localapi.Connection{conn})
+			u.setConns([]localclient.Connection{conn})
 			c := u.win.cards["c1"]
 			if c == nil || len(u.win.list.Objects) != 1 || u.win.list.Objects[0] != c.box {
 				t.Fatalf("the window does not show one card for c1: %v", u.win.list.Objects)
@@ -110,22 +110,22 @@ func TestCardStates(t *testing.T) {
 func TestCardStatusLineClearsOnSuccess(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	u.now = func() time.Time { return t0 }
-	u.providers = []localapi.Provider{exchange}
-	conn := conn("a", localapi.StateConnected, 3*time.Hour)
+	u.providers = []localclient.Provider{exchange}
+	conn := conn("a", localclient.StateConnected, 3*time.Hour)
 	conn.Provider = "exchange"
-	u.setConns([]localapi.Connection{conn})
+	u.setConns([]localclient.Connection{conn})
 	c := u.win.cards["a"]
-	c.fail(&localapi.Error{Code: localapi.CodeProviderError, Message: "refresh: oauthflow: refresh exchange: provider error invalid_grant: The provided authorization grant is invalid."})
+	c.fail(&localclient.Error{Code: localclient.CodeProviderError, Message: "refresh: oauthflow: refresh exchange: provider error invalid_grant: The provided authorization grant is invalid."})
 	want := "Connected, but the last action failed. EXchange refused: The provided authorization grant is invalid."
 	if c.state.Text != want {
 		t.Fatalf("after a failed refresh the card says %q, want %q", c.state.Text, want)
 	}
-	u.setConns([]localapi.Connection{conn}) // the same key again: the error stays
+	u.setConns([]localclient.Connection{conn}) // the same key again: the error stays
 	if c.state.Text != want {
 		t.Fatalf("an update with the same key cleared the error: %q", c.state.Text)
 	}
 	conn.Generation++
-	u.apply(localapi.Event{Type: "refreshed", Connection: conn})
+	u.apply(localclient.Event{Type: "refreshed", Connection: conn})
 	if strings.Contains(c.state.Text, "failed") || !strings.HasPrefix(c.state.Text, "Connected, refreshed") {
 		t.Fatalf("after a successful refresh the card says %q", c.state.Text)
 	}
@@ -134,8 +134,8 @@ func TestCardStatusLineClearsOnSuccess(t *testing.T) {
 func TestCardsGreyWhileTheAgentIsGone(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	u.now = func() time.Time { return t0 }
-	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateNeedsReconnect, 0)})
-	u.setAgentErr(localapi.ErrAgentNotRunning)
+	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, time.Hour), conn("b", localclient.StateNeedsReconnect, 0)})
+	u.setAgentErr(localclient.ErrAgentNotRunning)
 	if !u.win.agentErr.Visible() || strings.Contains(u.win.agentErr.Text, "tokentray agent is not running (") {
 		t.Fatalf("banner %q (shown %v), want one sentence", u.win.agentErr.Text, u.win.agentErr.Visible())
 	}
@@ -156,19 +156,19 @@ func TestCardsGreyWhileTheAgentIsGone(t *testing.T) {
 func TestCardsFollowTheList(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	u.now = func() time.Time { return t0 }
-	a, b := conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateConnected, time.Hour)
-	u.setConns([]localapi.Connection{a, b})
+	a, b := conn("a", localclient.StateConnected, time.Hour), conn("b", localclient.StateConnected, time.Hour)
+	u.setConns([]localclient.Connection{a, b})
 	cardA := u.win.cards["a"]
-	u.apply(localapi.Event{Type: "revoked", Connection: b})
+	u.apply(localclient.Event{Type: "revoked", Connection: b})
 	if len(u.win.list.Objects) != 1 || u.win.list.Objects[0] != cardA.box || u.win.cards["b"] != nil {
 		t.Fatalf("after revoking b the window shows %d objects, cards %v", len(u.win.list.Objects), u.win.cards)
 	}
 	a.Label = "Renamed"
-	u.apply(localapi.Event{Type: "state", Connection: a})
+	u.apply(localclient.Event{Type: "state", Connection: a})
 	if u.win.cards["a"] != cardA || cardA.label.Text != "Renamed" {
 		t.Fatalf("an update made a new card or missed the label: %q", cardA.label.Text)
 	}
-	u.apply(localapi.Event{Type: "revoked", Connection: a})
+	u.apply(localclient.Event{Type: "revoked", Connection: a})
 	if len(u.win.list.Objects) != 1 || u.win.list.Objects[0] != u.win.empty {
 		t.Fatalf("with nothing connected the window shows %v, want the empty note", u.win.list.Objects)
 	}
@@ -178,7 +178,7 @@ func TestCountdownTicksOnlyWhileTheWindowShows(t *testing.T) {
 	u, q := newTestUI(t, nil)
 	now := t0
 	u.now = func() time.Time { return now }
-	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, 2*time.Minute)})
+	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, 2*time.Minute)})
 	c := u.win.cards["a"]
 	u.win.show()
 	now = now.Add(61 * time.Second)
@@ -230,14 +230,14 @@ func TestClosingTheWindow(t *testing.T) {
 func TestCardsSayWhichConnectionIsTheDefault(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	u.now = func() time.Time { return t0 }
-	a, b := conn("a", localapi.StateConnected, time.Hour), conn("b", localapi.StateConnected, time.Hour)
+	a, b := conn("a", localclient.StateConnected, time.Hour), conn("b", localclient.StateConnected, time.Hour)
 	a.Provider, b.Provider = "exchange", "exchange"
-	u.setConns([]localapi.Connection{a})
+	u.setConns([]localclient.Connection{a})
 	if ca := u.win.cards["a"]; ca.isDefault.Visible() || ca.makeDef.Visible() {
 		t.Fatal("a provider's only connection talks about being the default")
 	}
 	b.Default = true
-	u.setConns([]localapi.Connection{a, b})
+	u.setConns([]localclient.Connection{a, b})
 	ca, cb := u.win.cards["a"], u.win.cards["b"]
 	if !ca.makeDef.Visible() || ca.isDefault.Visible() || ca.makeDef.Text != "Make default for exchange" {
 		t.Fatalf("card a: Make default shown %v (%q), marker shown %v", ca.makeDef.Visible(), ca.makeDef.Text, ca.isDefault.Visible())

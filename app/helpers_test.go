@@ -14,7 +14,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -67,7 +67,7 @@ func ignore(context.Context, string) error { return nil }
 
 // startAgent runs a real agent on a real socket, talking to a real relay and
 // the simulated exchange, as `tokentray demo` does.
-func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localapi.Client, *devstack.Stack) {
+func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localclient.Client, *devstack.Stack) {
 	t.Helper()
 	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Approval: approval})
 	if err != nil {
@@ -87,13 +87,13 @@ func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Stop)
-	return localapi.NewClient(d.Socket), stack
+	return localclient.NewClient(d.Socket), stack
 }
 
 // newTestUI makes the app on Fyne's test driver, with c as its agent (nil
 // for widget-only tests) and a temporary config home. It does not start the
 // bridge; tests that need it call startBridge.
-func newTestUI(t *testing.T, c *localapi.Client) (*ui, fyneThread) {
+func newTestUI(t *testing.T, c *localclient.Client) (*ui, fyneThread) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	cfg := t.TempDir()
@@ -127,9 +127,9 @@ func startBridge(t *testing.T, u *ui, q fyneThread) {
 }
 
 // connect makes a connection through the agent and waits until the UI has it.
-func connect(t *testing.T, u *ui, q fyneThread, c *localapi.Client, scopes ...string) localapi.Connection {
+func connect(t *testing.T, u *ui, q fyneThread, c *localclient.Client, scopes ...string) localclient.Connection {
 	t.Helper()
-	conn, err := c.Connect(context.Background(), localapi.ConnectRequest{Provider: devstack.ProviderID, Scopes: scopes}, nil)
+	conn, err := c.Connect(context.Background(), localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: scopes}, nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}

@@ -3,7 +3,7 @@ package app
 import (
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // action is what a menu entry does when chosen.
@@ -35,7 +35,7 @@ type menuEntry struct {
 // ("Loading…", the agent gone) stands in for the connections. The labels
 // change with the minute, so the tray rebuilds the menu at most once a
 // minute, or when a connection changes.
-func trayMenu(conns []localapi.Connection, now time.Time, note string) []menuEntry {
+func trayMenu(conns []localclient.Connection, now time.Time, note string) []menuEntry {
 	var m []menuEntry
 	if note != "" {
 		conns = nil
@@ -65,15 +65,15 @@ func trayMenu(conns []localapi.Connection, now time.Time, note string) []menuEnt
 }
 
 // menuStatus is the short state of a connection in the menu, to the minute.
-func menuStatus(c localapi.Connection, now time.Time) string {
+func menuStatus(c localclient.Connection, now time.Time) string {
 	switch c.State {
-	case localapi.StateNeedsReconnect:
+	case localclient.StateNeedsReconnect:
 		return "needs reconnect"
-	case localapi.StateExpired:
+	case localclient.StateExpired:
 		return "expired"
-	case localapi.StateRefreshing:
+	case localclient.StateRefreshing:
 		return "refreshing"
-	case localapi.StateConnecting:
+	case localclient.StateConnecting:
 		return "connecting"
 	}
 	if d := c.ExpiresAt.Sub(now); d > 0 && d < time.Minute {
@@ -90,16 +90,16 @@ type note struct {
 // notification is what to tell the user about ev, given the connection's
 // state before it (prev, "" when unknown) at now: connected, revoked, refresh
 // failed, needs reconnect. Most events say nothing.
-func notification(prev string, ev localapi.Event, now time.Time) (note, bool) {
+func notification(prev string, ev localclient.Event, now time.Time) (note, bool) {
 	c := ev.Connection
 	switch {
 	case ev.Type == "connected":
 		return note{"Connected", c.Label + " is connected; scripts can use its keys."}, true
 	case ev.Type == "revoked":
 		return note{"Revoked", c.Label + " was revoked and removed."}, true
-	case c.State == localapi.StateNeedsReconnect && prev != localapi.StateNeedsReconnect:
+	case c.State == localclient.StateNeedsReconnect && prev != localclient.StateNeedsReconnect:
 		return note{"Needs reconnect", c.Label + ": the provider no longer accepts this connection. Open tokentray and reconnect."}, true
-	case ev.Type == "state" && prev == localapi.StateRefreshing && c.State != localapi.StateRefreshing:
+	case ev.Type == "state" && prev == localclient.StateRefreshing && c.State != localclient.StateRefreshing:
 		return note{"Refresh failed", c.Label + ": the key could not be refreshed; tokentray will retry (" + countdown(now, c.ExpiresAt) + ")."}, true
 	}
 	return note{}, false

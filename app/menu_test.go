@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // labels lists the menu's labels, submenus indented, separators as "---".
@@ -25,27 +25,27 @@ func labels(m []menuEntry, indent string) []string {
 func TestTrayMenu(t *testing.T) {
 	tests := []struct {
 		name  string
-		conns []localapi.Connection
+		conns []localclient.Connection
 		note  string
 		want  []string
 	}{
 		{"empty", nil, "", []string{"Nothing connected", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
 		{"loading", nil, "Loading…", []string{"Loading…", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
-		{"agent gone", []localapi.Connection{conn("a", localapi.StateConnected, time.Hour)}, "Cannot reach the tokentray agent; retrying",
+		{"agent gone", []localclient.Connection{conn("a", localclient.StateConnected, time.Hour)}, "Cannot reach the tokentray agent; retrying",
 			[]string{"Cannot reach the tokentray agent; retrying", "---", "Add connection…", "Open tokentray", "---", "Quit"}},
-		{"connected and needing reconnect", []localapi.Connection{
-			conn("a", localapi.StateConnected, 3*time.Hour+12*time.Minute+30*time.Second),
-			conn("b", localapi.StateNeedsReconnect, -time.Hour),
-			conn("c", localapi.StateConnected, 20*time.Second),
+		{"connected and needing reconnect", []localclient.Connection{
+			conn("a", localclient.StateConnected, 3*time.Hour+12*time.Minute+30*time.Second),
+			conn("b", localclient.StateNeedsReconnect, -time.Hour),
+			conn("c", localclient.StateConnected, 20*time.Second),
 		}, "", []string{
 			"Ann's a — 3 h 12 min left", "  Refresh now", "  Revoke…",
 			"Ann's b — needs reconnect", "  Reconnect", "  Refresh now", "  Revoke…",
 			"Ann's c — under a minute left", "  Refresh now", "  Revoke…",
 			"---", "Add connection…", "Open tokentray", "---", "Quit",
 		}},
-		{"refreshing and expired", []localapi.Connection{
-			conn("a", localapi.StateRefreshing, time.Minute),
-			conn("b", localapi.StateExpired, -time.Minute),
+		{"refreshing and expired", []localclient.Connection{
+			conn("a", localclient.StateRefreshing, time.Minute),
+			conn("b", localclient.StateExpired, -time.Minute),
 		}, "", []string{
 			"Ann's a — refreshing", "  Refresh now", "  Revoke…",
 			"Ann's b — expired", "  Reconnect", "  Refresh now", "  Revoke…",
@@ -63,7 +63,7 @@ func TestTrayMenu(t *testing.T) {
 }
 
 func TestTrayMenuActionsNameTheirConnection(t *testing.T) {
-	m := trayMenu([]localapi.Connection{conn("b", localapi.StateNeedsReconnect, 0)}, t0, "")
+	m := trayMenu([]localclient.Connection{conn("b", localclient.StateNeedsReconnect, 0)}, t0, "")
 	want := []action{actReconnect, actRefresh, actRevoke}
 	for i, e := range m[0].Children {
 		if e.Action != want[i] || e.Conn != "b" {
@@ -77,23 +77,23 @@ func TestTrayMenuActionsNameTheirConnection(t *testing.T) {
 }
 
 func TestNotification(t *testing.T) {
-	c := conn("a", localapi.StateConnected, time.Hour)
-	with := func(state string) localapi.Connection { x := c; x.State = state; return x }
+	c := conn("a", localclient.StateConnected, time.Hour)
+	with := func(state string) localclient.Connection { x := c; x.State = state; return x }
 	tests := []struct {
 		name      string
 		prev      string
-		ev        localapi.Event
+		ev        localclient.Event
 		wantTitle string // "" for none
 	}{
-		{"connected", "", localapi.Event{Type: "connected", Connection: c}, "Connected"},
-		{"revoked", localapi.StateConnected, localapi.Event{Type: "revoked", Connection: c}, "Revoked"},
-		{"refreshed", localapi.StateRefreshing, localapi.Event{Type: "refreshed", Connection: c}, ""},
-		{"refresh starts", localapi.StateConnected, localapi.Event{Type: "state", Connection: with(localapi.StateRefreshing)}, ""},
-		{"refresh failed, key still valid", localapi.StateRefreshing, localapi.Event{Type: "state", Connection: c}, "Refresh failed"},
-		{"refresh failed, expired", localapi.StateRefreshing, localapi.Event{Type: "state", Connection: with(localapi.StateExpired)}, "Refresh failed"},
-		{"needs reconnect", localapi.StateRefreshing, localapi.Event{Type: "state", Connection: with(localapi.StateNeedsReconnect)}, "Needs reconnect"},
-		{"still needs reconnect", localapi.StateNeedsReconnect, localapi.Event{Type: "state", Connection: with(localapi.StateNeedsReconnect)}, ""},
-		{"renamed", localapi.StateConnected, localapi.Event{Type: "state", Connection: c}, ""},
+		{"connected", "", localclient.Event{Type: "connected", Connection: c}, "Connected"},
+		{"revoked", localclient.StateConnected, localclient.Event{Type: "revoked", Connection: c}, "Revoked"},
+		{"refreshed", localclient.StateRefreshing, localclient.Event{Type: "refreshed", Connection: c}, ""},
+		{"refresh starts", localclient.StateConnected, localclient.Event{Type: "state", Connection: with(localclient.StateRefreshing)}, ""},
+		{"refresh failed, key still valid", localclient.StateRefreshing, localclient.Event{Type: "state", Connection: c}, "Refresh failed"},
+		{"refresh failed, expired", localclient.StateRefreshing, localclient.Event{Type: "state", Connection: with(localclient.StateExpired)}, "Refresh failed"},
+		{"needs reconnect", localclient.StateRefreshing, localclient.Event{Type: "state", Connection: with(localclient.StateNeedsReconnect)}, "Needs reconnect"},
+		{"still needs reconnect", localclient.StateNeedsReconnect, localclient.Event{Type: "state", Connection: with(localclient.StateNeedsReconnect)}, ""},
+		{"renamed", localclient.StateConnected, localclient.Event{Type: "state", Connection: c}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

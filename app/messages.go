@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // This file turns errors and durations into what a trader reads: sentences
@@ -25,11 +25,11 @@ func sentence(err error, name string) string {
 	if name == "" {
 		name = "The provider"
 	}
-	var apiErr *localapi.Error
+	var apiErr *localclient.Error
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, localapi.ErrAgentNotRunning):
+	case errors.Is(err, localclient.ErrAgentNotRunning):
 		return "The tokentray agent is not running, so nothing can be done right now. Start tokentray again."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "The tokentray agent took too long to answer. Try again in a moment."
@@ -39,20 +39,20 @@ func sentence(err error, name string) string {
 		return "The tokentray agent could not be reached. Try again in a moment."
 	}
 	switch apiErr.Code {
-	case localapi.CodeProviderError:
+	case localclient.CodeProviderError:
 		if words := providerText(apiErr.Message); words != "" {
 			return name + " refused: " + words
 		}
 		return name + " refused the request. Try again, or reconnect the account."
-	case localapi.CodeRelayUnreachable:
+	case localclient.CodeRelayUnreachable:
 		return "The tokentray relay cannot be reached right now, so " + lower(name) + " cannot be asked. Check your internet connection; tokentray will try again."
-	case localapi.CodeNeedsReconnect:
+	case localclient.CodeNeedsReconnect:
 		return name + " no longer accepts this connection. Reconnect it to use it again."
-	case localapi.CodeNotFound:
+	case localclient.CodeNotFound:
 		return "This connection no longer exists; it may have been revoked."
-	case localapi.CodeForbidden:
+	case localclient.CodeForbidden:
 		return "tokentray refused: " + lastPart(apiErr.Message)
-	case localapi.CodeBadRequest:
+	case localclient.CodeBadRequest:
 		return capital(lastPart(apiErr.Message)) + "."
 	}
 	return "Something went wrong inside tokentray; its log has the details."

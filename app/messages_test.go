@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestSentence(t *testing.T) {
@@ -17,20 +17,20 @@ func TestSentence(t *testing.T) {
 		want string
 	}{
 		{"provider refusal keeps its words",
-			&localapi.Error{Code: localapi.CodeProviderError, Message: "connect EXchange: oauthflow: connect exchange: provider error access_denied: The resource owner or authorization server denied the request."},
+			&localclient.Error{Code: localclient.CodeProviderError, Message: "connect EXchange: oauthflow: connect exchange: provider error access_denied: The resource owner or authorization server denied the request."},
 			"EXchange refused: The resource owner or authorization server denied the request."},
 		{"provider refusal without words",
-			&localapi.Error{Code: localapi.CodeProviderError, Message: "refresh: provider error invalid_grant"},
+			&localclient.Error{Code: localclient.CodeProviderError, Message: "refresh: provider error invalid_grant"},
 			"EXchange refused: invalid grant."},
-		{"relay down", &localapi.Error{Code: localapi.CodeRelayUnreachable, Message: "oauthflow: relay unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
+		{"relay down", &localclient.Error{Code: localclient.CodeRelayUnreachable, Message: "oauthflow: relay unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
 			"The tokentray relay cannot be reached right now, so EXchange cannot be asked. Check your internet connection; tokentray will try again."},
-		{"needs reconnect", &localapi.Error{Code: localapi.CodeNeedsReconnect, Message: "the provider refused the connection's grant; connect again"},
+		{"needs reconnect", &localclient.Error{Code: localclient.CodeNeedsReconnect, Message: "the provider refused the connection's grant; connect again"},
 			"EXchange no longer accepts this connection. Reconnect it to use it again."},
-		{"bad input", &localapi.Error{Code: localapi.CodeBadRequest, Message: "patch connection: label must be one line"},
+		{"bad input", &localclient.Error{Code: localclient.CodeBadRequest, Message: "patch connection: label must be one line"},
 			"Label must be one line."},
-		{"internal", &localapi.Error{Code: localapi.CodeInternal, Message: "vault: seal: chacha20poly1305: bad key"},
+		{"internal", &localclient.Error{Code: localclient.CodeInternal, Message: "vault: seal: chacha20poly1305: bad key"},
 			"Something went wrong inside tokentray; its log has the details."},
-		{"agent gone", fmt.Errorf("get connections: %w", localapi.ErrAgentNotRunning),
+		{"agent gone", fmt.Errorf("get connections: %w", localclient.ErrAgentNotRunning),
 			"The tokentray agent is not running, so nothing can be done right now. Start tokentray again."},
 		{"slow agent", fmt.Errorf("refresh: %w", context.DeadlineExceeded),
 			"The tokentray agent took too long to answer. Try again in a moment."},

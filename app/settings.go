@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // settingsTab shows the relay, the refresh margin, start at login, and per
@@ -87,7 +87,7 @@ func (s *settingsTab) build() fyne.CanvasObject {
 
 // reload reads the agent's settings.
 func (s *settingsTab) reload() {
-	var st *localapi.Settings
+	var st *localclient.Settings
 	s.u.call(func(ctx context.Context) (err error) {
 		st, err = s.u.client.Settings(ctx)
 		return err
@@ -134,10 +134,10 @@ func (s *settingsTab) onSaveMargin() {
 		return
 	}
 	m := d.String()
-	var st *localapi.Settings
+	var st *localclient.Settings
 	s.saveM.Disable()
 	s.u.call(func(ctx context.Context) (err error) {
-		st, err = s.u.client.UpdateSettings(ctx, localapi.SettingsPatch{RefreshMargin: &m})
+		st, err = s.u.client.UpdateSettings(ctx, localclient.SettingsPatch{RefreshMargin: &m})
 		return err
 	}, func(err error) {
 		s.saveM.Enable()
@@ -165,7 +165,7 @@ func (s *settingsTab) onAutostart(on bool) {
 		return
 	}
 	s.u.call(func(ctx context.Context) error {
-		_, err := s.u.client.UpdateSettings(ctx, localapi.SettingsPatch{Autostart: &on})
+		_, err := s.u.client.UpdateSettings(ctx, localclient.SettingsPatch{Autostart: &on})
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -198,7 +198,7 @@ func (s *settingsTab) setQuietly(c *widget.Check, v bool) {
 }
 
 // updateConns shows one raw-keys box per connection.
-func (s *settingsTab) updateConns(conns []localapi.Connection) {
+func (s *settingsTab) updateConns(conns []localclient.Connection) {
 	objs := make([]fyne.CanvasObject, 0, len(conns))
 	seen := map[string]bool{}
 	for _, c := range conns {

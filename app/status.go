@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // This file holds the pure text and classification helpers of the UI; they
@@ -82,7 +82,7 @@ func remaining(now, expiresAt time.Time, lifetime time.Duration) float64 {
 }
 
 // lifetimeOf reads a provider's default_lifetime, or the default.
-func lifetimeOf(p *localapi.Provider) time.Duration {
+func lifetimeOf(p *localclient.Provider) time.Duration {
 	if p != nil {
 		if d, err := time.ParseDuration(p.DefaultLifetime); err == nil && d > 0 {
 			return d
@@ -95,7 +95,7 @@ func lifetimeOf(p *localapi.Provider) time.Duration {
 // last error of an action on it (lastErr, a sentence, "" when none or
 // cleared by a later success) and when its key was refreshed. agentGone
 // overrides everything: nothing is known while the agent is unreachable.
-func statusLine(c localapi.Connection, lastErr string, now time.Time, lifetime time.Duration, agentGone bool) (string, widget.Importance) {
+func statusLine(c localclient.Connection, lastErr string, now time.Time, lifetime time.Duration, agentGone bool) (string, widget.Importance) {
 	if agentGone {
 		return "Unknown while the tokentray agent is not answering.", widget.LowImportance
 	}
@@ -104,18 +104,18 @@ func statusLine(c localapi.Connection, lastErr string, now time.Time, lifetime t
 		refreshed = "refreshed " + agoText(now, c.ExpiresAt.Add(-lifetime))
 	}
 	switch c.State {
-	case localapi.StateNeedsReconnect:
+	case localclient.StateNeedsReconnect:
 		return "Needs reconnect: the provider no longer accepts this connection. Press Reconnect to sign in again.", widget.WarningImportance
-	case localapi.StateExpired:
+	case localclient.StateExpired:
 		if lastErr != "" {
 			return "The key expired and could not be refreshed. " + lastErr, widget.DangerImportance
 		}
 		return "The key expired; tokentray keeps trying to refresh it.", widget.WarningImportance
-	case localapi.StateRefreshing:
+	case localclient.StateRefreshing:
 		return "Refreshing the key…", widget.MediumImportance
-	case localapi.StateConnecting:
+	case localclient.StateConnecting:
 		return "Connecting…", widget.MediumImportance
-	case localapi.StateConnected:
+	case localclient.StateConnected:
 		if lastErr != "" {
 			return "Connected, but the last action failed. " + lastErr, widget.WarningImportance
 		}
@@ -128,8 +128,8 @@ func statusLine(c localapi.Connection, lastErr string, now time.Time, lifetime t
 }
 
 // needsUser reports whether a connection waits for the user to reconnect.
-func needsUser(c localapi.Connection) bool {
-	return c.State == localapi.StateNeedsReconnect || c.State == localapi.StateExpired
+func needsUser(c localclient.Connection) bool {
+	return c.State == localclient.StateNeedsReconnect || c.State == localclient.StateExpired
 }
 
 // chipKind classifies one scope on a card.
@@ -161,7 +161,7 @@ func (c chip) Text() string {
 // scopeChips classifies the scopes of a connection: those the provider
 // offers in its order, then any others the connection names. A scope granted
 // without being requested counts as granted.
-func scopeChips(offered []localapi.Scope, requested, granted []string) []chip {
+func scopeChips(offered []localclient.Scope, requested, granted []string) []chip {
 	var names []string
 	for _, s := range offered {
 		names = append(names, s.Name)
@@ -200,7 +200,7 @@ func (o overall) String() string {
 }
 
 // overallOf classifies conns at now: the worst connection wins.
-func overallOf(conns []localapi.Connection, now time.Time) overall {
+func overallOf(conns []localclient.Connection, now time.Time) overall {
 	if len(conns) == 0 {
 		return overallEmpty
 	}
@@ -209,7 +209,7 @@ func overallOf(conns []localapi.Connection, now time.Time) overall {
 		switch {
 		case needsUser(c):
 			return overallAttention
-		case c.State == localapi.StateRefreshing || c.State == localapi.StateConnecting,
+		case c.State == localclient.StateRefreshing || c.State == localclient.StateConnecting,
 			c.ExpiresAt.Sub(now) < expiringSoon:
 			o = overallExpiring
 		}

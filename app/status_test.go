@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -62,11 +62,11 @@ func TestRemaining(t *testing.T) {
 func TestLifetimeOf(t *testing.T) {
 	tests := []struct {
 		name string
-		p    *localapi.Provider
+		p    *localclient.Provider
 		want time.Duration
 	}{
-		{"given", &localapi.Provider{DefaultLifetime: "1h30m0s"}, 90 * time.Minute},
-		{"unreadable", &localapi.Provider{DefaultLifetime: "soon"}, defaultLifetime},
+		{"given", &localclient.Provider{DefaultLifetime: "1h30m0s"}, 90 * time.Minute},
+		{"unreadable", &localclient.Provider{DefaultLifetime: "soon"}, defaultLifetime},
 		{"no provider", nil, defaultLifetime},
 	}
 	for _, tt := range tests {
@@ -79,7 +79,7 @@ func TestLifetimeOf(t *testing.T) {
 }
 
 func TestScopeChips(t *testing.T) {
-	offered := []localapi.Scope{{Name: "profile"}, {Name: "history"}, {Name: "trade"}}
+	offered := []localclient.Scope{{Name: "profile"}, {Name: "history"}, {Name: "trade"}}
 	tests := []struct {
 		name               string
 		requested, granted []string
@@ -121,23 +121,23 @@ func TestChipText(t *testing.T) {
 	}
 }
 
-func conn(id, state string, left time.Duration) localapi.Connection {
-	return localapi.Connection{ID: id, Provider: "exchange", Label: "Ann's " + id, State: state, ExpiresAt: t0.Add(left)}
+func conn(id, state string, left time.Duration) localclient.Connection {
+	return localclient.Connection{ID: id, Provider: "exchange", Label: "Ann's " + id, State: state, ExpiresAt: t0.Add(left)}
 }
 
 func TestOverallOf(t *testing.T) {
-	ok := conn("a", localapi.StateConnected, 3*time.Hour)
+	ok := conn("a", localclient.StateConnected, 3*time.Hour)
 	tests := []struct {
 		name  string
-		conns []localapi.Connection
+		conns []localclient.Connection
 		want  overall
 	}{
 		{"nothing", nil, overallEmpty},
-		{"fresh", []localapi.Connection{ok}, overallOK},
-		{"expiring soon", []localapi.Connection{ok, conn("b", localapi.StateConnected, 5*time.Minute)}, overallExpiring},
-		{"refreshing", []localapi.Connection{conn("b", localapi.StateRefreshing, 3*time.Hour), ok}, overallExpiring},
-		{"needs reconnect wins", []localapi.Connection{conn("b", localapi.StateRefreshing, time.Minute), conn("c", localapi.StateNeedsReconnect, 0)}, overallAttention},
-		{"expired", []localapi.Connection{ok, conn("c", localapi.StateExpired, -time.Minute)}, overallAttention},
+		{"fresh", []localclient.Connection{ok}, overallOK},
+		{"expiring soon", []localclient.Connection{ok, conn("b", localclient.StateConnected, 5*time.Minute)}, overallExpiring},
+		{"refreshing", []localclient.Connection{conn("b", localclient.StateRefreshing, 3*time.Hour), ok}, overallExpiring},
+		{"needs reconnect wins", []localclient.Connection{conn("b", localclient.StateRefreshing, time.Minute), conn("c", localclient.StateNeedsReconnect, 0)}, overallAttention},
+		{"expired", []localclient.Connection{ok, conn("c", localclient.StateExpired, -time.Minute)}, overallAttention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,9 +150,9 @@ func TestOverallOf(t *testing.T) {
 
 func TestStatusLineCoversEveryState(t *testing.T) {
 	seen := map[string]bool{}
-	unknown, _ := statusLine(localapi.Connection{State: "bogus"}, "", t0, 4*time.Hour, false)
-	for _, s := range []string{localapi.StateConnecting, localapi.StateConnected, localapi.StateRefreshing, localapi.StateExpired, localapi.StateNeedsReconnect} {
-		c := localapi.Connection{State: s, ExpiresAt: t0.Add(time.Hour)}
+	unknown, _ := statusLine(localclient.Connection{State: "bogus"}, "", t0, 4*time.Hour, false)
+	for _, s := range []string{localclient.StateConnecting, localclient.StateConnected, localclient.StateRefreshing, localclient.StateExpired, localclient.StateNeedsReconnect} {
+		c := localclient.Connection{State: s, ExpiresAt: t0.Add(time.Hour)}
 		w, _ := statusLine(c, "", t0, 4*time.Hour, false)
 		if w == "" || seen[w] || w == unknown || !strings.HasSuffix(w, ".") && !strings.HasSuffix(w, "…") {
 			t.Fatalf("statusLine(%q) = %q: empty, repeated, the unknown text or not a sentence", s, w)

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/tokentray/tokentray/assets"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // tray is the system tray icon and its menu. All of it runs on the Fyne
@@ -42,7 +42,7 @@ var trayIcons = map[overall]fyne.Resource{
 // update shows conns: the icon of their overall state, and the menu when
 // its text changed (labels change with the minute, so at most once a
 // minute, besides real changes).
-func (t *tray) update(conns []localapi.Connection) {
+func (t *tray) update(conns []localclient.Connection) {
 	now := t.u.now()
 	o, note := overallOf(conns, now), ""
 	switch {
@@ -110,12 +110,12 @@ func (u *ui) run(e menuEntry) {
 		u.reconnect(e.Conn)
 	case actRefresh:
 		conn, _ := u.connection(e.Conn)
-		u.refresh(e.Conn, func(got *localapi.Connection, err error) {
+		u.refresh(e.Conn, func(got *localclient.Connection, err error) {
 			if err != nil {
 				u.notify(conn.ID, note{"Refresh failed", conn.Label + ": " + u.say(err, conn.Provider)})
 				return
 			}
-			u.apply(localapi.Event{Type: "refreshed", Connection: *got})
+			u.apply(localclient.Event{Type: "refreshed", Connection: *got})
 		})
 	case actRevoke:
 		u.win.show()

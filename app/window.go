@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/assets"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // mainWindow is the window titled "tokentray": a card per connection, the
@@ -134,7 +134,7 @@ func (m *mainWindow) tick() {
 }
 
 // update shows conns: a card per connection, in the agent's order.
-func (m *mainWindow) update(conns []localapi.Connection) {
+func (m *mainWindow) update(conns []localclient.Connection) {
 	ids := make([]string, len(conns))
 	for i, c := range conns {
 		ids[i] = c.ID

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestRevokeAsksFirstAndSaysWhatHappens(t *testing.T) {
@@ -38,7 +38,7 @@ func TestRevokeAsksFirstAndSaysWhatHappens(t *testing.T) {
 	r = u.confirmRevoke(conn.ID)
 	test.Tap(r.confirm)
 	q.until(t, "the revoke", func() bool { _, ok := u.connection(conn.ID); return !ok })
-	if _, err := c.Connection(context.Background(), conn.ID); !errors.Is(err, localapi.ErrNotFound) {
+	if _, err := c.Connection(context.Background(), conn.ID); !errors.Is(err, localclient.ErrNotFound) {
 		t.Fatalf("after Revoke the agent still has it: %v", err)
 	}
 	if len(u.win.cards) != 0 {
@@ -59,7 +59,7 @@ func TestRefreshAndRenameThroughTheCard(t *testing.T) {
 	}
 	q.until(t, "a new generation", func() bool {
 		got, _ := u.connection(conn.ID)
-		return got.Generation > conn.Generation && got.State == localapi.StateConnected
+		return got.Generation > conn.Generation && got.State == localclient.StateConnected
 	})
 	q.until(t, "the result", func() bool { return cd.refreshB.Text == "Refresh now" })
 	if !strings.Contains(cd.state.Text, "refreshed just now") {
@@ -140,7 +140,7 @@ func TestSettings(t *testing.T) {
 		if got, _ := c.Connection(context.Background(), conn.ID); got.RawKeys {
 			t.Fatal("the agent still lets scripts read raw keys")
 		}
-		if _, err := c.Token(context.Background(), conn.ID, 0); !errors.Is(err, localapi.ErrForbidden) {
+		if _, err := c.Token(context.Background(), conn.ID, 0); !errors.Is(err, localclient.ErrForbidden) {
 			t.Fatalf("Token with raw keys off = %v, want forbidden", err)
 		}
 	})
@@ -183,7 +183,7 @@ func TestActivityShowsWhoUsedTheAgent(t *testing.T) {
 	// Live: a signed order arrives as an event, without a reload, and says
 	// what it was.
 	before := len(a.all)
-	if _, err := c.Sign(context.Background(), conn.ID, localapi.SignRequest{Method: "POST", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
+	if _, err := c.Sign(context.Background(), conn.ID, localclient.SignRequest{Method: "POST", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
 		t.Fatal(err)
 	}
 	q.until(t, "the live sign", func() bool { return len(a.all) > before })
@@ -225,8 +225,8 @@ func TestTrayFollowsTheConnections(t *testing.T) {
 	if u.tray.icon != overallEmpty || u.tray.menu[0].Label != "Nothing connected" {
 		t.Fatalf("empty: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
-	a := conn("a", localapi.StateConnected, 2*time.Hour+30*time.Minute+30*time.Second)
-	u.apply(localapi.Event{Type: "connected", Connection: a})
+	a := conn("a", localclient.StateConnected, 2*time.Hour+30*time.Minute+30*time.Second)
+	u.apply(localclient.Event{Type: "connected", Connection: a})
 	if u.tray.icon != overallOK || u.tray.menu[0].Label != "Ann's a — 2 h 30 min left" {
 		t.Fatalf("connected: icon %v, menu %q", u.tray.icon, u.tray.menu[0].Label)
 	}
@@ -236,8 +236,8 @@ func TestTrayFollowsTheConnections(t *testing.T) {
 	if u.tray.menuKey != key {
 		t.Fatal("the menu was rebuilt within the same minute")
 	}
-	a.State = localapi.StateNeedsReconnect
-	u.apply(localapi.Event{Type: "state", Connection: a})
+	a.State = localclient.StateNeedsReconnect
+	u.apply(localclient.Event{Type: "state", Connection: a})
 	if u.tray.icon != overallAttention || u.tray.menu[0].Children[0].Action != actReconnect {
 		t.Fatalf("needs reconnect: icon %v, menu %+v", u.tray.icon, u.tray.menu[0])
 	}
@@ -256,20 +256,20 @@ func TestTrayFollowsTheConnections(t *testing.T) {
 func TestNotificationsReachTheDesktop(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	u.now = func() time.Time { return t0 }
-	a := conn("a", localapi.StateConnected, 2*time.Hour)
-	want, _ := notification("", localapi.Event{Type: "connected", Connection: a}, t0)
+	a := conn("a", localclient.StateConnected, 2*time.Hour)
+	want, _ := notification("", localclient.Event{Type: "connected", Connection: a}, t0)
 	test.AssertNotificationSent(t, fyne.NewNotification(want.Title, want.Body), func() {
-		u.apply(localapi.Event{Type: "connected", Connection: a})
+		u.apply(localclient.Event{Type: "connected", Connection: a})
 	})
-	a.State = localapi.StateNeedsReconnect
-	want, _ = notification(localapi.StateConnected, localapi.Event{Type: "state", Connection: a}, t0)
+	a.State = localclient.StateNeedsReconnect
+	want, _ = notification(localclient.StateConnected, localclient.Event{Type: "state", Connection: a}, t0)
 	test.AssertNotificationSent(t, fyne.NewNotification(want.Title, want.Body), func() {
-		u.apply(localapi.Event{Type: "state", Connection: a})
+		u.apply(localclient.Event{Type: "state", Connection: a})
 	})
 }
 
 func TestTheWindowSaysWhenTheAgentIsGone(t *testing.T) {
-	u, q := newTestUI(t, localapi.NewClient(filepath.Join(t.TempDir(), "none.sock")))
+	u, q := newTestUI(t, localclient.NewClient(filepath.Join(t.TempDir(), "none.sock")))
 	go u.follow(u.ctx)
 	q.until(t, "the error line", func() bool { return u.win.agentErr.Visible() })
 	if !strings.Contains(u.win.agentErr.Text, "not answering") || u.tray.menu[0].Label != "Cannot reach the tokentray agent; retrying" || u.tray.icon != overallAttention {
@@ -305,7 +305,7 @@ func TestQuitWithAMemoryVaultAsksFirst(t *testing.T) {
 	u.now = func() time.Time { return t0 }
 	quits := 0
 	u.quit = func() { quits++ }
-	u.setConns([]localapi.Connection{conn("a", localapi.StateConnected, time.Hour)})
+	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, time.Hour)})
 
 	u.askQuit()
 	if quits != 1 {
@@ -334,8 +334,8 @@ func TestANotificationIsSentOncePerEvent(t *testing.T) {
 	u, _ := newTestUI(t, nil)
 	now := t0
 	u.now = func() time.Time { return now }
-	a := conn("a", localapi.StateConnected, 2*time.Hour)
-	u.setConns([]localapi.Connection{a})
+	a := conn("a", localclient.StateConnected, 2*time.Hour)
+	u.setConns([]localclient.Connection{a})
 	n := note{"Refresh failed", "Ann's a: the key could not be refreshed."}
 	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
 	// The same event again (the menu's own result, then the agent's state

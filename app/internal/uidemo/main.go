@@ -27,6 +27,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -91,8 +92,8 @@ func serveReal(ctx context.Context, socket string) error {
 		return err
 	}
 	defer d.Stop()
-	c := localapi.NewClient(socket)
-	if _, err := c.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "trade"}}, nil); err != nil {
+	c := localclient.NewClient(socket)
+	if _, err := c.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "trade"}}, nil); err != nil {
 		return err
 	}
 	fmt.Println("ready", socket)
@@ -108,28 +109,28 @@ func serveFake(ctx context.Context, socket string, n int) error {
 		return err
 	}
 	now := time.Now()
-	var conns []localapi.Connection
+	var conns []localclient.Connection
 	for i := range n {
-		conns = append(conns, localapi.Connection{
+		conns = append(conns, localclient.Connection{
 			ID: fmt.Sprintf("c%d", i+1), Provider: "exchange", Label: fmt.Sprintf("Desk %d", i+1),
 			Account: fmt.Sprintf("ID%06d", i+1), Fields: map[string]string{},
 			ScopesGranted: []string{"profile", "history"}, ScopesRequested: []string{"profile", "history"},
-			ExpiresAt: now.Add(time.Duration(i+1) * 20 * time.Minute).UTC(), State: localapi.StateConnected,
+			ExpiresAt: now.Add(time.Duration(i+1) * 20 * time.Minute).UTC(), State: localclient.StateConnected,
 			Generation: 1, RawKeys: true,
 		})
 	}
-	provider := localapi.Provider{ID: "exchange", Name: "EXchange", TokenFormat: "peatio", DefaultLifetime: "4h0m0s",
-		Scopes: []localapi.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
-		Fields: []localapi.Field{}}
+	provider := localclient.Provider{ID: "exchange", Name: "EXchange", TokenFormat: "peatio", DefaultLifetime: "4h0m0s",
+		Scopes: []localclient.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
+		Fields: []localclient.Field{}}
 	answer := func(v any) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) { json.NewEncoder(w).Encode(v) }
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/status", answer(localapi.Status{Version: "uidemo", PID: os.Getpid(), Connections: n}))
+	mux.Handle("GET /v1/status", answer(localclient.Status{Version: "uidemo", PID: os.Getpid(), Connections: n}))
 	mux.Handle("GET /v1/connections", answer(map[string]any{"connections": conns}))
-	mux.Handle("GET /v1/providers", answer(map[string]any{"providers": []localapi.Provider{provider}}))
-	mux.Handle("GET /v1/settings", answer(localapi.Settings{RefreshMargin: "10m0s"}))
-	mux.Handle("GET /v1/activity", answer(map[string]any{"activity": []localapi.Activity{}}))
+	mux.Handle("GET /v1/providers", answer(map[string]any{"providers": []localclient.Provider{provider}}))
+	mux.Handle("GET /v1/settings", answer(localclient.Settings{RefreshMargin: "10m0s"}))
+	mux.Handle("GET /v1/activity", answer(map[string]any{"activity": []localclient.Activity{}}))
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(http.StatusOK)
