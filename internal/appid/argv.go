@@ -1,0 +1,332 @@
+package appid
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// family is an interpreter family: how its command line names the code it runs.
+type family string
+
+const (
+	famNone   family = ""
+	famPython family = "python"
+	famNode   family = "node"
+	famShell  family = "shell"
+	famRuby   family = "ruby"
+	famPerl   family = "perl"
+	famDeno   family = "deno"
+	famBun    family = "bun"
+)
+
+// interpreterName matches the executables' base names: python3.12, node,
+// bash, ruby3.2, perl5.36 …
+var interpreterName = regexp.MustCompile(`^(python|pypy|node|nodejs|bash|sh|dash|zsh|ksh|mksh|ruby|perl|deno|bun)[0-9.]*$`)
+
+// loaderName matches the dynamic loader, which runs any file given as its
+// argument: ld-linux-x86-64.so.2, ld-musl-x86_64.so.1, ld.so.
+var loaderName = regexp.MustCompile(`^ld(-linux[^/]*|-musl[^/]*)?\.so(\.[0-9]+)*$`)
+
+// familyOf returns the interpreter family of the executable at path.
+func familyOf(path string) family {
+	m := interpreterName.FindStringSubmatch(filepath.Base(path))
+	if m == nil {
+		return famNone
+	}
+	switch m[1] {
+	case "python", "pypy":
+		return famPython
+	case "node", "nodejs":
+		return famNode
+	case "ruby":
+		return famRuby
+	case "perl":
+		return famPerl
+	case "deno":
+		return famDeno
+	case "bun":
+		return famBun
+	default:
+		return famShell
+	}
+}
+
+// invocation is what an interpreter's command line says it runs.
+type invocation struct {
+	script string // the script argument as given (maybe relative); "" unless pinned to a file
+	stdin  bool   // reads its code from standard input (or is interactive)
+	inline string // why the code is not one file: "-c", "-e", "--require", an unknown option …
+}
+
+func inline(why string) invocation { return invocation{inline: why} }
+
+// parseArgs reads an interpreter's arguments (argv without argv[0]). Options
+// it does not know make the code unpinned rather than guessed at: an option
+// that takes a value could otherwise pass off its value as the script.
+func parseArgs(f family, args []string) invocation {
+	inv := parseFamily(f, args)
+	if inv.script == "" && !inv.stdin && inv.inline == "" {
+		return inline("an empty script name")
+	}
+	return inv
+}
+
+func parseFamily(f family, args []string) invocation {
+	switch f {
+	case famPython:
+		return parsePython(args)
+	case famNode:
+		return parseNode(args)
+	case famShell:
+		return parseShell(args)
+	case famRuby:
+		return parseShortFlags(args, "e", "rCx", "I", "acdlnpsvwWyU0123456789")
+	case famPerl:
+		return parseShortFlags(args, "eE", "mMdx", "I", "acfilnpsStTuUvwWX0123456789")
+	case famDeno:
+		return parseDeno(args)
+	case famBun:
+		return parseBun(args)
+	}
+	return inline("not an interpreter")
+}
+
+// scriptAt returns args[i] as the script, or standard input when there is none.
+func scriptAt(args []string, i int) invocation {
+	if i >= len(args) || args[i] == "-" {
+		return invocation{stdin: true}
+	}
+	return invocation{script: args[i]}
+}
+
+func parsePython(args []string) invocation {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return scriptAt(args, i+1)
+		case a == "-":
+			return invocation{stdin: true}
+		case a == "--check-hash-based-pycs":
+			i++
+			continue
+		case strings.HasPrefix(a, "--"):
+			return inline("option " + a)
+		case strings.HasPrefix(a, "-"):
+		flags:
+			for j := 1; j < len(a); j++ {
+				switch c := a[j]; {
+				case c == 'c':
+					return inline("-c")
+				case c == 'm':
+					return inline("-m (a module, not a file)")
+				case c == 'i':
+					return inline("-i (interactive)")
+				case c == 'W' || c == 'X':
+					if j == len(a)-1 {
+						i++
+					}
+					break flags
+				case strings.IndexByte("bBdEhIOPqRsSuvVx", c) < 0:
+					return inline("option " + a)
+				}
+			}
+		default:
+			return invocation{script: a}
+		}
+	}
+	return invocation{stdin: true}
+}
+
+func parseShell(args []string) invocation {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--" || a == "-":
+			return scriptAt(args, i+1)
+		case a == "--rcfile" || a == "--init-file":
+			i++
+		case strings.HasPrefix(a, "--"):
+			switch a {
+			case "--norc", "--noprofile", "--posix", "--login", "--noediting",
+				"--restricted", "--verbose", "--debug", "--pretty-print":
+			default:
+				return inline("option " + a)
+			}
+		case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
+			for _, c := range a[1:] {
+				switch c {
+				case 'c':
+					return inline("-c")
+				case 's':
+					return invocation{stdin: true}
+				case 'o', 'O':
+					i++
+				}
+			}
+		default:
+			return invocation{script: a}
+		}
+	}
+	return invocation{stdin: true}
+}
+
+// parseShortFlags reads a Ruby- or Perl-style command line: single-letter
+// flags, some of them inline code (code), some loading other code or moving
+// the working folder (extra), some taking a value (value), the rest plain
+// (plain).
+func parseShortFlags(args []string, code, extra, value, plain string) invocation {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return scriptAt(args, i+1)
+		case a == "-":
+			return invocation{stdin: true}
+		case strings.HasPrefix(a, "--"):
+			if strings.Contains(a, "=") && (strings.HasPrefix(a, "--disable") || strings.HasPrefix(a, "--enable")) {
+				continue
+			}
+			return inline("option " + a)
+		case strings.HasPrefix(a, "-"):
+		flags:
+			for j := 1; j < len(a); j++ {
+				c := a[j]
+				switch {
+				case strings.IndexByte(code, c) >= 0:
+					return inline("-" + string(c))
+				case strings.IndexByte(extra, c) >= 0:
+					return inline("option -" + string(c))
+				case strings.IndexByte(value, c) >= 0:
+					if j == len(a)-1 {
+						i++
+					}
+					break flags
+				case c >= '0' && c <= '9' || c == 'l' || c == 'i':
+					// -0777, -l0, -i.bak: the rest of the argument is the value.
+					if strings.IndexByte(plain, c) < 0 {
+						return inline("option " + a)
+					}
+					break flags
+				case strings.IndexByte(plain, c) < 0:
+					return inline("option " + a)
+				}
+			}
+		default:
+			return invocation{script: a}
+		}
+	}
+	return invocation{stdin: true}
+}
+
+// nodeCode are node options that run code that is not the script.
+var nodeCode = map[string]bool{
+	"-e": true, "--eval": true, "-p": true, "--print": true, "-pe": true,
+	"-i": true, "--interactive": true, "-r": true, "--require": true,
+	"--import": true, "--loader": true, "--experimental-loader": true,
+	"--env-file": true, "--env-file-if-exists": true,
+}
+
+// nodeFlags are node options without a value.
+var nodeFlags = map[string]bool{
+	"--inspect": true, "--inspect-brk": true, "--no-warnings": true,
+	"--trace-warnings": true, "--enable-source-maps": true, "--no-deprecation": true,
+	"--trace-deprecation": true, "--trace-uncaught": true, "--expose-gc": true,
+	"--abort-on-uncaught-exception": true, "--preserve-symlinks": true,
+	"--preserve-symlinks-main": true, "--experimental-vm-modules": true,
+	"--no-experimental-fetch": true, "--frozen-intrinsics": true,
+}
+
+func parseNode(args []string) invocation {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, _ := strings.Cut(a, "=")
+		switch {
+		case a == "--":
+			return scriptAt(args, i+1)
+		case a == "-":
+			return invocation{stdin: true}
+		case nodeCode[name]:
+			return inline(name)
+		case strings.HasPrefix(a, "--") && strings.Contains(a, "="):
+		case nodeFlags[a]:
+		case strings.HasPrefix(a, "-"):
+			return inline("option " + a)
+		default:
+			return invocation{script: a}
+		}
+	}
+	return invocation{stdin: true}
+}
+
+// denoCode are deno run options that load code or settings from elsewhere.
+var denoCode = map[string]bool{
+	"--config": true, "-c": true, "--import-map": true, "--preload": true,
+	"--env-file": true, "--ext": true, "--location": true,
+}
+
+func parseDeno(args []string) invocation {
+	if len(args) == 0 {
+		return invocation{stdin: true}
+	}
+	switch args[0] {
+	case "run":
+		args = args[1:]
+	case "eval", "repl":
+		return inline("deno " + args[0])
+	default:
+		if strings.HasPrefix(args[0], "-") || !strings.ContainsAny(args[0], "./") {
+			return inline("deno " + args[0])
+		}
+	}
+	for i, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		switch {
+		case denoCode[name]:
+			return inline("option " + name)
+		case strings.HasPrefix(a, "--") || a == "-A" || a == "-q" || a == "-r":
+		case a == "-":
+			return invocation{stdin: true}
+		case strings.HasPrefix(a, "-"):
+			return inline("option " + a)
+		default:
+			if strings.Contains(a, "://") {
+				return inline("remote code " + a)
+			}
+			return scriptAt(args, i)
+		}
+	}
+	return invocation{stdin: true}
+}
+
+// bunCode are bun options that run other code, change folder or read settings.
+var bunCode = map[string]bool{
+	"-e": true, "--eval": true, "-p": true, "--print": true, "-r": true,
+	"--preload": true, "--require": true, "--cwd": true, "-c": true,
+	"--config": true, "--env-file": true,
+}
+
+func parseBun(args []string) invocation {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	for i, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		switch {
+		case bunCode[name]:
+			return inline(name)
+		case a == "-":
+			return invocation{stdin: true}
+		case strings.HasPrefix(a, "--"):
+		case strings.HasPrefix(a, "-"):
+			return inline("option " + a)
+		default:
+			if !strings.ContainsAny(a, "./") {
+				return inline("package script " + a)
+			}
+			return scriptAt(args, i)
+		}
+	}
+	return invocation{stdin: true}
+}

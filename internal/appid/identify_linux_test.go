@@ -1,0 +1,478 @@
+package appid
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cliSockEnv makes the test binary act as a stand-in tokentray CLI: it
+// connects to the socket named there and waits for the other end to close.
+const cliSockEnv = "APPID_TEST_CLI_SOCK"
+
+func TestMain(m *testing.M) {
+	if sock := os.Getenv(cliSockEnv); sock != "" {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			os.Exit(1)
+		}
+		_, _ = io.Copy(io.Discard, c)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// world is a real Unix socket with processes connecting to it.
+type world struct {
+	t    *testing.T
+	dir  string
+	sock string
+	ln   *net.UnixListener
+	id   *Identifier
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	dir := t.TempDir()
+	// A folder anyone may write: files in it are never root's alone.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "s")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{t: t, dir: dir, sock: sock, ln: ln, id: New(Config{CLIExecutables: []string{self}})}
+}
+
+// start runs cmd and stops it at the end of the test.
+func (w *world) start(cmd *exec.Cmd) *exec.Cmd {
+	w.t.Helper()
+	cmd.Env = append(os.Environ(), cliSockEnv+"="+w.sock)
+	if cmd.Dir == "" {
+		cmd.Dir = w.dir
+	}
+	if err := cmd.Start(); err != nil {
+		w.t.Fatalf("start %v: %v", cmd.Args, err)
+	}
+	w.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// accept takes the next connection and pins its peer.
+func (w *world) accept() (*net.UnixConn, *Peer) {
+	w.t.Helper()
+	if err := w.ln.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		w.t.Fatal(err)
+	}
+	c, err := w.ln.AcceptUnix()
+	if err != nil {
+		w.t.Fatalf("accept: %v", err)
+	}
+	w.t.Cleanup(func() { c.Close() })
+	p, err := PinConn(c)
+	if err != nil {
+		w.t.Fatalf("PinConn: %v", err)
+	}
+	w.t.Cleanup(func() { p.Close() })
+	if p.UID != os.Getuid() {
+		w.t.Fatalf("peer uid %d, want %d", p.UID, os.Getuid())
+	}
+	return c, p
+}
+
+// identify runs cmd and names the app that connects.
+func (w *world) identify(cmd *exec.Cmd) App {
+	w.t.Helper()
+	w.start(cmd)
+	_, p := w.accept()
+	app, err := w.id.Identify(p)
+	if err != nil {
+		w.t.Fatalf("Identify %v: %v", cmd.Args, err)
+	}
+	return app
+}
+
+// write writes a file of the given mode in the world's folder.
+func (w *world) write(name, body string, mode os.FileMode) string {
+	w.t.Helper()
+	path := filepath.Join(w.dir, name)
+	if err := os.WriteFile(path, []byte(body), mode); err != nil {
+		w.t.Fatal(err)
+	}
+	return path
+}
+
+// copyExe copies the executable at src into the world's folder.
+func (w *world) copyExe(src, name string) string {
+	w.t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return w.write(name, string(b), 0o755)
+}
+
+func need(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// realPython is the python3 executable itself, not a wrapper in front of it.
+func realPython(t *testing.T) string {
+	t.Helper()
+	need(t, "python3")
+	p, err := findPython()
+	if err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	return p
+}
+
+var findPython = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(strings.TrimSpace(string(out)))
+})
+
+const pyConnect = `import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.recv(1)
+`
+
+func curlCmd(curl, sock string) *exec.Cmd {
+	return exec.Command(curl, "-s", "--max-time", "30", "--unix-socket", sock, "http://agent/v1/status")
+}
+
+func TestCurl(t *testing.T) {
+	curl := need(t, "curl")
+	real, err := filepath.EvalSymlinks(curl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	app := w.identify(curlCmd(curl, w.sock))
+	if app.Kind != Binary || app.Exe != real || app.Name != filepath.Base(real) {
+		t.Fatalf("curl: got %v %q %q, want binary %q", app.Kind, app.Exe, app.Name, real)
+	}
+	var st os.FileInfo
+	if st, err = os.Stat(real); err != nil {
+		t.Fatal(err)
+	}
+	if rootOwnedSystem(real) {
+		if app.ExeSHA256 != "" || app.Key != BinaryKey(real, "") {
+			t.Fatalf("root-owned %s keyed %q, want by path", real, app.Key)
+		}
+	} else {
+		t.Logf("%s (%v) is not root's alone: keyed by content", real, st.Mode())
+	}
+	if !strings.Contains(app.Describe(), "--unix-socket") {
+		t.Fatalf("Describe() lacks the command line:\n%s", app.Describe())
+	}
+}
+
+// rootOwnedSystem reports whether path is root's alone, for tests that
+// may run where /usr is not.
+func rootOwnedSystem(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return fileUID(fi) == 0 && fi.Mode()&0o022 == 0
+}
+
+func TestUserWritableBinaryIsKeyedByContent(t *testing.T) {
+	curl := need(t, "curl")
+	w := newWorld(t)
+	copied := w.copyExe(curl, "mycurl")
+	app := w.identify(curlCmd(copied, w.sock))
+	want := sha(t, copied)
+	if app.Kind != Binary || app.Exe != copied || app.ExeSHA256 != want {
+		t.Fatalf("copy: got %v %q sha %q, want binary %q sha %q", app.Kind, app.Exe, app.ExeSHA256, copied, want)
+	}
+	if app.Key != BinaryKey(copied, want) {
+		t.Fatalf("key %q, want %q", app.Key, BinaryKey(copied, want))
+	}
+}
+
+func TestPythonScript(t *testing.T) {
+	py := realPython(t)
+	w := newWorld(t)
+	script := w.write("bot.py", pyConnect, 0o644)
+	app := w.identify(exec.Command(py, "bot.py", w.sock))
+	if app.Kind != Script || app.Exe != py || app.Script != script {
+		t.Fatalf("python: got %v exe %q script %q (%s), want script %q under %q", app.Kind, app.Exe, app.Script, app.Reason, script, py)
+	}
+	if app.ScriptSHA256 != sha(t, script) || app.Cwd != w.dir {
+		t.Fatalf("python: sha %q cwd %q", app.ScriptSHA256, app.Cwd)
+	}
+	if !strings.HasPrefix(app.Name, "python") || !strings.HasSuffix(app.Name, " bot.py") {
+		t.Fatalf("name %q", app.Name)
+	}
+
+	// A changed script is another app.
+	if err := os.WriteFile(script, []byte(pyConnect+"# changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := w.identify(exec.Command(py, "-u", script, w.sock))
+	if again.Kind != Script || again.Script != script || again.Key == app.Key {
+		t.Fatalf("changed script: got %v key %q, old key %q", again.Kind, again.Key, app.Key)
+	}
+}
+
+func TestPythonInline(t *testing.T) {
+	py := realPython(t)
+	w := newWorld(t)
+	for _, args := range [][]string{{"-c", pyConnect, w.sock}, {"-uc", pyConnect, w.sock}} {
+		app := w.identify(exec.Command(py, args...))
+		if app.Kind != Unidentified || app.Grantable() || !strings.Contains(app.Reason, "-c") {
+			t.Fatalf("python3 %s: got %v %q, want unidentified (-c)", args[0], app.Kind, app.Reason)
+		}
+	}
+}
+
+func TestBashScriptRunningTheCLI(t *testing.T) {
+	bash := need(t, "bash")
+	realBash, _ := filepath.EvalSymlinks(bash)
+	self, _ := os.Executable()
+	w := newWorld(t)
+	script := w.write("trade.sh", "#!/bin/sh\n\"$1\" token\necho done\n", 0o755)
+	app := w.identify(exec.Command(bash, "trade.sh", self))
+	if app.Kind != Script || app.Exe != realBash || app.Script != script {
+		t.Fatalf("bash via CLI: got %v exe %q script %q (%s), want bash + %q", app.Kind, app.Exe, app.Script, app.Reason, script)
+	}
+	t.Logf("%s", app.Describe())
+	if app.Via == nil || app.Via.Exe != self {
+		t.Fatalf("Via = %+v, want the CLI %q", app.Via, self)
+	}
+
+	// The same CLI called through env and sh -c from the script.
+	script2 := w.write("trade2.sh", "sh -c 'env \"$0\" token; true' \"$1\"\necho done\n", 0o755)
+	app = w.identify(exec.Command(bash, script2, self))
+	if app.Kind != Script || app.Script != script2 {
+		t.Fatalf("bash via sh -c, env, CLI: got %v script %q (%s), want %q", app.Kind, app.Script, app.Reason, script2)
+	}
+}
+
+func TestCLIFromInteractiveTerminal(t *testing.T) {
+	py := realPython(t)
+	need(t, "bash")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	// pty.spawn gives bash a terminal on standard input; the test types.
+	cmd := exec.Command(py, "-c", "import pty; pty.spawn(['bash', '--norc', '--noprofile', '-i'])")
+	cmd.Stdin = strings.NewReader("'" + self + "' token; exit\n")
+	app := w.identify(cmd)
+	if app.Kind != Terminal || app.Key != TerminalKey {
+		t.Fatalf("interactive: got %v %q (%s), want terminal", app.Kind, app.Key, app.Reason)
+	}
+}
+
+func TestCLIFromPipedShellIsUnidentified(t *testing.T) {
+	bash := need(t, "bash")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	cmd := exec.Command(bash)
+	cmd.Stdin = strings.NewReader("'" + self + "' token\necho done\n")
+	app := w.identify(cmd)
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "standard input") {
+		t.Fatalf("piped bash: got %v %q, want unidentified (standard input)", app.Kind, app.Reason)
+	}
+}
+
+func TestDeletedExecutable(t *testing.T) {
+	curl := need(t, "curl")
+	w := newWorld(t)
+	copied := w.copyExe(curl, "gone")
+	w.start(curlCmd(copied, w.sock))
+	_, p := w.accept()
+	if err := os.Remove(copied); err != nil {
+		t.Fatal(err)
+	}
+	app, err := w.id.Identify(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "deleted") {
+		t.Fatalf("deleted: got %v %q, want unidentified (deleted)", app.Kind, app.Reason)
+	}
+}
+
+func TestReplacedExecutable(t *testing.T) {
+	curl := need(t, "curl")
+	w := newWorld(t)
+	copied := w.copyExe(curl, "swapped")
+	w.start(curlCmd(copied, w.sock))
+	_, p := w.accept()
+	// Another file takes the path; the running one lives on, unlinked.
+	other := w.write("other", "#!/bin/sh\n", 0o755)
+	if err := os.Rename(other, copied); err != nil {
+		t.Fatal(err)
+	}
+	app, err := w.id.Identify(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Kind != Unidentified {
+		t.Fatalf("replaced: got %v %q, want unidentified", app.Kind, app.Key)
+	}
+}
+
+func TestMemfdExecutable(t *testing.T) {
+	py := realPython(t)
+	curl := need(t, "curl")
+	w := newWorld(t)
+	code := `import os, sys
+fd = os.memfd_create("x", 0)
+os.write(fd, open(sys.argv[1], "rb").read())
+os.execve(fd, ["curl", "-s", "--max-time", "30", "--unix-socket", sys.argv[2], "http://a/"], dict(os.environ))
+`
+	script := w.write("memfd.py", code, 0o644)
+	app := w.identify(exec.Command(py, script, curl, w.sock))
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "memfd") {
+		t.Fatalf("memfd: got %v %q exe %q, want unidentified (memfd)", app.Kind, app.Reason, app.Exe)
+	}
+}
+
+func TestLoaderRunExecutable(t *testing.T) {
+	curl := need(t, "curl")
+	matches, _ := filepath.Glob("/lib64/ld-linux-*.so.*")
+	if len(matches) == 0 {
+		matches, _ = filepath.Glob("/lib/ld-*.so*")
+	}
+	if len(matches) == 0 {
+		t.Skip("no dynamic loader found")
+	}
+	w := newWorld(t)
+	cmd := curlCmd(curl, w.sock)
+	cmd.Args[0] = curl
+	app := w.identify(exec.Command(matches[0], cmd.Args...))
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "loader") {
+		t.Fatalf("ld.so: got %v %q, want unidentified (loader)", app.Kind, app.Reason)
+	}
+}
+
+func TestExecAfterConnecting(t *testing.T) {
+	py := realPython(t)
+	sleep := need(t, "sleep")
+	realSleep, _ := filepath.EvalSymlinks(sleep)
+	w := newWorld(t)
+	code := `import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+os.set_inheritable(s.fileno(), True)
+s.recv(1)
+os.execv(sys.argv[2], ["sleep", "60"])
+`
+	script := w.write("execs.py", code, 0o644)
+	w.start(exec.Command(py, script, w.sock, realSleep))
+	c, p := w.accept()
+	first, err := w.id.Identify(p)
+	if err != nil || first.Kind != Script || first.Script != script {
+		t.Fatalf("before exec: got %v %q (%v)", first.Kind, first.Script, err)
+	}
+	if same, err := w.id.Recheck(p, first); err != nil || same.Key != first.Key {
+		t.Fatalf("Recheck without exec: %q (%v), want %q", same.Key, err, first.Key)
+	}
+	if _, err := c.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		now, err := w.id.Recheck(p, first)
+		if err != nil {
+			t.Fatalf("Recheck: %v", err)
+		}
+		if now.Key != first.Key {
+			if now.Kind != Binary || now.Exe != realSleep {
+				t.Fatalf("after exec: got %v %q, want binary %q", now.Kind, now.Exe, realSleep)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Recheck still names %q after the exec", first.Name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestExitedPeer(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(need(t, "sleep"), "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := PinPID(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.Alive() || !p.Weak {
+		t.Fatalf("PinPID: alive %v weak %v, want alive and weak", p.Alive(), p.Weak)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if p.Alive() {
+		t.Fatal("Alive after the process exited")
+	}
+	if _, err := w.id.Identify(p); !errors.Is(err, ErrExited) {
+		t.Fatalf("Identify of an exited process: %v, want ErrExited", err)
+	}
+}
+
+// TestExitedPeerBeforeReading covers a peer that goes away between connect
+// and identification: even with SO_PEERPIDFD, what /proc says is refused.
+func TestExitedPeerBeforeReading(t *testing.T) {
+	curl := need(t, "curl")
+	w := newWorld(t)
+	cmd := w.start(curlCmd(curl, w.sock))
+	_, p := w.accept()
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if _, err := w.id.Identify(p); !errors.Is(err, ErrExited) {
+		t.Fatalf("Identify after exit: %v, want ErrExited", err)
+	}
+}
+
+func fileUID(fi os.FileInfo) int {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid)
+	}
+	return -1
+}
