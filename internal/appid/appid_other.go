@@ -3,6 +3,7 @@
 package appid
 
 import (
+	"errors"
 	"net"
 	"sync"
 )
@@ -50,3 +51,8 @@ func (id *Identifier) Identify(p *Peer) (App, error) {
 
 // Recheck identifies p again.
 func (id *Identifier) Recheck(p *Peer, prev App) (App, error) { return id.Identify(p) }
+
+// IdentifyFile refuses: apps are identified on Linux only.
+func (id *Identifier) IdentifyFile(path string) (App, error) {
+	return App{}, errors.New("appid: apps are identified on Linux only")
+}

@@ -476,3 +476,38 @@ func fileUID(fi os.FileInfo) int {
 	}
 	return -1
 }
+
+// TestIdentifyFileMatchesTheRunningApp checks that the key a proposal gets
+// from the file is the key the running program gets.
+func TestIdentifyFileMatchesTheRunningApp(t *testing.T) {
+	py := realPython(t)
+	curl := need(t, "curl")
+	w := newWorld(t)
+	script := w.write("bot.py", "#!"+py+"\n"+pyConnect, 0o755)
+	running := w.identify(exec.Command(script, w.sock))
+	file, err := w.id.IdentifyFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running.Kind != Script || file.Key != running.Key {
+		t.Fatalf("IdentifyFile key %q, running %v key %q (%s)", file.Key, running.Kind, running.Key, running.Reason)
+	}
+
+	copied := w.copyExe(curl, "mycurl")
+	running = w.identify(curlCmd(copied, w.sock))
+	file, err = w.id.IdentifyFile(copied)
+	if err != nil || file.Key != running.Key || file.Kind != Binary {
+		t.Fatalf("IdentifyFile(%s) = %v %q (%v), running %q", copied, file.Kind, file.Key, err, running.Key)
+	}
+
+	env := w.write("envbot.sh", "#!/usr/bin/env -S bash -e\necho\n", 0o755)
+	file, err = w.id.IdentifyFile(env)
+	if err != nil || file.Kind != Script || filepath.Base(file.Exe) != "bash" {
+		t.Fatalf("IdentifyFile(env bash) = %v %q (%v)", file.Kind, file.Exe, err)
+	}
+	for _, bad := range []string{"relative", filepath.Join(w.dir, "missing"), w.write("awk.txt", "#!/usr/bin/awk -f\n", 0o755)} {
+		if app, err := w.id.IdentifyFile(bad); err == nil {
+			t.Errorf("IdentifyFile(%s) = %+v, want an error", bad, app)
+		}
+	}
+}
