@@ -100,14 +100,24 @@ func scriptAt(args []string, i int) invocation {
 	return invocation{script: args[i]}
 }
 
+// endOfOptions handles "--" (the script follows) and "-" (standard input).
+func endOfOptions(args []string, i int) (invocation, bool) {
+	switch args[i] {
+	case "--":
+		return scriptAt(args, i+1), true
+	case "-":
+		return invocation{stdin: true}, true
+	}
+	return invocation{}, false
+}
+
 func parsePython(args []string) invocation {
 	for i := 0; i < len(args); i++ {
+		if inv, ok := endOfOptions(args, i); ok {
+			return inv
+		}
 		a := args[i]
 		switch {
-		case a == "--":
-			return scriptAt(args, i+1)
-		case a == "-":
-			return invocation{stdin: true}
 		case a == "--check-hash-based-pycs":
 			i++
 			continue
@@ -178,12 +188,11 @@ func parseShell(args []string) invocation {
 // (plain).
 func parseShortFlags(args []string, code, extra, value, plain string) invocation {
 	for i := 0; i < len(args); i++ {
+		if inv, ok := endOfOptions(args, i); ok {
+			return inv
+		}
 		a := args[i]
 		switch {
-		case a == "--":
-			return scriptAt(args, i+1)
-		case a == "-":
-			return invocation{stdin: true}
 		case strings.HasPrefix(a, "--"):
 			if strings.Contains(a, "=") && (strings.HasPrefix(a, "--disable") || strings.HasPrefix(a, "--enable")) {
 				continue
@@ -240,13 +249,12 @@ var nodeFlags = map[string]bool{
 
 func parseNode(args []string) invocation {
 	for i := 0; i < len(args); i++ {
+		if inv, ok := endOfOptions(args, i); ok {
+			return inv
+		}
 		a := args[i]
 		name, _, _ := strings.Cut(a, "=")
 		switch {
-		case a == "--":
-			return scriptAt(args, i+1)
-		case a == "-":
-			return invocation{stdin: true}
 		case nodeCode[name]:
 			return inline(name)
 		case strings.HasPrefix(a, "--") && strings.Contains(a, "="):

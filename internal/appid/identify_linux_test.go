@@ -316,41 +316,36 @@ func TestCLIFromPipedShellIsUnidentified(t *testing.T) {
 	}
 }
 
-func TestDeletedExecutable(t *testing.T) {
+// TestDeletedOrReplacedExecutable: the file a process runs is gone from its
+// path (deleted, or another file renamed over it); it is not named by path.
+func TestDeletedOrReplacedExecutable(t *testing.T) {
 	curl := need(t, "curl")
-	w := newWorld(t)
-	copied := w.copyExe(curl, "gone")
-	w.start(curlCmd(copied, w.sock))
-	_, p := w.accept()
-	if err := os.Remove(copied); err != nil {
-		t.Fatal(err)
-	}
-	app, err := w.id.Identify(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if app.Kind != Unidentified || !strings.Contains(app.Reason, "deleted") {
-		t.Fatalf("deleted: got %v %q, want unidentified (deleted)", app.Kind, app.Reason)
-	}
-}
-
-func TestReplacedExecutable(t *testing.T) {
-	curl := need(t, "curl")
-	w := newWorld(t)
-	copied := w.copyExe(curl, "swapped")
-	w.start(curlCmd(copied, w.sock))
-	_, p := w.accept()
-	// Another file takes the path; the running one lives on, unlinked.
-	other := w.write("other", "#!/bin/sh\n", 0o755)
-	if err := os.Rename(other, copied); err != nil {
-		t.Fatal(err)
-	}
-	app, err := w.id.Identify(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if app.Kind != Unidentified {
-		t.Fatalf("replaced: got %v %q, want unidentified", app.Kind, app.Key)
+	for _, tc := range []struct {
+		name   string
+		change func(w *world, path string) error
+		reason string
+	}{
+		{"deleted", func(w *world, path string) error { return os.Remove(path) }, "deleted"},
+		{"replaced", func(w *world, path string) error {
+			return os.Rename(w.write("other", "#!/bin/sh\n", 0o755), path)
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			copied := w.copyExe(curl, "exe")
+			w.start(curlCmd(copied, w.sock))
+			_, p := w.accept()
+			if err := tc.change(w, copied); err != nil {
+				t.Fatal(err)
+			}
+			app, err := w.id.Identify(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if app.Kind != Unidentified || app.Grantable() || !strings.Contains(app.Reason, tc.reason) {
+				t.Fatalf("%s: got %v %q, want unidentified", tc.name, app.Kind, app.Key)
+			}
+		})
 	}
 }
 
