@@ -191,7 +191,12 @@ func BinaryKey(path, sha string) string { return exeKey(path, sha) }
 // ScriptKey returns the grant key of a script at script with content hash
 // scriptSHA run by the interpreter at exe (exeSHA as for BinaryKey).
 func ScriptKey(exe, exeSHA, script, scriptSHA string) string {
-	return exeKey(exe, exeSHA) + " script " + strconv.Quote(script) + " sha256:" + scriptSHA
+	return exeKey(exe, exeSHA) + scriptKeyPart(script, scriptSHA)
+}
+
+// scriptKeyPart is the key part for a script.
+func scriptKeyPart(script, sha string) string {
+	return " script " + strconv.Quote(script) + " sha256:" + sha
 }
 
 // Config configures an Identifier.

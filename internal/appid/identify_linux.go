@@ -15,6 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// multiCall are executables that act as the program argv[0] (or argv[1]) names.
+var multiCall = map[string]bool{"busybox": true, "toybox": true}
+
 // maxAncestors bounds the walk from the CLI to its caller.
 const maxAncestors = 32
 
@@ -130,8 +133,11 @@ func (id *Identifier) Identify(p *Peer) (App, error) {
 	if r == roleCLI {
 		app = id.callerOf(pi)
 	} else if r != roleApp {
-		app = unidentified(app.Name, "runs inline code")
-		app.PID, app.Exe, app.Args, app.Cwd = pi.pid, pi.exe, pi.args, pi.cwd
+		// A shell running -c or env is only looked through behind the CLI.
+		app.Kind, app.Key = Unidentified, ""
+		if app.Reason == "" {
+			app.Reason = "runs no code of its own"
+		}
 	}
 	if !p.Alive() {
 		return unidentified("gone", "the process exited"), fmt.Errorf("identify %d: %w", p.PID, ErrExited)
@@ -179,15 +185,31 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 		return fail(err.Error()), roleApp
 	}
 	base.ExeSHA256 = exeSHA
-	fam := familyOf(pi.exe)
+	fam, args, applet := familyOf(pi.exe), pi.args, ""
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	if multiCall[name] {
+		// busybox sh x.sh, or sh → busybox: the applet decides.
+		applet = filepath.Base(pi.args[0])
+		if applet == name && len(args) > 0 {
+			applet, args = args[0], args[1:]
+		}
+		if applet == name || applet == "" {
+			return fail("a multi-call binary without an applet"), roleApp
+		}
+		fam = familyOf(applet)
+	}
+	exePart := exeKey(pi.exe, exeSHA)
+	if applet != "" {
+		exePart += " applet " + strconv.Quote(applet)
+		base.Name = name + " " + applet
+	}
 	if fam == famNone {
-		base.Kind, base.Key = Binary, exeKey(pi.exe, exeSHA)
+		base.Kind, base.Key = Binary, exePart
 		return base, roleApp
 	}
-	inv := invocation{stdin: true}
-	if len(pi.args) > 0 {
-		inv = parseArgs(fam, pi.args[1:])
-	}
+	inv := parseArgs(fam, args)
 	switch {
 	case inv.inline != "":
 		if fam == famShell && inv.inline == "-c" {
@@ -219,8 +241,8 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 	}
 	a := base
 	a.Kind, a.Script, a.ScriptSHA256 = Script, real, sha
-	a.Key = ScriptKey(pi.exe, exeSHA, real, sha)
-	a.Name = name + " " + filepath.Base(real)
+	a.Key = exePart + scriptKeyPart(real, sha)
+	a.Name = base.Name + " " + filepath.Base(real)
 	return a, roleApp
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -504,5 +505,74 @@ func TestIdentifyFileMatchesTheRunningApp(t *testing.T) {
 		if app, err := w.id.IdentifyFile(bad); err == nil {
 			t.Errorf("IdentifyFile(%s) = %+v, want an error", bad, app)
 		}
+	}
+}
+
+// TestMultiCallBinary: a busybox is as many apps as it has applets. A copy
+// of bash named busybox stands in for one; it runs the script whatever its
+// argv[0] says.
+func TestMultiCallBinary(t *testing.T) {
+	bash := need(t, "bash")
+	w := newWorld(t)
+	bb := w.copyExe(bash, "busybox")
+	script := w.write("wait.sh", "sleep 60\n", 0o644)
+	identifyPID := func(argv0 string) App {
+		t.Helper()
+		cmd := w.start(&exec.Cmd{Path: bb, Args: []string{argv0, script}})
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			p, err := PinPID(cmd.Process.Pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			app, err := w.id.Identify(p)
+			p.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if app.Exe == bb || time.Now().After(deadline) {
+				return app
+			}
+			time.Sleep(10 * time.Millisecond) // still between fork and exec
+		}
+	}
+	sh := identifyPID("sh")
+	if sh.Kind != Script || sh.Script != script || !strings.Contains(sh.Key, `applet "sh"`) {
+		t.Fatalf("busybox as sh: got %v %q (%s)", sh.Kind, sh.Key, sh.Reason)
+	}
+	wget := identifyPID("wget")
+	if wget.Kind != Binary || !strings.Contains(wget.Key, `applet "wget"`) || wget.Name != "busybox wget" {
+		t.Fatalf("busybox as wget: got %v %q %q", wget.Kind, wget.Key, wget.Name)
+	}
+}
+
+// TestConcurrentIdentify races Identify and Recheck on one peer through a
+// cold hash cache; run it with -race.
+func TestConcurrentIdentify(t *testing.T) {
+	curl := need(t, "curl")
+	w := newWorld(t)
+	copied := w.copyExe(curl, "racecurl")
+	w.start(curlCmd(copied, w.sock))
+	_, p := w.accept()
+	want := BinaryKey(copied, sha(t, copied))
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app, err := w.id.Identify(p)
+			if err == nil {
+				app, err = w.id.Recheck(p, app)
+			}
+			if err != nil || app.Key != want {
+				errs <- fmt.Sprintf("key %q (%v), want %q", app.Key, err, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -68,6 +68,7 @@ type Error struct {
 	Hint       string // how to approve it
 }
 
+// Error returns the message: the app, the connection, why and how to approve it.
 func (e *Error) Error() string {
 	if e.Code == CodeDenied {
 		return fmt.Sprintf("%s was denied the connection %q (revoke the decision in the Apps tab to be asked again)", e.App, e.Connection)

@@ -3,7 +3,6 @@ package approval
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -144,6 +143,3 @@ func (b *Broker) DropTerminalGrants() {
 	b.mu.Unlock()
 	b.emit(dropped, len(dropped) > 0)
 }
-
-// errNotGrantable is returned by ConfirmProposal for an app without a key.
-var errNotGrantable = errors.New("approval: the app cannot be identified, so it cannot be granted")

@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -104,3 +105,6 @@ func (b *Broker) ConfirmProposal(id string, app appid.App, connection string) (G
 	b.notify()
 	return g, nil
 }
+
+// errNotGrantable is returned by ConfirmProposal for an app without a key.
+var errNotGrantable = errors.New("approval: the app cannot be identified, so it cannot be granted")
