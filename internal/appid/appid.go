@@ -26,7 +26,9 @@
 // What it refuses to name (Kind Unidentified, no key, "allow once" only):
 // inline code (-c, -e, standard input), unreadable, deleted, replaced or
 // memfd executables, programs run through the dynamic loader, options it does
-// not understand. It never turns "cannot read" into a name.
+// not understand, a start with code injected through the environment
+// (LD_PRELOAD, LD_AUDIT, BASH_ENV, NODE_OPTIONS=--require …). It never turns
+// "cannot read" into a name.
 //
 // What it cannot stop: a process of the same user can rewrite its own
 // command line, change folder before connecting, or be ptraced or injected

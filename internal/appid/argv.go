@@ -338,3 +338,42 @@ func parseBun(args []string) invocation {
 	}
 	return invocation{stdin: true}
 }
+
+// injected returns the name of a variable in env (VAR=value entries) that
+// makes a program of family f load code besides its own, or "". An app
+// started so is not the app the user approved, so it is not named.
+// LD_LIBRARY_PATH and PYTHONPATH are left alone: too common to refuse, and
+// they only change where libraries are looked up.
+func injected(f family, env []string) string {
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		if value == "" {
+			continue
+		}
+		switch name {
+		case "LD_PRELOAD", "LD_AUDIT":
+			return name
+		}
+		switch {
+		case f == famShell && name == "BASH_ENV",
+			f == famPerl && (name == "PERL5DB" || name == "PERL5OPT" && strings.ContainsAny(value, "MmdeE")),
+			f == famRuby && name == "RUBYOPT" && strings.Contains(value, "-r"),
+			f == famNode && name == "NODE_OPTIONS" && nodeOptionsLoadCode(value),
+			f == famPython && (name == "PYTHONINSPECT"):
+			return name
+		}
+	}
+	return ""
+}
+
+// nodeOptionsLoadCode reports whether NODE_OPTIONS holds an option that
+// runs other code.
+func nodeOptionsLoadCode(v string) bool {
+	for _, o := range strings.Fields(v) {
+		name, _, _ := strings.Cut(o, "=")
+		if nodeCode[name] {
+			return true
+		}
+	}
+	return false
+}

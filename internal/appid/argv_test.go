@@ -147,3 +147,29 @@ func TestKeysAreUnambiguous(t *testing.T) {
 		t.Fatal("a hashed and an unhashed binary share a key")
 	}
 }
+
+func TestInjected(t *testing.T) {
+	for _, tc := range []struct {
+		f    family
+		env  []string
+		want string
+	}{
+		{famNone, []string{"HOME=/h", "LD_PRELOAD=/x.so"}, "LD_PRELOAD"},
+		{famNone, []string{"LD_PRELOAD="}, ""},
+		{famNone, []string{"LD_LIBRARY_PATH=/opt/lib", "PYTHONPATH=/p"}, ""},
+		{famPython, []string{"LD_AUDIT=/a.so"}, "LD_AUDIT"},
+		{famShell, []string{"BASH_ENV=/tmp/evil.sh"}, "BASH_ENV"},
+		{famNone, []string{"BASH_ENV=/tmp/evil.sh"}, ""},
+		{famNode, []string{"NODE_OPTIONS=--max-old-space-size=512"}, ""},
+		{famNode, []string{"NODE_OPTIONS=--max-old-space-size=512 --require /tmp/evil.js"}, "NODE_OPTIONS"},
+		{famNode, []string{"NODE_OPTIONS=--import=/tmp/evil.mjs"}, "NODE_OPTIONS"},
+		{famPerl, []string{"PERL5OPT=-MEvil"}, "PERL5OPT"},
+		{famPerl, []string{"PERL5OPT=-w"}, ""},
+		{famRuby, []string{"RUBYOPT=-rEvil"}, "RUBYOPT"},
+		{famRuby, []string{"RUBYOPT=-W0"}, ""},
+	} {
+		if got := injected(tc.f, tc.env); got != tc.want {
+			t.Errorf("injected(%s, %q) = %q, want %q", tc.f, tc.env, got, tc.want)
+		}
+	}
+}

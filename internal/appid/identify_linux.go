@@ -30,7 +30,8 @@ type procInfo struct {
 	args  []string
 	cwd   string
 	ppid  int
-	ttyIn bool // standard input is a terminal
+	ttyIn bool     // standard input is a terminal
+	env   []string // the environment it started with (VAR=value)
 }
 
 // stamp is the process's executable and command line in one string.
@@ -60,6 +61,9 @@ func readProc(pid int) (procInfo, error) {
 	pi.cwd, _ = os.Readlink(dir + "/cwd")
 	if in, err := os.Readlink(dir + "/fd/0"); err == nil {
 		pi.ttyIn = strings.HasPrefix(in, "/dev/pts/") || strings.HasPrefix(in, "/dev/tty")
+	}
+	if b, err := os.ReadFile(dir + "/environ"); err == nil {
+		pi.env = strings.Split(string(bytes.TrimSuffix(b, []byte{0})), "\x00")
 	}
 	pi.exe, err = os.Readlink(dir + "/exe")
 	if err != nil {
@@ -206,10 +210,16 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 		base.Name = name + " " + applet
 	}
 	if fam == famNone {
+		if v := injected(famNone, pi.env); v != "" {
+			return fail("started with " + v + " set, which loads other code"), roleApp
+		}
 		base.Kind, base.Key = Binary, exePart
 		return base, roleApp
 	}
 	inv := parseArgs(fam, args)
+	if v := injected(fam, pi.env); v != "" {
+		return fail("started with " + v + " set, which loads other code"), roleApp
+	}
 	switch {
 	case inv.inline != "":
 		if fam == famShell && inv.inline == "-c" {

@@ -62,10 +62,11 @@ func newWorld(t *testing.T) *world {
 	return &world{t: t, dir: dir, sock: sock, ln: ln, id: New(Config{CLIExecutables: []string{self}})}
 }
 
-// start runs cmd and stops it at the end of the test.
+// start runs cmd, with cmd.Env added to the test's environment, and stops
+// it at the end of the test.
 func (w *world) start(cmd *exec.Cmd) *exec.Cmd {
 	w.t.Helper()
-	cmd.Env = append(os.Environ(), cliSockEnv+"="+w.sock)
+	cmd.Env = append(append(os.Environ(), cmd.Env...), cliSockEnv+"="+w.sock)
 	if cmd.Dir == "" {
 		cmd.Dir = w.dir
 	}
@@ -574,5 +575,29 @@ func TestConcurrentIdentify(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestInjectedEnvironment: an app started with code injected through its
+// environment is not named.
+func TestInjectedEnvironment(t *testing.T) {
+	bash := need(t, "bash")
+	curl := need(t, "curl")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	// The preloaded library need not exist: the variable alone is refused.
+	cmd := curlCmd(curl, w.sock)
+	cmd.Env = []string{"LD_PRELOAD=/nonexistent/evil.so"}
+	app := w.identify(cmd)
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "LD_PRELOAD") {
+		t.Fatalf("LD_PRELOAD curl: %v %q", app.Kind, app.Reason)
+	}
+
+	script := w.write("trade.sh", "\"$1\" token\necho done\n", 0o644)
+	cmd = exec.Command(bash, script, self)
+	cmd.Env = []string{"BASH_ENV=" + w.write("evil.sh", "true\n", 0o644)}
+	app = w.identify(cmd)
+	if app.Kind != Unidentified || !strings.Contains(app.Reason, "BASH_ENV") {
+		t.Fatalf("bash with BASH_ENV via CLI: %v %q", app.Kind, app.Reason)
 	}
 }
