@@ -480,3 +480,27 @@ func TestUnmarshalGrantsRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzUnmarshalGrants checks that whatever it accepts is valid for New and
+// survives a round trip.
+func FuzzUnmarshalGrants(f *testing.F) {
+	good, _ := MarshalGrants([]Grant{{ID: "g", Key: "k", App: "a", Connection: "c", Decision: Always, Created: epoch, Uses: 2}})
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"grants":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		gs, err := UnmarshalGrants(data)
+		if err != nil {
+			return
+		}
+		if _, err := New(Config{}, gs); err != nil {
+			t.Fatalf("New refuses what UnmarshalGrants accepted: %v", err)
+		}
+		again, err := MarshalGrants(gs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gs2, err := UnmarshalGrants(again); err != nil || len(gs2) != len(gs) {
+			t.Fatalf("round trip: %d grants, %v", len(gs2), err)
+		}
+	})
+}
