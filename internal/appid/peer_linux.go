@@ -50,6 +50,9 @@ func PinConn(c *net.UnixConn) (*Peer, error) {
 	if credErr != nil {
 		return nil, fmt.Errorf("SO_PEERCRED: %w", credErr)
 	}
+	if errors.Is(fdErr, unix.ESRCH) {
+		return nil, fmt.Errorf("SO_PEERPIDFD: %w", ErrExited)
+	}
 	if fdErr != nil {
 		if !errors.Is(fdErr, unix.ENOPROTOOPT) && !errors.Is(fdErr, unix.EINVAL) {
 			return nil, fmt.Errorf("SO_PEERPIDFD: %w", fdErr)

@@ -106,6 +106,9 @@ type Config struct {
 	TerminalTTL time.Duration
 	// MaxProposals bounds the proposals waiting for a human. Default 32.
 	MaxProposals int
+	// MaxPrompts bounds the distinct prompts waiting; a request that would
+	// open one more gets approval_required at once. Default 64.
+	MaxPrompts int
 	// Clock is the time source. Default the system clock.
 	Clock Clock
 	// OnChange, if set, is called after the grants change (created, used,

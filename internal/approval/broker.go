@@ -61,6 +61,9 @@ func New(cfg Config, grants []Grant) (*Broker, error) {
 	if cfg.MaxProposals <= 0 {
 		cfg.MaxProposals = 32
 	}
+	if cfg.MaxPrompts <= 0 {
+		cfg.MaxPrompts = 64
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -77,8 +80,9 @@ func New(cfg Config, grants []Grant) (*Broker, error) {
 
 // Check decides req: nil lets it through; an *Error refuses it. Without a
 // grant it waits up to Config.Timeout for an answer when an answerer is
-// subscribed, and answers ErrApprovalRequired at once when none is. ctx
-// ends the wait early (its error is returned).
+// subscribed, and answers ErrApprovalRequired at once when none is.
+// Identical requests (same app key × connection, whatever the operation)
+// share one prompt. ctx ends the wait early (its error is returned).
 func (b *Broker) Check(ctx context.Context, req Request) error {
 	now := b.cfg.Clock.Now()
 	var events []Event
@@ -109,6 +113,11 @@ func (b *Broker) Check(ctx context.Context, req Request) error {
 		return required(req, "no tray is running to ask")
 	}
 	p := b.join(req, now)
+	if p == nil {
+		b.mu.Unlock()
+		b.emit(append(events, b.event(now, EventApprovalRequired, req)), len(events) > 0)
+		return required(req, "too many requests are waiting for the tray")
+	}
 	b.mu.Unlock()
 	b.emit(events, len(events) > 0)
 	b.notify()
@@ -141,10 +150,14 @@ func shareKey(req Request) string {
 	return "p\x00" + strconv.Itoa(req.App.PID) + "\x00" + req.App.Exe + "\x00" + req.Connection
 }
 
-// join adds a waiter to the prompt for req, creating it. b.mu must be held.
+// join adds a waiter to the prompt for req, creating it; nil when that
+// would pass Config.MaxPrompts. b.mu must be held.
 func (b *Broker) join(req Request, now time.Time) *prompt {
 	share := shareKey(req)
 	p := b.prompts[share]
+	if p == nil && len(b.prompts) >= b.cfg.MaxPrompts {
+		return nil
+	}
 	if p == nil {
 		p = &prompt{Prompt: Prompt{ID: newID(), Request: req, Created: now, Grantable: req.App.Grantable()}, share: share, done: make(chan struct{})}
 		for _, g := range b.grants {

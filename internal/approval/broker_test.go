@@ -72,18 +72,43 @@ func (r *rig) check(req Request) <-chan error {
 	return out
 }
 
-// waitPrompt waits for exactly one prompt with n waiters.
+// waitPrompt waits for exactly one prompt, with n waiters.
 func (r *rig) waitPrompt(changed <-chan struct{}, n int) Prompt {
+	r.t.Helper()
+	return r.waitFor(changed, fmt.Sprintf("one prompt with %d waiters", n), func(ps []Prompt) int {
+		if len(ps) == 1 && ps[0].Waiting == n {
+			return 0
+		}
+		return -1
+	})
+}
+
+// waitPromptFor waits for the prompt of connection conn to have n waiters.
+func (r *rig) waitPromptFor(changed <-chan struct{}, conn string, n int) Prompt {
+	r.t.Helper()
+	return r.waitFor(changed, fmt.Sprintf("a prompt for %s with %d waiters", conn, n), func(ps []Prompt) int {
+		for i, p := range ps {
+			if p.Request.Connection == conn && p.Waiting == n {
+				return i
+			}
+		}
+		return -1
+	})
+}
+
+// waitFor waits until find picks a pending prompt (its index, or -1).
+func (r *rig) waitFor(changed <-chan struct{}, what string, find func([]Prompt) int) Prompt {
 	r.t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
-		if ps := r.b.Pending(); len(ps) == 1 && ps[0].Waiting == n {
-			return ps[0]
+		ps := r.b.Pending()
+		if i := find(ps); i >= 0 {
+			return ps[i]
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			r.t.Fatalf("no prompt with %d waiters; pending %+v", n, r.b.Pending())
+			r.t.Fatalf("waited in vain for %s; pending %+v", what, ps)
 		}
 	}
 }
@@ -503,4 +528,43 @@ func FuzzUnmarshalGrants(f *testing.F) {
 			t.Fatalf("round trip: %d grants, %v", len(gs2), err)
 		}
 	})
+}
+
+func TestTooManyPrompts(t *testing.T) {
+	clock := fakeclock.New(epoch)
+	b, err := New(Config{Clock: clock, MaxPrompts: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, cancel := b.Subscribe()
+	defer cancel()
+	r := &rig{t: t, b: b}
+	first := r.check(Request{App: curlApp, Connection: "ex1"})
+	r.waitPrompt(changed, 1)
+	second := r.check(Request{App: curlApp, Connection: "ex2"})
+	deadline := time.After(10 * time.Second)
+	for len(b.Pending()) != 2 {
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatal("second prompt never appeared")
+		}
+	}
+	err = b.Check(context.Background(), Request{App: curlApp, Connection: "ex3"})
+	if !errors.Is(err, ErrApprovalRequired) || !strings.Contains(err.Error(), "too many") {
+		t.Fatalf("third prompt: %v", err)
+	}
+	// Joining a prompt already open is still allowed.
+	joined := r.check(Request{App: curlApp, Connection: "ex1"})
+	p := r.waitPromptFor(changed, "ex1", 2)
+	if err := b.Answer(p.ID, AnswerOnce); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []<-chan error{first, joined} {
+		if err := result(t, res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	wantCode(t, result(t, second), ErrApprovalRequired)
 }
