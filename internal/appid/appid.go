@@ -21,7 +21,9 @@
 //   - the tokentray CLI, recognised by device and inode of the executables
 //     the caller names (never by name): the app is the first ancestor that
 //     is not a shell, env or the CLI; interactive shells up to a terminal
-//     make the app "interactive terminal".
+//     that root's own program runs (a terminal emulator, sshd, tmux) make the
+//     app "interactive terminal", while a script or a user's program driving
+//     the pseudo-terminal is the app itself.
 //
 // What it refuses to name (Kind Unidentified, no key, "allow once" only):
 // inline code (-c, -e, standard input), unreadable, deleted, replaced or
@@ -31,8 +33,9 @@
 // "cannot read" into a name.
 //
 // What it cannot stop: a process of the same user can rewrite its own
-// command line, change folder before connecting, or be ptraced or injected
-// into by another; such a process can pass for an app the user approved.
+// command line, change folder before connecting, be ptraced or injected
+// into by another, or type into a terminal through root's programs
+// (script(1), expect); such a process can pass for an app the user approved.
 package appid
 
 import (

@@ -179,6 +179,9 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 		return fail(pi.bad), roleApp
 	}
 	if id.isCLI(pi) {
+		if v := injected(famNone, pi.env); v != "" {
+			return fail("the tokentray CLI started with " + v + " set, which loads other code"), roleApp
+		}
 		return base, roleCLI
 	}
 	if name == "env" {
@@ -195,6 +198,9 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 	}
 	if multiCall[name] {
 		// busybox sh x.sh, or sh → busybox: the applet decides.
+		if len(pi.args) == 0 {
+			return fail("a multi-call binary without a command line"), roleApp
+		}
 		applet = filepath.Base(pi.args[0])
 		if applet == name && len(args) > 0 {
 			applet, args = args[0], args[1:]
@@ -257,8 +263,12 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 }
 
 // callerOf walks up from the CLI process cli past shells running -c, env
-// and the CLI itself to the app that called it. Each parent is pinned with
-// a pidfd before it is read, and the child is checked to still be its child.
+// and the CLI itself to the app that called it. Interactive shells on a
+// terminal make it "interactive terminal" only when the first other ancestor
+// is a program root alone can change (a terminal emulator, sshd, tmux,
+// login); a script or a user's program driving a pseudo-terminal is the app
+// itself. Each parent is pinned with a pidfd before it is read, and the
+// child is checked to still be its child.
 func (id *Identifier) callerOf(cli procInfo) App {
 	via := &Process{PID: cli.pid, Exe: cli.exe, Args: cli.args}
 	fail := func(reason string) App {
@@ -273,6 +283,7 @@ func (id *Identifier) callerOf(cli procInfo) App {
 		}
 	}()
 	cur := cli
+	var terminal *App // the nearest interactive shell passed, if any
 	for range maxAncestors {
 		if cur.ppid <= 1 {
 			return fail("no calling app: started by init")
@@ -295,11 +306,25 @@ func (id *Identifier) callerOf(cli procInfo) App {
 				return fail("a calling process exited while it was read")
 			}
 		}
-		if r == roleApp {
-			app.Via = via
-			return app
-		}
 		cur = pi
+		switch {
+		case r != roleApp:
+			continue
+		case app.Kind == Terminal:
+			// An interactive shell: what runs its terminal decides.
+			if terminal == nil {
+				terminal = &app
+			}
+			continue
+		case terminal != nil && app.Kind == Binary && app.ExeSHA256 == "":
+			// A terminal emulator, sshd, tmux, login: root's own program.
+			app = *terminal
+		case terminal != nil:
+			// A script or a program of the user's drives the terminal
+			// (pty.spawn, a pty library): that is the app.
+		}
+		app.Via = via
+		return app
 	}
 	return fail("too many calling processes")
 }

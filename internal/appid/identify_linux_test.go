@@ -292,18 +292,39 @@ func TestBashScriptRunningTheCLI(t *testing.T) {
 	}
 }
 
+// TestCLIFromInteractiveTerminal types the CLI into an interactive bash on
+// a pseudo-terminal: driven by script(1), root's program as a terminal
+// emulator is, it is the interactive terminal; driven by a Python script
+// (pty.spawn), the script is the app.
 func TestCLIFromInteractiveTerminal(t *testing.T) {
-	py := realPython(t)
 	need(t, "bash")
 	self, _ := os.Executable()
-	w := newWorld(t)
-	// pty.spawn gives bash a terminal on standard input; the test types.
-	cmd := exec.Command(py, "-c", "import pty; pty.spawn(['bash', '--norc', '--noprofile', '-i'])")
-	cmd.Stdin = strings.NewReader("'" + self + "' token; exit\n")
-	app := w.identify(cmd)
-	if app.Kind != Terminal || app.Key != TerminalKey {
-		t.Fatalf("interactive: got %v %q (%s), want terminal", app.Kind, app.Key, app.Reason)
-	}
+	typed := "'" + self + "' token; exit\n"
+	t.Run("script(1)", func(t *testing.T) {
+		scriptCmd := need(t, "script")
+		real, _ := filepath.EvalSymlinks(scriptCmd)
+		if !rootOwnedSystem(real) {
+			t.Skipf("%s is not root's alone", real)
+		}
+		w := newWorld(t)
+		cmd := exec.Command(scriptCmd, "-q", "-c", "bash --norc --noprofile -i", "/dev/null")
+		cmd.Stdin = strings.NewReader(typed)
+		app := w.identify(cmd)
+		if app.Kind != Terminal || app.Key != TerminalKey {
+			t.Fatalf("script(1): got %v %q (%s), want terminal", app.Kind, app.Key, app.Reason)
+		}
+	})
+	t.Run("pty.spawn", func(t *testing.T) {
+		py := realPython(t)
+		w := newWorld(t)
+		driver := w.write("drive.py", "import pty\npty.spawn(['bash', '--norc', '--noprofile', '-i'])\n", 0o644)
+		cmd := exec.Command(py, driver)
+		cmd.Stdin = strings.NewReader(typed)
+		app := w.identify(cmd)
+		if app.Kind != Script || app.Script != driver {
+			t.Fatalf("pty.spawn: got %v %q (%s), want the driving script %s", app.Kind, app.Key, app.Reason, driver)
+		}
+	})
 }
 
 func TestCLIFromPipedShellIsUnidentified(t *testing.T) {
