@@ -72,7 +72,6 @@ func New(cfg Config, grants []Grant) (*Broker, error) {
 		return nil, err
 	}
 	for _, g := range grants {
-		g := g
 		b.grants[grantKey{g.Key, g.Connection}] = &g
 	}
 	return b, nil
@@ -111,6 +110,11 @@ func (b *Broker) Check(ctx context.Context, req Request) error {
 		b.mu.Unlock()
 		b.emit(append(events, b.event(now, EventApprovalRequired, req)), len(events) > 0)
 		return required(req, "no tray is running to ask")
+	}
+	if err := ctx.Err(); err != nil {
+		b.mu.Unlock()
+		b.emit(events, len(events) > 0)
+		return err
 	}
 	p := b.join(req, now)
 	if p == nil {
