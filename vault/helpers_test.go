@@ -47,7 +47,7 @@ func runChild(role string) int {
 	return 2
 }
 
-// memKeyring is an in-memory Keyring that records every call.
+// memKeyring is an in-memory Keyring that entries every call.
 type memKeyring struct {
 	mu    sync.Mutex
 	items map[string]string // service + "/" + user → secret
@@ -208,25 +208,25 @@ func reveal(t testing.TB, e *memguard.Enclave) string {
 	return string(lb.Bytes())
 }
 
-// plainRecord is a Record with its secrets revealed, for comparisons.
-type plainRecord struct {
+// plainEntry is a Entry with its secrets revealed, for comparisons.
+type plainEntry struct {
 	Meta    string
 	Secrets map[string]string
 }
 
-func plain(t testing.TB, r Record) plainRecord {
+func plain(t testing.TB, r Entry) plainEntry {
 	t.Helper()
-	p := plainRecord{Meta: string(r.Meta), Secrets: map[string]string{}}
+	p := plainEntry{Meta: string(r.Meta), Secrets: map[string]string{}}
 	for name, e := range r.Secrets {
 		p.Secrets[name] = reveal(t, e)
 	}
 	return p
 }
 
-// snapshot returns every record of v, revealed.
-func snapshot(t testing.TB, v *Vault) map[string]plainRecord {
+// snapshot returns every entry of v, revealed.
+func snapshot(t testing.TB, v *Vault) map[string]plainEntry {
 	t.Helper()
-	out := map[string]plainRecord{}
+	out := map[string]plainEntry{}
 	for _, k := range v.Keys("") {
 		r, ok := v.Get(k)
 		if !ok {

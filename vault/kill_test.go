@@ -22,9 +22,9 @@ import (
 
 var killRounds = flag.Int("vault.killrounds", 200, "rounds of the SIGKILL test")
 
-// counterRecord is the record the kill test's child rewrites in a loop.
-func counterRecord(n int) Record {
-	return Record{
+// counterEntry is the entry the kill test's child rewrites in a loop.
+func counterEntry(n int) Entry {
+	return Entry{
 		Meta:    json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)),
 		Secrets: map[string]*memguard.Enclave{"value": secret(fmt.Sprintf("value-%d", n))},
 	}
@@ -35,7 +35,7 @@ func readCounter(t *testing.T, v *Vault) int {
 	t.Helper()
 	r, ok := v.Get("counter")
 	if !ok {
-		t.Fatalf("counter record missing")
+		t.Fatalf("counter entry missing")
 	}
 	var m struct{ N int }
 	if err := json.Unmarshal(r.Meta, &m); err != nil {
@@ -54,7 +54,7 @@ func TestSIGKILLLeavesOldOrNew(t *testing.T) {
 	dir := t.TempDir()
 	kr := fileKeyring{path: filepath.Join(t.TempDir(), "keyring.json")}
 	v := openT(t, Options{Dir: dir, Keyring: kr, Logger: quiet})
-	if err := v.Put("counter", counterRecord(0)); err != nil {
+	if err := v.Put("counter", counterEntry(0)); err != nil {
 		t.Fatal(err)
 	}
 	v.Close()
@@ -167,7 +167,7 @@ func killChild() int {
 	}
 	fmt.Printf("ready %d\n", m.N)
 	for n := m.N + 1; ; n++ {
-		if err := v.Put("counter", counterRecord(n)); err != nil {
+		if err := v.Put("counter", counterEntry(n)); err != nil {
 			fmt.Fprintln(os.Stderr, "child put:", err)
 			return 1
 		}
