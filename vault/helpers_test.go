@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -159,27 +160,9 @@ func (k blockingKeyring) Set(service, user, password string) error {
 	return ErrKeyringLocked
 }
 
-// logBuffer is a goroutine-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testLogger returns a debug-level logger writing into the returned buffer.
-func testLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func testLogger() (*slog.Logger, *syncbuf.Buffer) {
+	buf := &syncbuf.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
