@@ -32,6 +32,10 @@ func TestMain(m *testing.M) {
 // childEnv selects a child role when the test binary re-executes itself.
 const childEnv = "VAULT_TEST_CHILD"
 
+// quickExit keeps a child built with -race from sleeping a second at exit (the
+// race runtime's atexit_sleep_ms) while its parent waits for it.
+const quickExit = "GORACE=atexit_sleep_ms=0"
+
 // runChild runs one child role and returns its exit code.
 func runChild(role string) int {
 	switch role {
