@@ -27,8 +27,10 @@ build: ## build tokentray (the CLI), tokentray-app (tray app, agent, demo; needs
 build-nogui: ## build tokentray-app without the GUI (no Fyne, no cgo): agent, demo and the CLI in one file
 	CGO_ENABLED=0 $(GO) build -tags nogui -o tokentray-nogui .
 
+# atexit_sleep_ms=0: a -race binary otherwise sleeps a second before it exits, once per
+# test package and once per child process the tests start.
 test: ## the whole suite: race detector, a real Secret Service, real sockets (no X server needed)
-	scripts/with-secret-service $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	GORACE="atexit_sleep_ms=0 $$GORACE" scripts/with-secret-service $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 lint: ## gofmt, go vet and staticcheck (pinned)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -30,11 +30,11 @@ type activityLog struct {
 	next int
 }
 
-// Record adds one access to the activity record and publishes it as an
-// "activity" event; the time is set here. A connection named by its
+// LogActivity appends one access to the activity log and publishes it as
+// an "activity" event; the time is set here. A connection named by its
 // provider id is recorded under its own id, with its label. A proxied
 // Path relative to the connection's api_base is recorded absolute.
-func (a *Agent) Record(act Activity) {
+func (a *Agent) LogActivity(act Activity) {
 	act.Time = a.clock.Now()
 	if act.Connection != "" {
 		if c, err := a.find(act.Connection); err == nil {

@@ -1,5 +1,5 @@
 // Package agent is the core of tokentray: it owns connections, keeps their
-// keys fresh, and publishes events, settings and an activity record. The
+// keys fresh, and publishes events, settings and an activity log. The
 // socket API, the CLI and the GUI are all views of it.
 //
 // Concurrency: every exported method of *Agent is safe for concurrent use.
@@ -11,9 +11,9 @@
 // may be taken under the others and never hold another of ours. No code
 // holds two conn.mu at once. TestLockOrderStress races this.
 //
-// Crash safety: a refresh is journaled in the vault (record.RefreshSent)
+// Crash safety: a refresh is journaled in the vault (connRecord.RefreshSent)
 // before the relay or provider is called, and a revocation (a pending
-// revocation record) before the local wipe. A crash at any instant is
+// revocation entry) before the local wipe. A crash at any instant is
 // resolved at the next start: every journaled refresh is retried at once
 // with the same old refresh blob (the relay answers a retry within its
 // answer window with the answer it already has), and every journaled

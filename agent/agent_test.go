@@ -440,8 +440,8 @@ func TestLogsHoldNoSecret(t *testing.T) {
 func TestActivityNamesTheConnection(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect()
-	e.agent.Record(Activity{PID: 42, Exe: "/usr/bin/python3", Connection: "exchange", Op: "token"})
-	e.agent.Record(Activity{PID: 43, Exe: "/usr/bin/curl", Connection: "nope", Op: "token"})
+	e.agent.LogActivity(Activity{PID: 42, Exe: "/usr/bin/python3", Connection: "exchange", Op: "token"})
+	e.agent.LogActivity(Activity{PID: 43, Exe: "/usr/bin/curl", Connection: "nope", Op: "token"})
 	got := e.agent.Activity()
 	if len(got) != 2 || got[0].Connection != "nope" || got[1].Connection != c.ID || got[1].PID != 42 {
 		t.Fatalf("activity = %+v, want newest first, the provider id resolved to %s", got, c.ID)

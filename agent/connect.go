@@ -59,7 +59,7 @@ func (a *Agent) Connect(ctx context.Context, req ConnectRequest, onURL func(stri
 	me, err := oauthflow.FetchMe(ctx, a.hc, p, tok, fields, a.signer)
 	if err != nil {
 		// A grant the agent cannot name must not linger at the provider.
-		a.queueRevocation(record{ID: "unnamed-" + randomHex(4), Provider: p.ID, Local: local, Profile: p}, tok)
+		a.queueRevocation(connRecord{ID: "unnamed-" + randomHex(4), Provider: p.ID, Local: local, Profile: p}, tok)
 		return Connection{}, fmt.Errorf("connect %s: identify the account: %w", p.Name, err)
 	}
 	return a.adopt(p, local, scopes, fields, tok, me)
@@ -83,7 +83,7 @@ func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields 
 	fresh := c == nil
 	if fresh {
 		// Locked before it is listed, so nobody sees it without its keys.
-		c = &conn{rec: record{ID: p.ID + "-" + randomHex(4), Provider: p.ID, RawKeys: true}}
+		c = &conn{rec: connRecord{ID: p.ID + "-" + randomHex(4), Provider: p.ID, RawKeys: true}}
 		c.mu.Lock()
 		a.conns[c.rec.ID] = c
 	}

@@ -40,10 +40,10 @@ type Connection struct {
 	LastError string
 }
 
-// record is what the vault keeps of a connection besides its secrets. It pins
+// connRecord is what the vault keeps of a connection besides its secrets. It pins
 // the provider profile the connection was made with (api_base, allowed_hosts,
 // …), so that keys and signatures are served while the relay is down.
-type record struct {
+type connRecord struct {
 	ID              string            `json:"id"`
 	Provider        string            `json:"provider"`
 	Local           bool              `json:"local,omitempty"` // a direct (relay-less) provider
@@ -72,13 +72,13 @@ type record struct {
 }
 
 // lifetime is how long the current key lives in all.
-func (r *record) lifetime() time.Duration { return r.ExpiresAt.Sub(r.IssuedAt) }
+func (r *connRecord) lifetime() time.Duration { return r.ExpiresAt.Sub(r.IssuedAt) }
 
-// conn is a live connection: its record, its hot key in locked memory and its
+// conn is a live connection: its connRecord, its hot key in locked memory and its
 // sealed refresh in an enclave.
 type conn struct {
 	mu       sync.Mutex // guards the fields below
-	rec      record
+	rec      connRecord
 	access   *memguard.LockedBuffer // the access token ("AK:SK" for peatio), open for the hot path
 	sealed   *memguard.Enclave      // the same access token, sealed, for saving
 	refresh  *memguard.Enclave      // the relay's sealed refresh blob, or a direct provider's refresh token

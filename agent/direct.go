@@ -16,10 +16,10 @@ func (a *Agent) connectDirect(ctx context.Context, p oauthflow.Provider, scopes 
 	})
 }
 
-func (a *Agent) refreshDirect(ctx context.Context, rec record, old *oauthflow.Token) (*oauthflow.Token, error) {
+func (a *Agent) refreshDirect(ctx context.Context, rec connRecord, old *oauthflow.Token) (*oauthflow.Token, error) {
 	return oauthflow.RefreshDirect(ctx, a.hc, rec.Profile, old, a.clock.Now)
 }
 
-func (a *Agent) revokeDirect(ctx context.Context, rec record, tok *oauthflow.Token) error {
+func (a *Agent) revokeDirect(ctx context.Context, rec connRecord, tok *oauthflow.Token) error {
 	return oauthflow.RevokeDirect(ctx, a.hc, rec.Profile, tok)
 }

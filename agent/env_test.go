@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeclock"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/internal/syncbuf"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/vault"
 )
@@ -29,7 +29,7 @@ type env struct {
 	stack  *devstack.Stack
 	vault  *vault.Vault
 	agent  *Agent
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	stop   context.CancelFunc
 	done   chan struct{}
 	keys   *memKeyring
@@ -54,7 +54,7 @@ func newEnvTuned(t *testing.T, tune func(*Config)) *env {
 // relay's provider profile changed as so says.
 func newEnvWith(t *testing.T, tune func(*Config), so devstack.Options) *env {
 	t.Helper()
-	e := &env{t: t, tune: tune, clock: fakeclock.New(epoch), logs: &syncBuffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: vaultDir(t)}
+	e := &env{t: t, tune: tune, clock: fakeclock.New(epoch), logs: &syncbuf.Buffer{}, keys: &memKeyring{m: map[string]string{}}, vdir: vaultDir(t)}
 	so.Dir, so.Now, so.Approval = t.TempDir(), e.clock.Now, fakeexchange.AutoApprove
 	so.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
 	stack, err := devstack.Start(so)
@@ -237,24 +237,6 @@ func (k *memKeyring) Set(service, user, password string) error {
 	defer k.mu.Unlock()
 	k.m[service+"/"+user] = password
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the agent's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // revokeAtExchange kills k's whole grant at the exchange, as a user would on

@@ -20,7 +20,7 @@ import (
 var stressFor = flag.Duration("agent.stress", 30*time.Second, "how long the lock-order stress test races the agent")
 
 // TestLockOrderStress races refreshes by connection id, lookups and activity
-// records by provider id, revocations, connects and Close, in rounds that
+// log entries by provider id, revocations, connects and Close, in rounds that
 // each end with Close called while everything else still runs and a restart
 // on the same vault. Every call must return: a round that does not end by
 // its deadline is a stall, and the test dumps the goroutines and fails.
@@ -64,7 +64,7 @@ func TestLockOrderStress(t *testing.T) {
 			})
 			worker(func(a *Agent) {
 				a.Connection(devstack.ProviderID)
-				a.Record(Activity{Connection: devstack.ProviderID, Op: "token"})
+				a.LogActivity(Activity{Connection: devstack.ProviderID, Op: "token"})
 			})
 		}
 		worker(func(a *Agent) { a.Token(ctx, devstack.ProviderID, time.Hour) })

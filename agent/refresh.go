@@ -121,9 +121,9 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 
 // journalRefresh records in the vault that a refresh is about to be sent,
 // unless an unresolved one is already recorded, and reports whether it
-// recorded one now. Without the record, a crash after the provider rotated
+// recorded one now. Without the journal, a crash after the provider rotated
 // the keys and before the answer is saved would leave a spent refresh blob
-// and a dead key that looks alive. When the record cannot be saved nothing is
+// and a dead key that looks alive. When the journal cannot be saved nothing is
 // sent: the old grant stays good. c.mu must be held.
 func (a *Agent) journalRefresh(c *conn) (bool, error) {
 	if c.removed {
@@ -141,7 +141,7 @@ func (a *Agent) journalRefresh(c *conn) (bool, error) {
 }
 
 // callRefresh asks the relay, or a direct provider, for a new key.
-func (a *Agent) callRefresh(ctx context.Context, rec record, blob string) (*oauthflow.Token, error) {
+func (a *Agent) callRefresh(ctx context.Context, rec connRecord, blob string) (*oauthflow.Token, error) {
 	old := &oauthflow.Token{Refresh: blob, ScopesRequested: rec.ScopesRequested, ScopesGranted: rec.ScopesGranted}
 	if rec.Local {
 		return a.refreshDirect(ctx, rec, old)
@@ -180,7 +180,7 @@ func (a *Agent) applyToken(c *conn, tok *oauthflow.Token) {
 // refreshFailed records a failed refresh and decides what it means: a
 // provider that really refuses the grant means needs_reconnect; anything else
 // (relay or provider down, a timeout) is retried with backoff while the key is
-// served until it expires. The journal record stays while the failed call, or
+// served until it expires. The journal stays while the failed call, or
 // an earlier one of the same refresh, may have reached the provider; it goes
 // when the journal was made for this call and the call certainly did not
 // reach the provider. journaled says whether it was made for this call. It

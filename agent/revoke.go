@@ -116,7 +116,7 @@ func (a *Agent) Revoke(ctx context.Context, id string) (RevokeResult, error) {
 }
 
 // revokeAtProvider revokes tok through the relay or directly.
-func (a *Agent) revokeAtProvider(ctx context.Context, rec record, tok *oauthflow.Token) error {
+func (a *Agent) revokeAtProvider(ctx context.Context, rec connRecord, tok *oauthflow.Token) error {
 	if rec.Local {
 		return a.revokeDirect(ctx, rec, tok)
 	}
@@ -136,9 +136,9 @@ func providerRefused(err error) bool {
 
 // pendingRevocation is a revocation the provider has not confirmed yet.
 type pendingRevocation struct {
-	Record record `json:"record"`
+	Record connRecord `json:"record"`
 	// Connection says the revocation ends the connection Record.ID: its
-	// record, if a crash left it in the vault, is dropped at the next start.
+	// connRecord, if a crash left it in the vault, is dropped at the next start.
 	// False for the old grant of a connection that was connected again.
 	Connection bool      `json:"connection,omitempty"`
 	QueuedAt   time.Time `json:"queued_at"`
@@ -149,7 +149,7 @@ type pendingRevocation struct {
 // queueRevocation stores a revocation of a grant the agent no longer uses
 // (the old grant of a reconnected account, or one it could not name), to be
 // sent by the scheduler at once and retried until the provider confirms it.
-func (a *Agent) queueRevocation(rec record, tok *oauthflow.Token) {
+func (a *Agent) queueRevocation(rec connRecord, tok *oauthflow.Token) {
 	now := a.clock.Now()
 	p := pendingRevocation{Record: rec, QueuedAt: now, NextAt: now}
 	if err := a.savePending(revokePrefix+rec.ID+"."+randomHex(4), p, tok); err != nil {
@@ -171,7 +171,7 @@ func (a *Agent) savePending(key string, p pendingRevocation, tok *oauthflow.Toke
 	if tok.Refresh != "" {
 		secrets[secretRefresh] = memguard.NewEnclave([]byte(tok.Refresh))
 	}
-	return a.vault.Put(key, vault.Record{Meta: meta, Secrets: secrets})
+	return a.vault.Put(key, vault.Entry{Meta: meta, Secrets: secrets})
 }
 
 // retryRevocations starts the pending revocations that are due, each pending
@@ -214,13 +214,13 @@ func (a *Agent) retryRevocations(now time.Time) (time.Time, bool) {
 	return next, !next.IsZero()
 }
 
-func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Record) {
+func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Entry) {
 	defer a.wg.Done()
 	defer func() {
 		a.life.Lock()
 		delete(a.revoking, key)
 		a.life.Unlock()
-		a.wake() // the record's next attempt is due at a new time
+		a.wake() // the revocation's next attempt is due at a new time
 	}()
 	tok := &oauthflow.Token{TokenType: p.Record.Profile.TokenFormat}
 	tok.AccessToken, _ = openString(r.Secrets[secretAccess])

@@ -13,7 +13,7 @@ import (
 
 // The vault keys the agent uses.
 const (
-	connPrefix    = "conn/"     // a connection: record + secrets "access", "refresh"
+	connPrefix    = "conn/"     // a connection: connRecord + secrets "access", "refresh"
 	revokePrefix  = "revoke/"   // a revocation the provider has not confirmed yet: "revoke/ID" ends connection ID, "revoke/ID.RANDOM" an old grant of it
 	providersKey  = "providers" // the relay's provider list, cached
 	settingsKey   = "settings"
@@ -82,7 +82,7 @@ func (a *Agent) revokedBeforeCrash(id string) bool {
 	return json.Unmarshal(r.Meta, &p) == nil && p.Connection && p.Record.ID == id
 }
 
-// saveConn writes the connection's record and secrets; a connection that was
+// saveConn writes the connection's connRecord and secrets; a connection that was
 // revoked is never written again. c.mu must be held.
 func (a *Agent) saveConn(c *conn) error {
 	if c.removed {
@@ -92,7 +92,7 @@ func (a *Agent) saveConn(c *conn) error {
 	if err != nil {
 		return fmt.Errorf("encode connection: %w", err)
 	}
-	err = a.vault.Put(connPrefix+c.rec.ID, vault.Record{
+	err = a.vault.Put(connPrefix+c.rec.ID, vault.Entry{
 		Meta:    meta,
 		Secrets: map[string]*memguard.Enclave{secretAccess: c.sealed, secretRefresh: c.refresh},
 	})
@@ -102,13 +102,13 @@ func (a *Agent) saveConn(c *conn) error {
 	return nil
 }
 
-// putMeta writes a record without secrets.
+// putMeta writes a vault entry without secrets.
 func (a *Agent) putMeta(key string, v any) error {
 	meta, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	if err := a.vault.Put(key, vault.Record{Meta: meta}); err != nil {
+	if err := a.vault.Put(key, vault.Entry{Meta: meta}); err != nil {
 		return fmt.Errorf("save %s: %w", key, err)
 	}
 	return nil

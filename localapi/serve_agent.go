@@ -68,7 +68,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeBadRequest, `connect needs "provider"`)
 		return
 	}
-	s.record(r, req.Provider, "connect")
+	s.logActivity(r, req.Provider, "connect")
 	ctx, cancel := streamContext(r)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -173,7 +173,7 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 			patch.RefreshMargin = &d
 		}
 		patch.Autostart = p.Autostart
-		s.record(r, "", "settings")
+		s.logActivity(r, "", "settings")
 		if _, err := s.agent.UpdateSettings(patch); err != nil {
 			writeAgentError(w, err)
 			return

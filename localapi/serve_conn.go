@@ -99,7 +99,7 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 		if !decodeBody(w, r, &p, false) {
 			return
 		}
-		s.record(r, id, "update")
+		s.logActivity(r, id, "update")
 		c, err := s.agent.UpdateConnection(id, agent.ConnectionPatch{Label: p.Label, RawKeys: p.RawKeys, Default: p.Default})
 		if err != nil {
 			writeAgentError(w, err)
@@ -107,7 +107,7 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, wireConnection(c))
 	case http.MethodDelete:
-		s.record(r, id, "revoke")
+		s.logActivity(r, id, "revoke")
 		res, err := s.agent.Revoke(r.Context(), id)
 		if err != nil {
 			writeAgentError(w, err)
@@ -134,7 +134,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		minValid = time.Duration(secs) * time.Second
 	}
-	s.record(r, id, "token")
+	s.logActivity(r, id, "token")
 	// The key goes from the agent's locked memory into a locked answer,
 	// never through a Go string; the answer is wiped once written.
 	var answer *keyAnswer
@@ -183,7 +183,7 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.recordCall(r, id, "sign", req.Method, req.Path)
+	s.logCall(r, id, "sign", req.Method, req.Path)
 	signed, _, err := s.agent.Sign(r.Context(), id, req.Method, req.Path, req.Params)
 	if err != nil {
 		writeAgentError(w, err)
@@ -203,7 +203,7 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.record(r, id, "refresh")
+	s.logActivity(r, id, "refresh")
 	c, err := s.agent.Refresh(r.Context(), id, req.IfGeneration)
 	if err != nil {
 		writeAgentError(w, err)

@@ -49,7 +49,7 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeBadRequest, err.Error())
 		return
 	}
-	s.recordCall(r, id, "proxy", r.Method, rel)
+	s.logCall(r, id, "proxy", r.Method, rel)
 	resp, err := s.agent.Proxy(r.Context(), id, req)
 	if err != nil {
 		if errors.Is(err, oauthflow.ErrPathRefused) || errors.Is(err, oauthflow.ErrHostNotAllowed) {

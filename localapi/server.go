@@ -154,17 +154,17 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	return false
 }
 
-// record adds the request to the agent's activity record.
-func (s *Server) record(r *http.Request, connection, op string) {
-	s.recordCall(r, connection, op, "", "")
+// logActivity appends the request to the agent's activity log.
+func (s *Server) logActivity(r *http.Request, connection, op string) {
+	s.logCall(r, connection, op, "", "")
 }
 
-// recordCall is record for sign and proxy, with the exchange call's method
-// and path (a proxied path relative to api_base; the agent makes it
+// logCall is logActivity for sign and proxy, with the exchange call's
+// method and path (a proxied path relative to api_base; the agent makes it
 // absolute).
-func (s *Server) recordCall(r *http.Request, connection, op, method, path string) {
+func (s *Server) logCall(r *http.Request, connection, op, method, path string) {
 	p, _ := PeerFromContext(r.Context())
-	s.agent.Record(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op, Method: strings.ToUpper(method), Path: path})
+	s.agent.LogActivity(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op, Method: strings.ToUpper(method), Path: path})
 }
 
 // wireActivity is an activity entry as the socket writes it.

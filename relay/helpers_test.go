@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/internal/syncbuf"
 )
 
 const (
@@ -50,24 +51,6 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gate holds the exchange's token endpoint until released; done, when set, receives
 // once the held call has been served.
 type gate struct {
@@ -84,7 +67,7 @@ type fixture struct {
 	ex       *fakeexchange.Exchange
 	exURL    string
 	dir      string
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	priv     ed25519.PrivateKey
 	devKey   string
 	client   *http.Client
@@ -110,7 +93,7 @@ func newFixture(t testing.TB) *fixture {
 		t:     t,
 		clock: &testClock{t: time.Now().Truncate(time.Second)},
 		dir:   t.TempDir(),
-		logs:  &syncBuffer{},
+		logs:  &syncbuf.Buffer{},
 		client: &http.Client{
 			// A transport of its own, so serveRelay can close the fixture's idle
 			// connections without touching another test's.

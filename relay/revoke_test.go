@@ -95,25 +95,33 @@ func TestRevokeRefusals(t *testing.T) {
 	}
 }
 
-// TestRevokeOutlivesProviderTimeout: a provider slower than provider_timeout (2 s here)
+// TestRevokeOutlivesProviderTimeout: a provider slower than provider_timeout (1 s here)
 // gets the revocation to its end: the device is answered 502, the relay's call waits
 // for the provider's answer instead of hanging up.
 func TestRevokeOutlivesProviderTimeout(t *testing.T) {
 	f := newFixture(t)
+	answered := make(chan struct{}) // closed once the device has its 502
 	finished := make(chan error, 1)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(3 * time.Second) // the provider works on
+		select { // the provider works on until the device was answered
+		case <-answered:
+		case <-time.After(20 * time.Second):
+		}
 		finished <- r.Context().Err()
 		writeJSON(w, http.StatusOK, struct{}{})
 	}))
 	t.Cleanup(slow.Close)
-	f.mutate = func(s string) string { return strings.Replace(s, f.rfcRevoke, slow.URL+"/revoke", 1) }
+	f.mutate = func(s string) string {
+		s = strings.Replace(s, `provider_timeout = "2s"`, `provider_timeout = "1s"`, 1)
+		return strings.Replace(s, f.rfcRevoke, slow.URL+"/revoke", 1)
+	}
 	s, relayURL := f.newRelay()
 	blob, err := s.sealer.sealJSON(purposeRefresh, "other", "other-client", refreshBlob{Token: "rt-other", DeviceKey: f.devKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	status, body := f.revoke(relayURL, revokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(opRevoke, blob)})
+	close(answered)
 	wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
 	select {
 	case err := <-finished:

@@ -16,13 +16,13 @@ import (
 	"github.com/awnumar/memguard"
 )
 
-// newFilledVault creates a keyring vault in a new folder holding one record, closes it,
+// newFilledVault creates a keyring vault in a new folder holding one entry, closes it,
 // and returns the folder, the keyring, the vault id and the file's bytes.
 func newFilledVault(t *testing.T) (dir string, kr *memKeyring, id string, file []byte) {
 	t.Helper()
 	dir, kr = t.TempDir(), newMemKeyring()
 	v := openT(t, Options{Dir: dir, Keyring: kr})
-	if err := v.Put("conn/a", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("conn/a", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	id = v.ID()
@@ -98,11 +98,11 @@ func TestKeyringFailuresLeaveFileAlone(t *testing.T) {
 			}
 			assertUntouched(t, dir, file)
 			// Nothing was lost and the lock was released: with the keyring back, the vault
-			// opens with its record.
+			// opens with its entry.
 			kr.setItem(id, orig)
 			v := openT(t, Options{Dir: dir, Keyring: kr})
 			if r, ok := v.Get("conn/a"); !ok || reveal(t, r.Secrets["s"]) != "v" {
-				t.Errorf("record lost after a keyring failure")
+				t.Errorf("entry lost after a keyring failure")
 			}
 		})
 	}
@@ -146,7 +146,7 @@ func (k *presentKeyring) Set(service, user, password string) error { k.sets++; r
 func TestWrongPassphraseLeavesFileAlone(t *testing.T) {
 	dir := t.TempDir()
 	v := openT(t, Options{Dir: dir, Mode: ModePassphrase, Passphrase: []byte("right")})
-	if err := v.Put("k", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("k", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	v.Close()
@@ -272,7 +272,7 @@ func TestCorruptFileIsKeptAside(t *testing.T) {
 				t.Errorf("corrupt file not logged: %q", logs.String())
 			}
 			// The new vault works and survives a reopen; the old keyring item is kept.
-			if err := v.Put("new", Record{Secrets: map[string]*memguard.Enclave{"s": secret("x")}}); err != nil {
+			if err := v.Put("new", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("x")}}); err != nil {
 				t.Fatal(err)
 			}
 			if v.ID() == id {

@@ -13,7 +13,7 @@ import (
 // quiet drops log lines in benchmarks and the kill test.
 var quiet = slog.New(slog.DiscardHandler)
 
-// benchVault opens a keyring vault (in-memory keyring) holding n connection-like records.
+// benchVault opens a keyring vault (in-memory keyring) holding n connection-like entries.
 func benchVault(b *testing.B, n int) (string, *memKeyring) {
 	b.Helper()
 	dir, kr := b.TempDir(), newMemKeyring()
@@ -23,17 +23,17 @@ func benchVault(b *testing.B, n int) (string, *memKeyring) {
 	}
 	defer v.Close()
 	for i := range n {
-		if err := v.Put(fmt.Sprintf("conn/%d", i), connRecord(i)); err != nil {
+		if err := v.Put(fmt.Sprintf("conn/%d", i), connEntry(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	return dir, kr
 }
 
-// connRecord looks like what the agent stores per connection.
-func connRecord(i int) Record {
+// connEntry looks like what the agent stores per connection.
+func connEntry(i int) Entry {
 	meta, _ := json.Marshal(map[string]any{"provider": "exchange", "label": fmt.Sprintf("conn %d", i), "scopes": []string{"profile", "history", "trade"}})
-	return Record{Meta: meta, Secrets: map[string]*memguard.Enclave{
+	return Entry{Meta: meta, Secrets: map[string]*memguard.Enclave{
 		"access_key": secret("0123456789abcdef0123"), "secret_key": secret("0123456789abcdef0123456789abcdef01234567"),
 		"refresh": memguard.NewEnclaveRandom(300),
 	}}
@@ -61,9 +61,9 @@ func BenchmarkPut(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer v.Close()
-	rec := connRecord(0)
+	ent := connEntry(0)
 	for b.Loop() {
-		if err := v.Put("conn/0", rec); err != nil {
+		if err := v.Put("conn/0", ent); err != nil {
 			b.Fatal(err)
 		}
 	}

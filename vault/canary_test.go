@@ -70,12 +70,12 @@ func runCanary(t *testing.T, mode Mode, kr Keyring, rawItem func(id string) stri
 	}
 	meta, _ := json.Marshal(map[string]string{"label": "label " + marker})
 	for _, k := range []string{"conn/a", "conn/b"} {
-		if err := v.Put(k, Record{Meta: meta, Secrets: map[string]*memguard.Enclave{
+		if err := v.Put(k, Entry{Meta: meta, Secrets: map[string]*memguard.Enclave{
 			"access_key": secret("AK-" + marker), "refresh": secret("blob-" + marker)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := v.Put("conn/c", Record{Meta: json.RawMessage(`{"x":"` + marker), Secrets: map[string]*memguard.Enclave{"s": secret(marker)}}); err != nil {
+	if err := v.Put("conn/c", Entry{Meta: json.RawMessage(`{"x":"` + marker), Secrets: map[string]*memguard.Enclave{"s": secret(marker)}}); err != nil {
 		said = append(said, err.Error())
 	} else {
 		t.Fatal("Put with broken JSON metadata succeeded")
@@ -102,7 +102,7 @@ func runCanary(t *testing.T, mode Mode, kr Keyring, rawItem func(id string) stri
 		t.Fatal(err)
 	}
 	if r, ok := v.Get("conn/a"); !ok || reveal(t, r.Secrets["access_key"]) != "AK-"+marker {
-		t.Fatal("canary record lost")
+		t.Fatal("canary entry lost")
 	}
 	v.Close()
 	// A corrupt file: its notice and log line must not leak either.

@@ -14,19 +14,19 @@ import (
 // The serialized plaintext, built and parsed only inside memguard LockedBuffers:
 //
 //	device key seed  32 bytes
-//	records          u32 count, then per record (sorted by key):
+//	entries          u32 count, then per entry (sorted by key):
 //	  key      u16 length + bytes
 //	  meta     u32 length + JSON bytes
 //	  secrets  u16 count, then per secret (sorted by name): u16 length + name,
 //	           u32 length + value (never empty)
 const seedLen = 32
 
-// encodedSize returns the serialized size of recs.
-func encodedSize(recs map[string]Record) (int, error) {
+// encodedSize returns the serialized size of entries.
+func encodedSize(entries map[string]Entry) (int, error) {
 	n := seedLen + 4
-	for key, rec := range recs {
-		n += 2 + len(key) + 4 + len(rec.Meta) + 2
-		for name, e := range rec.Secrets {
+	for key, ent := range entries {
+		n += 2 + len(key) + 4 + len(ent.Meta) + 2
+		for name, e := range ent.Secrets {
 			n += 2 + len(name) + 4 + e.Size()
 		}
 	}
@@ -36,10 +36,10 @@ func encodedSize(recs map[string]Record) (int, error) {
 	return n, nil
 }
 
-// encode serializes the device key seed and recs into a new LockedBuffer the caller
+// encode serializes the device key seed and entries into a new LockedBuffer the caller
 // destroys. Secret values travel enclave → LockedBuffer → LockedBuffer, never the Go heap.
-func encode(device *memguard.Enclave, recs map[string]Record) (*memguard.LockedBuffer, error) {
-	size, err := encodedSize(recs)
+func encode(device *memguard.Enclave, entries map[string]Entry) (*memguard.LockedBuffer, error) {
+	size, err := encodedSize(entries)
 	if err != nil {
 		return nil, err
 	}
@@ -70,16 +70,16 @@ func encode(device *memguard.Enclave, recs map[string]Record) (*memguard.LockedB
 	if err := putOpened(device, seedLen); err != nil {
 		return fail(err)
 	}
-	put(binary.BigEndian.AppendUint32(nil, uint32(len(recs))))
-	for _, key := range slices.Sorted(maps.Keys(recs)) {
-		rec := recs[key]
+	put(binary.BigEndian.AppendUint32(nil, uint32(len(entries))))
+	for _, key := range slices.Sorted(maps.Keys(entries)) {
+		ent := entries[key]
 		put(binary.BigEndian.AppendUint16(nil, uint16(len(key))))
 		put([]byte(key))
-		put(binary.BigEndian.AppendUint32(nil, uint32(len(rec.Meta))))
-		put(rec.Meta)
-		put(binary.BigEndian.AppendUint16(nil, uint16(len(rec.Secrets))))
-		for _, name := range slices.Sorted(maps.Keys(rec.Secrets)) {
-			e := rec.Secrets[name]
+		put(binary.BigEndian.AppendUint32(nil, uint32(len(ent.Meta))))
+		put(ent.Meta)
+		put(binary.BigEndian.AppendUint16(nil, uint16(len(ent.Secrets))))
+		for _, name := range slices.Sorted(maps.Keys(ent.Secrets)) {
+			e := ent.Secrets[name]
 			put(binary.BigEndian.AppendUint16(nil, uint16(len(name))))
 			put([]byte(name))
 			put(binary.BigEndian.AppendUint32(nil, uint32(e.Size())))
@@ -96,21 +96,21 @@ func encode(device *memguard.Enclave, recs map[string]Record) (*memguard.LockedB
 
 // decode parses the plaintext p (which should be locked memory; decode wipes each secret's
 // bytes in p as it seals them into an enclave). Any malformation wraps errCorrupt.
-func decode(p []byte) (device *memguard.Enclave, recs map[string]Record, err error) {
+func decode(p []byte) (device *memguard.Enclave, entries map[string]Entry, err error) {
 	r := reader{b: p}
-	corrupt := func(what string) (*memguard.Enclave, map[string]Record, error) {
+	corrupt := func(what string) (*memguard.Enclave, map[string]Entry, error) {
 		return nil, nil, fmt.Errorf("%w: %s", errCorrupt, what)
 	}
 	seed := r.take(seedLen)
 	count, ok := r.u32()
 	if seed == nil || !ok {
-		return corrupt("truncated records")
+		return corrupt("truncated entries")
 	}
-	// Each record takes at least 8 bytes: a count larger than that is a lie.
+	// Each entry takes at least 8 bytes: a count larger than that is a lie.
 	if int64(count)*8 > int64(r.rest()) {
-		return corrupt("record count exceeds data")
+		return corrupt("entry count exceeds data")
 	}
-	recs = make(map[string]Record, count)
+	entries = make(map[string]Entry, count)
 	for range count {
 		kl, ok := r.u16()
 		key := r.take(int(kl))
@@ -118,20 +118,20 @@ func decode(p []byte) (device *memguard.Enclave, recs map[string]Record, err err
 		meta := r.take(int(ml))
 		ns, ok3 := r.u16()
 		if !ok || key == nil || !ok2 || meta == nil || !ok3 {
-			return corrupt("truncated record")
+			return corrupt("truncated entry")
 		}
 		if err := validKey(string(key)); err != nil {
 			return corrupt(err.Error())
 		}
-		if _, dup := recs[string(key)]; dup {
-			return corrupt("duplicate record key")
+		if _, dup := entries[string(key)]; dup {
+			return corrupt("duplicate entry key")
 		}
 		if len(meta) > 0 && !json.Valid(meta) {
-			return corrupt("record metadata is not JSON")
+			return corrupt("entry metadata is not JSON")
 		}
-		rec := Record{Secrets: make(map[string]*memguard.Enclave, ns)}
+		ent := Entry{Secrets: make(map[string]*memguard.Enclave, ns)}
 		if len(meta) > 0 {
-			rec.Meta = json.RawMessage(slices.Clone(meta)) // metadata is not secret
+			ent.Meta = json.RawMessage(slices.Clone(meta)) // metadata is not secret
 		}
 		for range ns {
 			nl, ok := r.u16()
@@ -141,15 +141,15 @@ func decode(p []byte) (device *memguard.Enclave, recs map[string]Record, err err
 			if !ok || name == nil || !ok2 || val == nil || len(val) == 0 || len(name) == 0 {
 				return corrupt("truncated or empty secret")
 			}
-			if _, dup := rec.Secrets[string(name)]; dup {
+			if _, dup := ent.Secrets[string(name)]; dup {
 				return corrupt("duplicate secret name")
 			}
-			rec.Secrets[string(name)] = memguard.NewEnclave(val) // wipes val in p
+			ent.Secrets[string(name)] = memguard.NewEnclave(val) // wipes val in p
 		}
-		recs[string(key)] = rec
+		entries[string(key)] = ent
 	}
 	if r.rest() != 0 {
 		return corrupt("trailing bytes")
 	}
-	return memguard.NewEnclave(seed), recs, nil
+	return memguard.NewEnclave(seed), entries, nil
 }

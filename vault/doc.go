@@ -7,10 +7,10 @@
 //	v, err := vault.Open(ctx, vault.Options{})          // the user's keyring-backed vault
 //	var running *vault.AlreadyRunningError               // another agent owns it
 //	...
-//	err = v.Put("conn/abc", vault.Record{Meta: meta, Secrets: map[string]*memguard.Enclave{
+//	err = v.Put("conn/abc", vault.Entry{Meta: meta, Secrets: map[string]*memguard.Enclave{
 //		"access_token": memguard.NewEnclave(tok),       // tok is wiped
 //	}})                                                  // durable on return
-//	rec, ok := v.Get("conn/abc")
+//	ent, ok := v.Get("conn/abc")
 //	sig, err := v.DeviceKey().Sign(msg)
 //	defer memguard.Purge()                               // from the app's stop path
 //	defer v.Close()
@@ -91,5 +91,5 @@
 // memguard panic rather than keep secrets in swappable memory.
 //
 // No secret, key, passphrase or ciphertext ever goes into an error or a log line; errors
-// name record keys, secret names, keyring item names and paths only.
+// name entry keys, secret names, keyring item names and paths only.
 package vault

@@ -43,31 +43,31 @@ func FuzzParseHeader(f *testing.F) {
 	})
 }
 
-// FuzzDecode: decoding any plaintext either fails with errCorrupt or yields records that
+// FuzzDecode: decoding any plaintext either fails with errCorrupt or yields entries that
 // encode back to the same size and decode to the same content.
 func FuzzDecode(f *testing.F) {
-	seed := func(recs map[string]Record) []byte {
-		lb, err := encode(memguard.NewEnclave(make([]byte, seedLen)), recs)
+	seed := func(entries map[string]Entry) []byte {
+		lb, err := encode(memguard.NewEnclave(make([]byte, seedLen)), entries)
 		if err != nil {
 			f.Fatal(err)
 		}
 		defer lb.Destroy()
 		return bytes.Clone(lb.Bytes())
 	}
-	f.Add(seed(map[string]Record{}))
-	f.Add(seed(map[string]Record{"conn/a": {Meta: []byte(`{"a":1}`), Secrets: map[string]*memguard.Enclave{"k": secret("v"), "r": secret("blob")}}}))
-	f.Add(seed(map[string]Record{"a": {}, "b": {Meta: []byte(`[]`)}}))
+	f.Add(seed(map[string]Entry{}))
+	f.Add(seed(map[string]Entry{"conn/a": {Meta: []byte(`{"a":1}`), Secrets: map[string]*memguard.Enclave{"k": secret("v"), "r": secret("blob")}}}))
+	f.Add(seed(map[string]Entry{"a": {}, "b": {Meta: []byte(`[]`)}}))
 	f.Add(make([]byte, seedLen+4))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := bytes.Clone(data)
-		dev, recs, err := decode(in)
+		dev, entries, err := decode(in)
 		if err != nil {
 			if !errors.Is(err, errCorrupt) {
 				t.Fatalf("decode error %v does not wrap errCorrupt", err)
 			}
 			return
 		}
-		again, err := encode(dev, recs)
+		again, err := encode(dev, entries)
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
@@ -75,20 +75,20 @@ func FuzzDecode(f *testing.F) {
 		if again.Size() != len(data) {
 			t.Fatalf("re-encoded %d bytes, decoded from %d", again.Size(), len(data))
 		}
-		_, recs2, err := decode(bytes.Clone(again.Bytes()))
+		_, entries2, err := decode(bytes.Clone(again.Bytes()))
 		if err != nil {
 			t.Fatalf("decode of re-encoded: %v", err)
 		}
-		if !reflect.DeepEqual(plainAll(t, recs), plainAll(t, recs2)) {
-			t.Fatalf("round trip changed the records")
+		if !reflect.DeepEqual(plainAll(t, entries), plainAll(t, entries2)) {
+			t.Fatalf("round trip changed the entries")
 		}
 	})
 }
 
-// plainAll reveals a record map.
-func plainAll(t *testing.T, recs map[string]Record) map[string]plainRecord {
-	out := map[string]plainRecord{}
-	for k, r := range recs {
+// plainAll reveals an entry map.
+func plainAll(t *testing.T, entries map[string]Entry) map[string]plainEntry {
+	out := map[string]plainEntry{}
+	for k, r := range entries {
 		out[k] = plain(t, r)
 	}
 	return out

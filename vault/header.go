@@ -8,7 +8,7 @@ import (
 )
 
 // The vault file: a plaintext header, then XChaCha20-Poly1305 ciphertext of the serialized
-// records with the whole header as associated data.
+// entries with the whole header as associated data.
 //
 //	magic      8 bytes  "TKTRAYV\x00"
 //	version    u16 BE   formatVersion

@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/awnumar/memguard"
+
+	"github.com/tokentray/tokentray/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -31,6 +32,10 @@ func TestMain(m *testing.M) {
 // childEnv selects a child role when the test binary re-executes itself.
 const childEnv = "VAULT_TEST_CHILD"
 
+// quickExit keeps a child built with -race from sleeping a second at exit (the
+// race runtime's atexit_sleep_ms) while its parent waits for it.
+const quickExit = "GORACE=atexit_sleep_ms=0"
+
 // runChild runs one child role and returns its exit code.
 func runChild(role string) int {
 	switch role {
@@ -47,7 +52,7 @@ func runChild(role string) int {
 	return 2
 }
 
-// memKeyring is an in-memory Keyring that records every call.
+// memKeyring is an in-memory Keyring that entries every call.
 type memKeyring struct {
 	mu    sync.Mutex
 	items map[string]string // service + "/" + user → secret
@@ -159,27 +164,9 @@ func (k blockingKeyring) Set(service, user, password string) error {
 	return ErrKeyringLocked
 }
 
-// logBuffer is a goroutine-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testLogger returns a debug-level logger writing into the returned buffer.
-func testLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func testLogger() (*slog.Logger, *syncbuf.Buffer) {
+	buf := &syncbuf.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
@@ -208,25 +195,25 @@ func reveal(t testing.TB, e *memguard.Enclave) string {
 	return string(lb.Bytes())
 }
 
-// plainRecord is a Record with its secrets revealed, for comparisons.
-type plainRecord struct {
+// plainEntry is a Entry with its secrets revealed, for comparisons.
+type plainEntry struct {
 	Meta    string
 	Secrets map[string]string
 }
 
-func plain(t testing.TB, r Record) plainRecord {
+func plain(t testing.TB, r Entry) plainEntry {
 	t.Helper()
-	p := plainRecord{Meta: string(r.Meta), Secrets: map[string]string{}}
+	p := plainEntry{Meta: string(r.Meta), Secrets: map[string]string{}}
 	for name, e := range r.Secrets {
 		p.Secrets[name] = reveal(t, e)
 	}
 	return p
 }
 
-// snapshot returns every record of v, revealed.
-func snapshot(t testing.TB, v *Vault) map[string]plainRecord {
+// snapshot returns every entry of v, revealed.
+func snapshot(t testing.TB, v *Vault) map[string]plainEntry {
 	t.Helper()
-	out := map[string]plainRecord{}
+	out := map[string]plainEntry{}
 	for _, k := range v.Keys("") {
 		r, ok := v.Get(k)
 		if !ok {

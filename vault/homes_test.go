@@ -10,7 +10,7 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// recordingKeyring forwards to a shared Keyring and records the accounts it touched.
+// recordingKeyring forwards to a shared Keyring and entries the accounts it touched.
 type recordingKeyring struct {
 	inner Keyring
 	mu    sync.Mutex
@@ -47,15 +47,15 @@ func TestTwoHomesSideBySide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			shared := tt.inner(t)
 			homes := [2]string{t.TempDir(), t.TempDir()}
-			recs := [2]*recordingKeyring{}
+			entries := [2]*recordingKeyring{}
 			ids := [2]string{}
 			for round := range 2 { // create, then reopen
 				vs := [2]*Vault{}
 				for i, dir := range homes {
-					if recs[i] == nil {
-						recs[i] = &recordingKeyring{inner: shared, users: map[string]int{}}
+					if entries[i] == nil {
+						entries[i] = &recordingKeyring{inner: shared, users: map[string]int{}}
 					}
-					v, err := Open(context.Background(), Options{Dir: dir, Keyring: recs[i]})
+					v, err := Open(context.Background(), Options{Dir: dir, Keyring: entries[i]})
 					if err != nil {
 						t.Fatalf("home %d round %d: %v", i, round, err)
 					}
@@ -64,11 +64,11 @@ func TestTwoHomesSideBySide(t *testing.T) {
 				for i, v := range vs {
 					want := "home-" + string(rune('A'+i))
 					if round == 0 {
-						if err := v.Put("who", Record{Secrets: map[string]*memguard.Enclave{"s": secret(want)}}); err != nil {
+						if err := v.Put("who", Entry{Secrets: map[string]*memguard.Enclave{"s": secret(want)}}); err != nil {
 							t.Fatal(err)
 						}
 					} else if r, ok := v.Get("who"); !ok || reveal(t, r.Secrets["s"]) != want {
-						t.Errorf("home %d holds the wrong record after reopen", i)
+						t.Errorf("home %d holds the wrong entry after reopen", i)
 					}
 					v.Close()
 				}
@@ -76,7 +76,7 @@ func TestTwoHomesSideBySide(t *testing.T) {
 			if ids[0] == ids[1] {
 				t.Fatalf("two homes share vault id %s", ids[0])
 			}
-			for i, r := range recs {
+			for i, r := range entries {
 				for call, n := range r.users {
 					if !strings.HasSuffix(call, keyringAccount(ids[i])) {
 						t.Errorf("home %d touched %q", i, call)

@@ -22,9 +22,9 @@ import (
 
 var killRounds = flag.Int("vault.killrounds", 200, "rounds of the SIGKILL test")
 
-// counterRecord is the record the kill test's child rewrites in a loop.
-func counterRecord(n int) Record {
-	return Record{
+// counterEntry is the entry the kill test's child rewrites in a loop.
+func counterEntry(n int) Entry {
+	return Entry{
 		Meta:    json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)),
 		Secrets: map[string]*memguard.Enclave{"value": secret(fmt.Sprintf("value-%d", n))},
 	}
@@ -35,7 +35,7 @@ func readCounter(t *testing.T, v *Vault) int {
 	t.Helper()
 	r, ok := v.Get("counter")
 	if !ok {
-		t.Fatalf("counter record missing")
+		t.Fatalf("counter entry missing")
 	}
 	var m struct{ N int }
 	if err := json.Unmarshal(r.Meta, &m); err != nil {
@@ -47,14 +47,15 @@ func readCounter(t *testing.T, v *Vault) int {
 	return m.N
 }
 
-// TestSIGKILLLeavesOldOrNew re-executes the test binary as a child that saves in a loop and
-// SIGKILLs it at random moments; after each kill the vault must open with the last
-// reported save or the one in flight, never anything else.
+// TestSIGKILLLeavesOldOrNew runs the package's tests, built without -race, as a child
+// that saves in a loop and SIGKILLs it at random moments; after each kill the vault
+// must open with the last reported save or the one in flight, never anything else.
 func TestSIGKILLLeavesOldOrNew(t *testing.T) {
+	child := plainTestBinary(t)
 	dir := t.TempDir()
 	kr := fileKeyring{path: filepath.Join(t.TempDir(), "keyring.json")}
 	v := openT(t, Options{Dir: dir, Keyring: kr, Logger: quiet})
-	if err := v.Put("counter", counterRecord(0)); err != nil {
+	if err := v.Put("counter", counterEntry(0)); err != nil {
 		t.Fatal(err)
 	}
 	v.Close()
@@ -64,7 +65,7 @@ func TestSIGKILLLeavesOldOrNew(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	current, killedMidOpen, killedMidSaves := 0, 0, 0
 	for round := range *killRounds {
-		lastSaved, ready := killRound(t, dir, kr.path, rng)
+		lastSaved, ready := killRound(t, child, dir, kr.path, rng)
 		v, err := Open(context.Background(), Options{Dir: dir, Keyring: kr, Logger: quiet})
 		if err != nil {
 			t.Fatalf("round %d: Open after SIGKILL: %v", round, err)
@@ -92,11 +93,24 @@ func TestSIGKILLLeavesOldOrNew(t *testing.T) {
 	t.Logf("kill test: final n=%d; %d kills before the child was ready, %d after it saved", current, killedMidOpen, killedMidSaves)
 }
 
+// plainTestBinary builds this package's tests without -race for the kill test's
+// many children: a -race binary takes most of a second to start on a busy machine,
+// one without it a fraction of that. What a child does (Open, then Put in one
+// goroutine until killed) gains nothing from the race detector.
+func plainTestBinary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "vault.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	return path
+}
+
 // killRound starts a child, kills it at a random moment and reports the last save it
 // announced (-1 if none) and whether it had opened the vault.
-func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved int, ready bool) {
+func killRound(t *testing.T, child, dir, keyringPath string, rng *rand.Rand) (lastSaved int, ready bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	cmd := exec.Command(child)
 	cmd.Env = append(os.Environ(), childEnv+"=killloop", "VAULT_KILL_DIR="+dir, "VAULT_KILL_KEYRING="+keyringPath)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -108,12 +122,15 @@ func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved
 	}
 	var saved atomic.Int64
 	saved.Store(-1)
-	readyc, done := make(chan struct{}), make(chan struct{})
+	opening, readyc, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
+			if len(f) == 1 && f[0] == "opening" {
+				close(opening)
+			}
 			if len(f) == 2 && f[0] == "ready" {
 				close(readyc)
 			}
@@ -124,18 +141,17 @@ func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved
 		}
 	}()
 	// One round in five kills while the child may still be opening the vault.
+	wait, what := readyc, "ready"
 	if rng.IntN(5) == 0 {
-		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
-	} else {
-		select {
-		case <-readyc:
-			ready = true
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Fatal("child never became ready")
-		}
-		time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
+		wait, what = opening, "opening"
 	}
+	select {
+	case <-wait:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("child never reported %s", what)
+	}
+	time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
@@ -154,6 +170,7 @@ func killRound(t *testing.T, dir, keyringPath string, rng *rand.Rand) (lastSaved
 // killChild opens the vault and saves an increasing counter until killed.
 func killChild() int {
 	kr := fileKeyring{path: os.Getenv("VAULT_KILL_KEYRING")}
+	fmt.Println("opening")
 	v, err := Open(context.Background(), Options{Dir: os.Getenv("VAULT_KILL_DIR"), Keyring: kr, Logger: quiet})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
@@ -167,7 +184,7 @@ func killChild() int {
 	}
 	fmt.Printf("ready %d\n", m.N)
 	for n := m.N + 1; ; n++ {
-		if err := v.Put("counter", counterRecord(n)); err != nil {
+		if err := v.Put("counter", counterEntry(n)); err != nil {
 			fmt.Fprintln(os.Stderr, "child put:", err)
 			return 1
 		}

@@ -31,7 +31,7 @@ func TestSecretServiceLocked(t *testing.T) {
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "TOKENTRAY_SECRET_SERVICE_INNER=") || strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=")
 	})
-	cmd.Env = append(cmd.Env, childEnv+"=locked", "VAULT_LOCKED_DIR="+t.TempDir())
+	cmd.Env = append(cmd.Env, quickExit, childEnv+"=locked", "VAULT_LOCKED_DIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("locked: ok")) {
 		t.Fatalf("child: %v\n%s", err, out)

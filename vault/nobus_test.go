@@ -17,7 +17,7 @@ import (
 func TestNoSessionBus(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childEnv+"=nobus", "VAULT_NOBUS_DIR="+dir,
+	cmd.Env = append(os.Environ(), quickExit, childEnv+"=nobus", "VAULT_NOBUS_DIR="+dir,
 		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-such-bus"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -32,7 +32,7 @@ func TestNoSessionBusStartsNothing(t *testing.T) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, childEnv+"=nosessionbus", "VAULT_NOBUS_DIR="+dir, marker)
+	cmd.Env = append(cmd.Env, quickExit, childEnv+"=nosessionbus", "VAULT_NOBUS_DIR="+dir, marker)
 	out, err := cmd.CombinedOutput()
 	if started := markedDaemons(marker); len(started) > 0 {
 		for _, pid := range started {

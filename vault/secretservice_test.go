@@ -38,7 +38,7 @@ func TestSecretServiceRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	v := openT(t, Options{Dir: dir})
 	deleteItemAtCleanup(t, v.ID())
-	if err := v.Put("conn/a", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("conn/a", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	id := v.ID()
@@ -53,7 +53,7 @@ func TestSecretServiceRoundTrip(t *testing.T) {
 	}
 	v2 := openT(t, Options{Dir: dir})
 	if r, ok := v2.Get("conn/a"); !ok || reveal(t, r.Secrets["s"]) != "v" {
-		t.Errorf("record lost across reopen with the Secret Service")
+		t.Errorf("entry lost across reopen with the Secret Service")
 	}
 	if v2.ID() != id {
 		t.Errorf("reopen changed the id")

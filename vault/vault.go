@@ -33,7 +33,7 @@ type Vault struct {
 	hdr    header
 
 	mu      sync.Mutex // guards the fields below
-	recs    map[string]Record
+	entries map[string]Entry
 	notices []string
 	closed  bool
 }
@@ -56,13 +56,13 @@ func Open(ctx context.Context, opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v := &Vault{
-		log:    opts.Logger.With("component", "vault", "dir", opts.Dir),
-		dir:    opts.Dir,
-		mode:   opts.Mode,
-		writer: opts.Writer,
-		kr:     timeoutKeyring{inner: opts.Keyring, timeout: opts.KeyringTimeout},
-		lock:   lock,
-		recs:   map[string]Record{},
+		log:     opts.Logger.With("component", "vault", "dir", opts.Dir),
+		dir:     opts.Dir,
+		mode:    opts.Mode,
+		writer:  opts.Writer,
+		kr:      timeoutKeyring{inner: opts.Keyring, timeout: opts.KeyringTimeout},
+		lock:    lock,
+		entries: map[string]Entry{},
 	}
 	if err := v.load(ctx, opts.Passphrase); err != nil {
 		lock.release()
@@ -141,16 +141,16 @@ func (v *Vault) decrypt(ctx context.Context, data, passphrase []byte) error {
 		return err
 	}
 	defer plain.Destroy()
-	device, recs, err := decode(plain.Bytes())
+	device, entries, err := decode(plain.Bytes())
 	if err != nil {
 		return err
 	}
-	v.key, v.hdr, v.recs = key, h, recs
+	v.key, v.hdr, v.entries = key, h, entries
 	v.device, err = deviceKeyFromSeed(device)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errCorrupt, err)
 	}
-	v.log.Info("vault opened", "mode", v.mode, "id", hex.EncodeToString(h.ID[:]), "records", len(recs))
+	v.log.Info("vault opened", "mode", v.mode, "id", hex.EncodeToString(h.ID[:]), "entries", len(entries))
 	return nil
 }
 
@@ -196,11 +196,11 @@ func (v *Vault) create(ctx context.Context, passphrase []byte) error {
 	if err := withKey(key, func(k []byte) error { h.KeyCheck = keyCheck(k); return nil }); err != nil {
 		return fmt.Errorf("vault: %w", err)
 	}
-	v.key, v.hdr, v.recs = key, h, map[string]Record{}
+	v.key, v.hdr, v.entries = key, h, map[string]Entry{}
 	if v.device == nil {
 		v.device = newDeviceKey()
 	}
-	if err := v.save(v.recs); err != nil {
+	if err := v.save(v.entries); err != nil {
 		return err
 	}
 	v.log.Info("vault created", "mode", v.mode, "id", hex.EncodeToString(h.ID[:]))
@@ -238,7 +238,7 @@ func fileModeName(m byte) string {
 	return fmt.Sprintf("mode-%d", m)
 }
 
-// Close saves nothing (every change is already saved), drops the records and the device
+// Close saves nothing (every change is already saved), drops the entries and the device
 // key and releases the lock. The caller then calls memguard.Purge from its stop path,
 // which makes every enclave the vault handed out unreadable. Close is idempotent.
 func (v *Vault) Close() error {
@@ -250,7 +250,7 @@ func (v *Vault) Close() error {
 		return nil
 	}
 	v.closed = true
-	v.recs = nil
+	v.entries = nil
 	v.mu.Unlock()
 	v.key = nil
 	if v.device != nil {

@@ -17,17 +17,17 @@ import (
 func TestPutGetSurvivesReopen(t *testing.T) {
 	dir, kr := t.TempDir(), newMemKeyring()
 	v := openT(t, Options{Dir: dir, Keyring: kr})
-	want := map[string]plainRecord{
+	want := map[string]plainEntry{
 		"conn/a":   {Meta: `{"label":"Alice's EXchange"}`, Secrets: map[string]string{"access_key": "AK1", "secret_key": "SK1", "refresh": "blob"}},
 		"conn/b":   {Meta: `[1,2,3]`, Secrets: map[string]string{"access_token": "tok"}},
 		"settings": {Meta: `{"refresh_margin":"5m"}`, Secrets: map[string]string{}},
 	}
 	for k, p := range want {
-		rec := Record{Meta: json.RawMessage(p.Meta), Secrets: map[string]*memguard.Enclave{}}
+		ent := Entry{Meta: json.RawMessage(p.Meta), Secrets: map[string]*memguard.Enclave{}}
 		for n, s := range p.Secrets {
-			rec.Secrets[n] = secret(s)
+			ent.Secrets[n] = secret(s)
 		}
-		if err := v.Put(k, rec); err != nil {
+		if err := v.Put(k, ent); err != nil {
 			t.Fatalf("Put(%q): %v", k, err)
 		}
 	}
@@ -39,7 +39,7 @@ func TestPutGetSurvivesReopen(t *testing.T) {
 
 	v2 := openT(t, Options{Dir: dir, Keyring: kr})
 	if got := snapshot(t, v2); !reflect.DeepEqual(got, want) {
-		t.Errorf("after reopen records = %v, want %v", got, want)
+		t.Errorf("after reopen entries = %v, want %v", got, want)
 	}
 	if v2.ID() != id {
 		t.Errorf("ID() = %q after reopen, want %q", v2.ID(), id)
@@ -62,7 +62,7 @@ func TestKeysDeleteAndIsolation(t *testing.T) {
 	kr := newMemKeyring()
 	v := openT(t, Options{Dir: dir, Keyring: kr})
 	for _, k := range []string{"conn/b", "conn/a", "profile/exchange"} {
-		if err := v.Put(k, Record{Secrets: map[string]*memguard.Enclave{"s": secret(k)}}); err != nil {
+		if err := v.Put(k, Entry{Secrets: map[string]*memguard.Enclave{"s": secret(k)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,8 +70,8 @@ func TestKeysDeleteAndIsolation(t *testing.T) {
 		t.Errorf("Keys(%q) = %v, want %v", "conn/", got, want)
 	}
 	// The caller's map is copied: changing it later changes nothing stored.
-	rec, _ := v.Get("conn/a")
-	rec.Secrets["other"] = secret("x")
+	ent, _ := v.Get("conn/a")
+	ent.Secrets["other"] = secret("x")
 	if again, _ := v.Get("conn/a"); len(again.Secrets) != 1 {
 		t.Errorf("Get returned shared map: %d secrets, want 1", len(again.Secrets))
 	}
@@ -91,32 +91,32 @@ func TestKeysDeleteAndIsolation(t *testing.T) {
 func TestPutRejectsBadInputAndKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	v := openT(t, Options{Dir: dir, Keyring: newMemKeyring()})
-	if err := v.Put("conn/a", Record{Meta: json.RawMessage(`{"n":1}`), Secrets: map[string]*memguard.Enclave{"k": secret("v")}}); err != nil {
+	if err := v.Put("conn/a", Entry{Meta: json.RawMessage(`{"n":1}`), Secrets: map[string]*memguard.Enclave{"k": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	before := readFile(t, filepath.Join(dir, vaultFile))
 	tests := []struct {
 		name string
 		key  string
-		rec  Record
+		ent  Entry
 		want string
 	}{
-		{"empty key", "", Record{}, "record key"},
-		{"control character in key", "conn/\n", Record{}, "record key"},
-		{"invalid UTF-8 key", "conn/\xff", Record{}, "record key"},
-		{"meta not JSON", "conn/a", Record{Meta: json.RawMessage(`{"n":`)}, "not valid JSON"},
-		{"empty secret name", "conn/a", Record{Secrets: map[string]*memguard.Enclave{"": secret("v")}}, "secret names"},
-		{"nil secret", "conn/a", Record{Secrets: map[string]*memguard.Enclave{"k": nil}}, `secret "k" is empty`},
+		{"empty key", "", Entry{}, "entry key"},
+		{"control character in key", "conn/\n", Entry{}, "entry key"},
+		{"invalid UTF-8 key", "conn/\xff", Entry{}, "entry key"},
+		{"meta not JSON", "conn/a", Entry{Meta: json.RawMessage(`{"n":`)}, "not valid JSON"},
+		{"empty secret name", "conn/a", Entry{Secrets: map[string]*memguard.Enclave{"": secret("v")}}, "secret names"},
+		{"nil secret", "conn/a", Entry{Secrets: map[string]*memguard.Enclave{"k": nil}}, `secret "k" is empty`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := v.Put(tt.key, tt.rec)
+			err := v.Put(tt.key, tt.ent)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Put(%q) = %v, want error containing %q", tt.key, err, tt.want)
 			}
 			got, _ := v.Get("conn/a")
 			if p := plain(t, got); p.Meta != `{"n":1}` || p.Secrets["k"] != "v" {
-				t.Errorf("record changed after rejected Put: %v", p)
+				t.Errorf("entry changed after rejected Put: %v", p)
 			}
 			if after := readFile(t, filepath.Join(dir, vaultFile)); string(after) != string(before) {
 				t.Errorf("vault file rewritten by a rejected Put")
@@ -135,7 +135,7 @@ func TestPermissionsAndNoLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := openT(t, Options{Dir: dir, Keyring: newMemKeyring()})
-	if err := v.Put("k", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("k", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	checks := []struct {
@@ -161,11 +161,11 @@ func TestMemoryModePersistsNothing(t *testing.T) {
 	log, logs := testLogger()
 	kr := newMemKeyring()
 	v := openT(t, Options{Dir: dir, Mode: ModeMemory, Keyring: kr, Logger: log})
-	if err := v.Put("conn/a", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("conn/a", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	if r, ok := v.Get("conn/a"); !ok || reveal(t, r.Secrets["s"]) != "v" {
-		t.Errorf("memory vault lost a record it holds")
+		t.Errorf("memory vault lost an entry it holds")
 	}
 	if got, want := dirFiles(t, dir), []string{lockFile}; !reflect.DeepEqual(got, want) {
 		t.Errorf("memory vault wrote %v, want only %v", got, want)
@@ -196,13 +196,13 @@ func TestPassphraseMode(t *testing.T) {
 			t.Fatalf("passphrase byte %d not wiped after Open", i)
 		}
 	}
-	if err := v.Put("conn/a", Record{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
+	if err := v.Put("conn/a", Entry{Secrets: map[string]*memguard.Enclave{"s": secret("v")}}); err != nil {
 		t.Fatal(err)
 	}
 	v.Close()
 	v2 := openT(t, Options{Dir: dir, Mode: ModePassphrase, Passphrase: []byte("correct horse")})
 	if r, ok := v2.Get("conn/a"); !ok || reveal(t, r.Secrets["s"]) != "v" {
-		t.Errorf("passphrase vault lost its record")
+		t.Errorf("passphrase vault lost its entry")
 	}
 }
 
@@ -235,7 +235,7 @@ func TestClosedVault(t *testing.T) {
 	if err := v.Close(); err != nil {
 		t.Errorf("second Close = %v, want nil", err)
 	}
-	if err := v.Put("k", Record{}); !errors.Is(err, ErrClosed) {
+	if err := v.Put("k", Entry{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Put after Close = %v, want ErrClosed", err)
 	}
 	if _, err := dk.Sign([]byte("m")); !errors.Is(err, ErrClosed) {

@@ -18,13 +18,14 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/internal/syncbuf"
 )
 
 // relayProc is the real relay binary running as a child of the test.
 type relayProc struct {
 	url    string
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *syncbuf.Buffer
 	exited chan error
 }
 
@@ -71,7 +72,7 @@ func writeSharedFiles(t *testing.T, dir, secret string) {
 func startRelayProc(t *testing.T, bin, dir, name, publicURL, body string) *relayProc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &relayProc{url: "http://" + addr, logs: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &relayProc{url: "http://" + addr, logs: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	if publicURL == "" {
 		publicURL = p.url
 	}

@@ -90,8 +90,10 @@ func TestCloseReleasesHangs(t *testing.T) {
 		}
 		done <- err
 	}()
-	for f.ex.Calls("/api/v2/markets") == 0 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); f.ex.Calls("/api/v2/markets") == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the exchange")
+		}
 	}
 	f.ex.Close()
 	select {

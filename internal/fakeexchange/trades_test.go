@@ -1,9 +1,12 @@
 package fakeexchange
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"testing"
+	"time"
 )
 
 func TestTrades(t *testing.T) {
@@ -55,7 +58,14 @@ func TestTrades(t *testing.T) {
 
 func TestTradesStreams(t *testing.T) {
 	f := newFixture(t)
-	resp, err := f.client.Get(f.srv.URL + "/api/v2/trades?market=btcusd&limit=100000")
+	// 100,000 rows take longer than the fixture client's 10 s to decode under
+	// -race on a busy machine: the whole read gets a deadline of its own.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/api/v2/trades?market=btcusd&limit=100000", nil)
+	client := *f.client
+	client.Timeout = 0
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
