@@ -124,7 +124,34 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
 	}
-	id := r.PathValue("id")
+	s.writeToken(w, r, r.PathValue("id"))
+}
+
+// serveOnlyToken: GET /v1/token[?min_valid=SECONDS], the key of the only
+// connection. It lets `tokentray token` without CONN make one request
+// instead of listing the connections first.
+func (s *Server) serveOnlyToken(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	conns := s.agent.Connections()
+	switch len(conns) {
+	case 0:
+		writeError(w, CodeNotFound, "there is no connection yet; connect an account first")
+		return
+	case 1:
+		s.writeToken(w, r, conns[0].ID)
+		return
+	}
+	ids := make([]string, len(conns))
+	for i, c := range conns {
+		ids[i] = c.ID
+	}
+	writeError(w, CodeBadRequest, fmt.Sprintf("there are %d connections (%s): name one", len(conns), strings.Join(ids, ", ")))
+}
+
+// writeToken answers the key of connection id (the id or a provider id).
+func (s *Server) writeToken(w http.ResponseWriter, r *http.Request, id string) {
 	var minValid time.Duration
 	if v := r.URL.Query().Get("min_valid"); v != "" {
 		secs, err := strconv.ParseInt(v, 10, 32)

@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/connections", s.serveConnections)
 	s.mux.HandleFunc("/v1/connections/{id}", s.serveConnection)
 	s.mux.HandleFunc("/v1/connections/{id}/token", s.serveToken)
+	s.mux.HandleFunc("/v1/token", s.serveOnlyToken)
 	s.mux.HandleFunc("/v1/connections/{id}/sign", s.serveSign)
 	s.mux.HandleFunc("/v1/connections/{id}/refresh", s.serveRefresh)
 	s.mux.HandleFunc("/v1/connect", s.serveConnect)

@@ -147,7 +147,17 @@ func (c *Client) UpdateConnection(ctx context.Context, id string, p ConnectionPa
 // Token returns the connection's current key, refreshed first if it would
 // expire within minValid (0: any valid key).
 func (c *Client) Token(ctx context.Context, id string, minValid time.Duration) (*Token, error) {
-	path := connPath(id, "/token")
+	return c.token(ctx, connPath(id, "/token"), minValid)
+}
+
+// OnlyToken is Token for the only connection, in one request. With several
+// connections it fails with ErrBadRequest, naming them; with none, with
+// ErrNotFound.
+func (c *Client) OnlyToken(ctx context.Context, minValid time.Duration) (*Token, error) {
+	return c.token(ctx, "/v1/token", minValid)
+}
+
+func (c *Client) token(ctx context.Context, path string, minValid time.Duration) (*Token, error) {
 	if minValid > 0 {
 		path += "?min_valid=" + strconv.FormatInt(int64(minValid/time.Second), 10)
 	}

@@ -67,7 +67,6 @@ func TestTransportFraming(t *testing.T) {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	tr := &transport{path: path}
 	tests := []struct {
 		name, method, path, body, want string
 		status                         int
@@ -79,31 +78,41 @@ func TestTransportFraming(t *testing.T) {
 		{"post body", "POST", "/echo", `{"a":1}`, `{"a":1}`, 200},
 		{"not found", "GET", "/nothing", "", "404 page not found\n", 404},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := request{method: tt.method, path: tt.path}
-			if tt.body != "" {
-				req.body, req.contentType = []byte(tt.body), "application/json"
-			}
-			resp, err := tr.roundTrip(context.Background(), req)
-			if err != nil {
-				t.Fatalf("roundTrip(%s %s): %v", tt.method, tt.path, err)
-			}
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || string(got) != tt.want || resp.StatusCode != tt.status {
-				t.Fatalf("%s %s = %d %q (%v), want %d %q", tt.method, tt.path, resp.StatusCode, got, err, tt.status, tt.want)
-			}
-			if tt.body != "" && resp.Header.Get("X-Type") != "application/json" {
-				t.Fatalf("the server saw Content-Type %q", resp.Header.Get("X-Type"))
-			}
-		})
+	for mode, ctx := range dialModes(t) {
+		tr := &transport{path: path}
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				req := request{method: tt.method, path: tt.path}
+				if tt.body != "" {
+					req.body, req.contentType = []byte(tt.body), "application/json"
+				}
+				resp, err := tr.roundTrip(ctx, req)
+				if err != nil {
+					t.Fatalf("roundTrip(%s %s): %v", tt.method, tt.path, err)
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(got) != tt.want || resp.StatusCode != tt.status {
+					t.Fatalf("%s %s = %d %q (%v), want %d %q", tt.method, tt.path, resp.StatusCode, got, err, tt.status, tt.want)
+				}
+				if tt.body != "" && resp.Header.Get("X-Type") != "application/json" {
+					t.Fatalf("the server saw Content-Type %q", resp.Header.Get("X-Type"))
+				}
+			})
+		}
 	}
-	// Every body was read to its end, so one kept-alive connection carried
-	// all the requests.
-	if n := conns.Load(); n != 1 {
-		t.Fatalf("the server saw %d connections, want 1 (kept alive)", n)
+	// Every body was read to its end, so one kept-alive connection per
+	// transport carried all its requests.
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("the server saw %d connections, want 2 (one per dial mode, kept alive)", n)
 	}
+}
+
+// dialModes are the contexts that choose each way of dialing: one nothing
+// can cancel (a blocking socket, as a CLI call uses) and one that can (the
+// net package's polled socket).
+func dialModes(t *testing.T) map[string]context.Context {
+	return map[string]context.Context{"blocking": context.Background(), "polled": t.Context()}
 }
 
 func TestTransportRetriesAConnectionTheAgentClosed(t *testing.T) {
@@ -129,9 +138,18 @@ func TestTransportRetriesAConnectionTheAgentClosed(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	defer srv.Close()
-	tr := &transport{path: path}
+	for _, ctx := range dialModes(t) {
+		retryAfterClose(t, &transport{path: path}, ctx, closed)
+	}
+	if n := served.Load(); n != 8 {
+		t.Fatalf("the server served %d requests, want 8 (none lost, none sent twice)", n)
+	}
+}
+
+func retryAfterClose(t *testing.T, tr *transport, ctx context.Context, closed <-chan struct{}) {
+	t.Helper()
 	for _, method := range []string{"GET", "POST"} {
-		resp, err := tr.roundTrip(context.Background(), request{method: "GET", path: "/"})
+		resp, err := tr.roundTrip(ctx, request{method: "GET", path: "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +160,7 @@ func TestTransportRetriesAConnectionTheAgentClosed(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the server did not close the idle connection within 10 s")
 		}
-		resp, err = tr.roundTrip(context.Background(), request{method: method, path: "/", body: []byte("x"), contentType: "text/plain"})
+		resp, err = tr.roundTrip(ctx, request{method: method, path: "/", body: []byte("x"), contentType: "text/plain"})
 		if err != nil {
 			t.Fatalf("%s after the agent closed the kept connection: %v", method, err)
 		}
@@ -156,9 +174,6 @@ func TestTransportRetriesAConnectionTheAgentClosed(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the server did not close the idle connection within 10 s")
 		}
-	}
-	if n := served.Load(); n != 4 {
-		t.Fatalf("the server served %d requests, want 4 (none lost, none sent twice)", n)
 	}
 }
 
@@ -190,9 +205,21 @@ func TestTransportContextEndsAWait(t *testing.T) {
 }
 
 func TestTransportAgentNotRunning(t *testing.T) {
-	tr := &transport{path: filepath.Join(t.TempDir(), "none.sock")}
-	if _, err := tr.roundTrip(context.Background(), request{method: "GET", path: "/"}); !errors.Is(err, ErrAgentNotRunning) {
-		t.Fatalf("roundTrip to a missing socket = %v, want ErrAgentNotRunning", err)
+	// A socket file nobody listens on: what a crashed agent leaves.
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	ln, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	for _, path := range []string{filepath.Join(t.TempDir(), "none.sock"), stale} {
+		tr := &transport{path: path}
+		for mode, ctx := range dialModes(t) {
+			if _, err := tr.roundTrip(ctx, request{method: "GET", path: "/"}); !errors.Is(err, ErrAgentNotRunning) {
+				t.Fatalf("%s: roundTrip to %s = %v, want ErrAgentNotRunning", mode, filepath.Base(path), err)
+			}
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -83,14 +84,9 @@ func runToken(env Env, args []string) int {
 	if *minValid < 0 {
 		return usageFail(env, "token", tokenUsage, fmt.Errorf("--min-valid %s is negative", *minValid))
 	}
-	c := client(env)
-	id, err := resolveConn(env.Context, c, pos)
-	if err != nil {
-		return fail(env, "token", err)
-	}
-	tok, err := c.Token(env.Context, id, *minValid)
-	if err != nil {
-		return failConn(env, "token", id, err)
+	tok, code, ok := readToken(env, pos, *minValid)
+	if !ok {
+		return code
 	}
 	if *asJSON {
 		return printJSON(env, "token", tok)
@@ -104,6 +100,37 @@ func runToken(env Env, args []string) int {
 		return fail(env, "token", fmt.Errorf("the agent answered a %q token without a key", tok.TokenType))
 	}
 	return exitOK
+}
+
+// readToken asks the agent for the key of the connection named in pos, or of
+// the only one: one request either way (the hot path of every script).
+func readToken(env Env, pos []string, minValid time.Duration) (*localclient.Token, int, bool) {
+	c := client(env)
+	if len(pos) > 0 {
+		tok, err := c.Token(env.Context, pos[0], minValid)
+		if err != nil {
+			return nil, failConn(env, "token", pos[0], err), false
+		}
+		return tok, exitOK, true
+	}
+	tok, err := c.OnlyToken(env.Context, minValid)
+	switch {
+	case err == nil:
+		return tok, exitOK, true
+	case errors.Is(err, localclient.ErrNotFound):
+		// No connection, or an agent older than /v1/token: listing tells.
+		id, lerr := resolveConn(env.Context, c, nil)
+		if lerr != nil {
+			return nil, fail(env, "token", lerr), false
+		}
+		return readToken(env, []string{id}, minValid)
+	case errors.Is(err, localclient.ErrNeedsReconnect):
+		// Name the connection in the hint, as when CONN is given.
+		if id, lerr := resolveConn(env.Context, c, nil); lerr == nil {
+			return nil, failConn(env, "token", id, err), false
+		}
+	}
+	return nil, fail(env, "token", err), false
 }
 
 // resolveConn returns the connection named in pos, or the only one.

@@ -167,12 +167,21 @@ func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("waitsock %s: still %s after 20s", path, map[bool]string{false: "missing", true: "there"}[neg])
 }
 
-// cmdExchange drives the simulated exchange: exchange expire-keys.
+// cmdExchange acts on the simulated exchange: exchange expire-keys, or
+// exchange sign-in-as-bob (the next consent connects a second account).
 func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || strings.Join(args, " ") != "expire-keys" {
-		ts.Fatalf("usage: exchange expire-keys")
+	x := ts.Value(worldKey).(*world).stack.Exchange
+	switch strings.Join(args, " ") {
+	case "expire-keys":
+		x.ExpireAllKeys()
+	case "sign-in-as-bob":
+		x.SetMember(fakeexchange.Member{SN: "ID9Z8Y7X6W5V", Name: "Bob Trader", Email: "bob@example.com", Activated: true})
+	default:
+		ts.Fatalf("usage: exchange expire-keys|sign-in-as-bob")
 	}
-	ts.Value(worldKey).(*world).stack.Exchange.ExpireAllKeys()
+	if neg {
+		ts.Fatalf("exchange does not fail")
+	}
 }
 
 // cmdRelay stops or restarts the relay: relay down|up.

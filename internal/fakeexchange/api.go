@@ -72,7 +72,7 @@ func (e *Exchange) serveMe(w http.ResponseWriter, r *http.Request) {
 		aerr.write(w)
 		return
 	}
-	m := e.cfg.Member
+	m := e.member()
 	writeJSON(w, http.StatusOK, MemberInfo{
 		SN: m.SN, Name: m.Name, Email: m.Email, Activated: m.Activated,
 		Accounts: []Account{

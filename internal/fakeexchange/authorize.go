@@ -232,7 +232,7 @@ type pageData struct {
 
 // writeConsentPage writes the consent page carrying consent.
 func (e *Exchange) writeConsentPage(w http.ResponseWriter, consent string, scopes []string) {
-	d := pageData{Title: "Authorize " + e.cfg.ClientID, Client: e.cfg.ClientID, Member: e.cfg.Member.Email, Consent: consent}
+	d := pageData{Title: "Authorize " + e.cfg.ClientID, Client: e.cfg.ClientID, Member: e.member().Email, Consent: consent}
 	for _, s := range scopes {
 		d.Scopes = append(d.Scopes, scopeLine{Name: s, Description: scopeDescriptions[s]})
 	}

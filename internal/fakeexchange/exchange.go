@@ -143,6 +143,21 @@ func (e *Exchange) SetApproval(a Approval) {
 	e.approval = a
 }
 
+// SetMember makes m the account that consent pages and /members/me show from
+// now on: a second sign-in then connects another account.
+func (e *Exchange) SetMember(m Member) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg.Member = m
+}
+
+// member is the account signed in now.
+func (e *Exchange) member() Member {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg.Member
+}
+
 // AddRedirectURI registers one more redirect URI (matched exactly).
 func (e *Exchange) AddRedirectURI(uri string) {
 	e.mu.Lock()
