@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // The Peatio answers that mean the key the agent used is dead.
@@ -43,10 +44,10 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 		}
 		resp, err := a.proxyClient.Do(req)
 		if err != nil {
-			return nil, &oauthflow.Error{Code: "provider_unavailable", Source: oauthflow.SourceProvider,
+			return nil, &oauthflow.Error{Code: "provider_unavailable", Source: relayproto.SourceProvider,
 				Description: fmt.Sprintf("%s did not answer: %v", profile.Name, redactURL(err))}
 		}
-		if !retryable || attempt > 0 || profile.TokenFormat != oauthflow.FormatPeatio || resp.StatusCode/100 == 2 {
+		if !retryable || attempt > 0 || profile.TokenFormat != relayproto.FormatPeatio || resp.StatusCode/100 == 2 {
 			return resp, nil
 		}
 		// Small error answers are read to see whether the key died; the body

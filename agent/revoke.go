@@ -11,6 +11,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -131,7 +132,7 @@ func (a *Agent) revokeAtProvider(ctx context.Context, rec record, tok *oauthflow
 // answering at all.
 func providerRefused(err error) bool {
 	var oe *oauthflow.Error
-	return errors.As(err, &oe) && oe.Source == oauthflow.SourceProvider && oe.Code != "provider_unavailable"
+	return errors.As(err, &oe) && oe.Source == relayproto.SourceProvider && oe.Code != "provider_unavailable"
 }
 
 // pendingRevocation is a revocation the provider has not confirmed yet.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // ErrPathRefused reports an API path that would leave the provider's
@@ -72,7 +74,7 @@ func ResolveAPIPath(p Provider, rel string) (*url.URL, error) {
 // tok's keys (default parameters added before signing), or with
 // Authorization: Bearer. Only hosts in allowed_hosts are ever addressed.
 func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
-	if p.TokenFormat != FormatPeatio {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		return newAPIRequest(ctx, p, tok.AccessToken, "", nil, signer, r)
 	}
 	sk := []byte(tok.SecretKey)
@@ -86,7 +88,7 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 // caller wipes once NewAPIRequestKey returns; a bearer token is copied into
 // the Authorization header, which cannot be helped.
 func NewAPIRequestKey(ctx context.Context, p Provider, key []byte, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
-	if p.TokenFormat != FormatPeatio {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		return newAPIRequest(ctx, p, string(key), "", nil, signer, r)
 	}
 	ak, sk, _ := bytes.Cut(key, []byte(":"))
@@ -101,7 +103,7 @@ func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, se
 		return nil, err
 	}
 	method := strings.ToUpper(r.Method)
-	if p.TokenFormat != FormatPeatio {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		q := url.Values{}
 		for k, v := range p.DefaultParams {
 			q.Set(k, v)

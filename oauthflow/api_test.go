@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestResolveAPIPath(t *testing.T) {
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}}
 	good := []struct{ rel, want string }{
 		{"members/me", "https://ex.example.com/api/v2/members/me"},
 		{"orders", "https://ex.example.com/api/v2/orders"},
@@ -33,7 +35,7 @@ func TestResolveAPIPath(t *testing.T) {
 			t.Errorf("ResolveAPIPath(%q) = %v, %v; want ErrPathRefused", rel, u, err)
 		}
 	}
-	other := Provider{APIBase: "https://evil.example.com/api", AllowedHosts: []string{"ex.example.com"}}
+	other := Provider{Provider: relayproto.Provider{APIBase: "https://evil.example.com/api", AllowedHosts: []string{"ex.example.com"}}}
 	if _, err := ResolveAPIPath(other, "x"); !errors.Is(err, ErrHostNotAllowed) {
 		t.Errorf("an api_base outside allowed_hosts: %v, want ErrHostNotAllowed", err)
 	}
@@ -43,7 +45,7 @@ func FuzzResolveAPIPath(f *testing.F) {
 	for _, s := range []string{"members/me", "../x", "%2e%2e/x", "a//b", "x?y", "ok/path"} {
 		f.Add(s)
 	}
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}}
 	f.Fuzz(func(t *testing.T, rel string) {
 		u, err := ResolveAPIPath(p, rel)
 		if err != nil {
@@ -56,8 +58,9 @@ func FuzzResolveAPIPath(f *testing.F) {
 }
 
 func TestNewAPIRequestPeatio(t *testing.T) {
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"},
-		TokenFormat: FormatPeatio, DefaultParams: map[string]string{"api_version": "2"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"},
+		TokenFormat: relayproto.FormatPeatio, DefaultParams: map[string]string{"api_version": "2"},
+	}}
 	tok := &Token{AccessKey: "xxx", SecretKey: "yyy"}
 	s := &PeatioSigner{Now: fixedClock(123456789)}
 	get, err := NewAPIRequest(context.Background(), p, tok, s, APIRequest{Method: "get", Path: "markets", Params: url.Values{"foo": {"bar"}}})
@@ -82,8 +85,9 @@ func TestNewAPIRequestPeatio(t *testing.T) {
 }
 
 func TestNewAPIRequestBearer(t *testing.T) {
-	p := Provider{APIBase: "https://api.example.com/v1", AllowedHosts: []string{"api.example.com"}, TokenFormat: FormatBearer,
-		DefaultParams: map[string]string{"lang": "en"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://api.example.com/v1", AllowedHosts: []string{"api.example.com"}, TokenFormat: relayproto.FormatBearer,
+		DefaultParams: map[string]string{"lang": "en"},
+	}}
 	req, err := NewAPIRequest(context.Background(), p, &Token{AccessToken: "at"}, nil,
 		APIRequest{Method: "POST", Path: "things", Params: url.Values{"x": {"1"}}, Body: strings.NewReader(`{"a":1}`), ContentType: "application/json"})
 	if err != nil {

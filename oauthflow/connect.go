@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // RelayConnect configures ConnectRelay.
@@ -55,7 +57,7 @@ func ConnectRelay(ctx context.Context, c RelayConnect) (*Token, error) {
 		open:    c.Open,
 		onURL:   c.OnURL,
 		start: func(ctx context.Context, redirect string) (string, error) {
-			return c.Relay.Authorize(ctx, AuthorizeRequest{
+			return c.Relay.Authorize(ctx, relayproto.AuthorizeRequest{
 				Provider:      c.Provider.ID,
 				Scopes:        c.Scopes,
 				Fields:        c.Fields,

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // browser is a test opener: it follows the URL with a plain http.Client,
@@ -47,7 +49,7 @@ func (b *browser) page() (int, string, http.Header) {
 	return b.status, b.body, b.header
 }
 
-var exchangeProvider = Provider{ID: "exchange", Name: "EXchange", TokenFormat: FormatPeatio, DefaultLifetime: Duration(4 * time.Hour)}
+var exchangeProvider = Provider{Provider: relayproto.Provider{ID: "exchange", Name: "EXchange", TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour)}}
 
 func TestConnectRelay(t *testing.T) {
 	d := newRelayDouble(t)
@@ -65,7 +67,7 @@ func TestConnectRelay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectRelay: %v", err)
 	}
-	if tok.AccessKey != "AK1" || tok.SecretKey != "SK1" || tok.TokenType != FormatPeatio {
+	if tok.AccessKey != "AK1" || tok.SecretKey != "SK1" || tok.TokenType != relayproto.FormatPeatio {
 		t.Errorf("token keys = %q/%q (%s), want AK1/SK1 peatio", tok.AccessKey, tok.SecretKey, tok.TokenType)
 	}
 	if !slices.Equal(tok.ScopesGranted, []string{"profile", "history"}) || !slices.Equal(tok.ScopesRequested, []string{"profile", "history", "trade"}) {
@@ -115,12 +117,12 @@ func TestConnectRelayErrors(t *testing.T) {
 		{
 			name:     "provider refusal verbatim",
 			callback: url.Values{"error": {"access_denied"}, "error_description": {"The resource owner <b>denied</b> the request."}, "error_source": {"provider"}, "state": {"DEVICE_STATE"}},
-			wantCode: "access_denied", wantSrc: SourceProvider, wantText: "The resource owner &lt;b&gt;denied&lt;/b&gt; the request.",
+			wantCode: "access_denied", wantSrc: relayproto.SourceProvider, wantText: "The resource owner &lt;b&gt;denied&lt;/b&gt; the request.",
 		},
 		{
 			name:     "relay refusal",
 			callback: url.Values{"error": {"ticket_expired"}, "error_description": {"the flow took too long"}, "error_source": {"relay"}, "state": {"DEVICE_STATE"}},
-			wantCode: "ticket_expired", wantSrc: SourceRelay, wantText: "the flow took too long",
+			wantCode: "ticket_expired", wantSrc: relayproto.SourceRelay, wantText: "the flow took too long",
 		},
 	}
 	for _, tt := range tests {

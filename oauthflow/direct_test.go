@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeoauth"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestConnectDirectFosite(t *testing.T) {
@@ -26,7 +27,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectDirect: %v", err)
 	}
-	if tok.TokenType != FormatBearer || tok.AccessToken == "" || tok.Refresh == "" {
+	if tok.TokenType != relayproto.FormatBearer || tok.AccessToken == "" || tok.Refresh == "" {
 		t.Fatalf("token = %v, want bearer with a refresh token", tok)
 	}
 	if !slices.Equal(tok.ScopesGranted, []string{"read", "write"}) {
@@ -56,7 +57,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	// The old refresh token is spent: the provider's own error, verbatim.
 	_, err = RefreshDirect(context.Background(), nil, p, tok, nil)
 	var e *Error
-	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != SourceProvider || e.Description == "" {
+	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("RefreshDirect with a spent token = %v, want the provider's invalid_grant", err)
 	}
 	if strings.Contains(err.Error(), tok.Refresh) {
@@ -165,9 +166,9 @@ func TestConnectDirectConfigErrors(t *testing.T) {
 		name string
 		p    Provider
 	}{
-		{"no client id", Provider{ID: "x", AuthorizeURL: "https://a.example/a", TokenURL: "https://a.example/t", TokenFormat: FormatBearer}},
-		{"no endpoints", Provider{ID: "x", ClientID: "c", TokenFormat: FormatBearer}},
-		{"plain http endpoint", Provider{ID: "x", ClientID: "c", AuthorizeURL: "http://a.example/a", TokenURL: "https://a.example/t"}},
+		{"no client id", Provider{Provider: relayproto.Provider{ID: "x", AuthorizeURL: "https://a.example/a", TokenURL: "https://a.example/t", TokenFormat: relayproto.FormatBearer}}},
+		{"no endpoints", Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", TokenFormat: relayproto.FormatBearer}}},
+		{"plain http endpoint", Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", AuthorizeURL: "http://a.example/a", TokenURL: "https://a.example/t"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,8 +202,8 @@ func TestRefreshDirectProviderDown(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			p := Provider{ID: "x", ClientID: "c", TokenFormat: FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}
-			old := &Token{TokenType: FormatBearer, AccessToken: "AT", Refresh: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
+			p := Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", TokenFormat: relayproto.FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}}
+			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", Refresh: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
 			keep := *old
 			_, err := RefreshDirect(context.Background(), nil, p, old, nil)
 			if err == nil {

@@ -5,12 +5,6 @@ import (
 	"fmt"
 )
 
-// Sources of an [Error], as the relay reports them (docs/relay.md §2).
-const (
-	SourceRelay    = "relay"    // the relay refused or failed by itself
-	SourceProvider = "provider" // the provider refused or could not be reached
-)
-
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrTimeout reports that a flow ended without a valid callback in time.
@@ -21,8 +15,6 @@ var (
 	// ErrHostNotAllowed reports a request to a host outside the provider's
 	// allowed_hosts; nothing was sent.
 	ErrHostNotAllowed = errors.New("host not in allowed_hosts")
-	// ErrURLRefused reports a URL an opener will not open.
-	ErrURLRefused = errors.New("url refused")
 	// ErrNoAccount reports a me-response without a usable account field.
 	ErrNoAccount = errors.New("me-response has no account id")
 	// ErrLabel reports a label template that does not parse or run.
@@ -43,7 +35,7 @@ type Error struct {
 	Code string
 	// Description is the server's own human-readable text, verbatim.
 	Description string
-	// Source is SourceRelay or SourceProvider.
+	// Source is relayproto.SourceRelay or relayproto.SourceProvider.
 	Source string
 	// HTTPStatus is the status of the answer that carried the error (0 when
 	// the error came through the browser redirect).

@@ -19,6 +19,7 @@ import (
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // deviceKey is a DeviceSigner; in tokentray the vault holds this key.
@@ -105,15 +106,15 @@ func startExchangeAndRelay() (relayURL string, stop func()) {
 	s, err := relay.New(&relay.Config{
 		Listen: "127.0.0.1:0", PublicURL: relaySrv.URL, SealKeysFile: keys,
 		RatePerMinute: 60, ProviderCallsPerSecond: 20, ProviderTimeout: 15 * time.Second,
-		Providers: []relay.Provider{{
-			ID: "exchange", Name: "EXchange", ClientID: "tokentray-demo", ClientSecret: "demo-client-secret",
+		Providers: []relay.Provider{{ClientSecret: "demo-client-secret", Provider: relayproto.Provider{
+			ID: "exchange", Name: "EXchange", ClientID: "tokentray-demo",
 			AuthorizeURL: exSrv.URL + "/oauth/authorize", TokenURL: exSrv.URL + "/oauth/token",
-			RevokeURL: exSrv.URL + "/oauth/revoke", RevokeStyle: "doorkeeper", AuthStyle: "params",
-			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
+			RevokeURL: exSrv.URL + "/oauth/revoke", RevokeStyle: relayproto.RevokeDoorkeeper, AuthStyle: relayproto.AuthParams,
+			TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour),
 			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange",
 			AccountField: "sn", AllowedHosts: []string{"127.0.0.1"},
-			Scopes: []relay.Scope{{Name: "profile", Required: true}, {Name: "history"}, {Name: "trade"}},
-		}},
+			Scopes: []relayproto.Scope{{Name: "profile", Required: true}, {Name: "history"}, {Name: "trade"}},
+		}}},
 	}, relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		log.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestLoopbackBadCallbacks sends the loopback every wrong request before
@@ -126,7 +128,7 @@ func TestLoopbackRedeemFailure(t *testing.T) {
 		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: b.open, Timeout: 10 * time.Second,
 	})
 	var e *Error
-	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != SourceRelay {
+	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceRelay {
 		t.Fatalf("ConnectRelay = %v, want the relay's invalid_grant", err)
 	}
 	if _, body, _ := b.page(); !strings.Contains(body, "invalid_grant") {

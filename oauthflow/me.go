@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // maxLabel caps a connection label, in runes.
@@ -70,7 +72,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 		if status/100 == 2 {
 			break
 		}
-		if attempt == 0 && p.TokenFormat == FormatPeatio && signer.ObserveError(body) {
+		if attempt == 0 && p.TokenFormat == relayproto.FormatPeatio && signer.ObserveError(body) {
 			continue
 		}
 		return Me{}, fmt.Errorf("me: %w", apiError(status, body))
@@ -94,13 +96,13 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 	u := *base
 	params := u.Query()
 	switch p.TokenFormat {
-	case FormatPeatio:
+	case relayproto.FormatPeatio:
 		sq, err := signer.Sign(http.MethodGet, u.Path, params, tok.AccessKey, tok.SecretKey, p.DefaultParams)
 		if err != nil {
 			return 0, nil, err
 		}
 		u.RawQuery = sq.Query
-	case FormatBearer:
+	case relayproto.FormatBearer:
 		for k, v := range p.DefaultParams {
 			if !params.Has(k) {
 				params.Set(k, v)
@@ -115,7 +117,7 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 		return 0, nil, fmt.Errorf("build request: %w", ErrBadResponse)
 	}
 	req.Header.Set("Accept", "application/json")
-	if p.TokenFormat == FormatBearer {
+	if p.TokenFormat == relayproto.FormatBearer {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}
 	resp, err := hc.Do(req)
@@ -139,16 +141,16 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 // the bare status.
 func apiError(status int, body []byte) error {
 	if code, msg, ok := parsePeatioError(body); ok {
-		return &Error{Code: strconv.Itoa(code), Description: truncate(msg, maxProviderText), Source: SourceProvider, HTTPStatus: status}
+		return &Error{Code: strconv.Itoa(code), Description: truncate(msg, maxProviderText), Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
 	var o struct {
 		Code        string `json:"error"`
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &o) == nil && o.Code != "" {
-		return &Error{Code: truncate(o.Code, 256), Description: truncate(o.Description, maxProviderText), Source: SourceProvider, HTTPStatus: status}
+		return &Error{Code: truncate(o.Code, 256), Description: truncate(o.Description, maxProviderText), Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
-	return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: SourceProvider, HTTPStatus: status}
+	return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: relayproto.SourceProvider, HTTPStatus: status}
 }
 
 // decodeObject decodes a JSON object, numbers as json.Number.

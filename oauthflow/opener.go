@@ -8,19 +8,21 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-// CheckOpenURL reports, as an error wrapping ErrURLRefused, whether u may
+// CheckOpenURL reports, as an error wrapping relayproto.ErrURLRefused, whether u may
 // not be opened: only https URLs, or http to a loopback host, and never
 // one starting with "-" (it would read as a command-line option).
 func CheckOpenURL(u string) error {
 	if strings.HasPrefix(u, "-") {
-		return fmt.Errorf("url starts with '-': %w", ErrURLRefused)
+		return fmt.Errorf("url starts with '-': %w", relayproto.ErrURLRefused)
 	}
 	if strings.ContainsAny(u, "\x00\r\n") {
-		return fmt.Errorf("url holds control characters: %w", ErrURLRefused)
+		return fmt.Errorf("url holds control characters: %w", relayproto.ErrURLRefused)
 	}
-	_, err := checkServerURL(u)
+	_, err := relayproto.CheckURL(u)
 	return err
 }
 

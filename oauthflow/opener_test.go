@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // fakeBrowser writes a script that records its arguments, one per line.
@@ -94,11 +96,11 @@ func TestOpenerRefusesURLs(t *testing.T) {
 		"-https://x.example", "--help", "http://relay.example.com/x", "file:///etc/passwd", "javascript:alert(1)",
 		"https://", "ftp://127.0.0.1/", "https://a.example/\nx", "", "/relative",
 	} {
-		if err := open(context.Background(), u); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("open(%q) = %v, want ErrURLRefused", u, err)
+		if err := open(context.Background(), u); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("open(%q) = %v, want relayproto.ErrURLRefused", u, err)
 		}
-		if err := XDGOpen(context.Background(), u); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("XDGOpen(%q) = %v, want ErrURLRefused", u, err)
+		if err := XDGOpen(context.Background(), u); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("XDGOpen(%q) = %v, want relayproto.ErrURLRefused", u, err)
 		}
 	}
 	if _, err := os.Stat(out); err == nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // realRelay is the relay server in front of the simulated exchange, both
@@ -54,15 +55,15 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	cfg := &relay.Config{
 		Listen: "127.0.0.1:0", PublicURL: relaySrv.URL, SealKeysFile: sealKeys,
 		RatePerMinute: 600, ProviderCallsPerSecond: 50, ProviderTimeout: 5 * time.Second,
-		Providers: []relay.Provider{{
+		Providers: []relay.Provider{{ClientSecret: "demo-client-secret", Provider: relayproto.Provider{
 			ID: "exchange", Name: "EXchange",
 			AuthorizeURL: exSrv.URL + "/oauth/authorize", TokenURL: exSrv.URL + "/oauth/token", RevokeURL: exSrv.URL + "/oauth/revoke",
-			RevokeStyle: "doorkeeper", ClientID: "tokentray-demo", ClientSecret: "demo-client-secret", AuthStyle: "params",
-			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
+			RevokeStyle: relayproto.RevokeDoorkeeper, ClientID: "tokentray-demo", AuthStyle: relayproto.AuthParams,
+			TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour),
 			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange", AccountField: "sn",
 			AllowedHosts: []string{"127.0.0.1"},
-			Scopes:       []relay.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
-		}},
+			Scopes:       []relayproto.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
+		}}},
 	}
 	opts := []relay.Option{relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	if relayClock != nil {
@@ -94,7 +95,7 @@ func (rr *realRelay) connect(t *testing.T, scopes ...string) (*Token, *browser, 
 func TestRealRelayLifecycle(t *testing.T) {
 	rr := newRealRelay(t, nil)
 	p := rr.provider
-	if p.TokenFormat != FormatPeatio || time.Duration(p.DefaultLifetime) != 4*time.Hour || p.ClientID != "" || p.AuthorizeURL != "" {
+	if p.TokenFormat != relayproto.FormatPeatio || time.Duration(p.DefaultLifetime) != 4*time.Hour || p.ClientID != "" || p.AuthorizeURL != "" {
 		t.Fatalf("provider from the relay = %+v", p)
 	}
 	tok, b, err := rr.connect(t, "profile", "history")
@@ -153,7 +154,7 @@ func TestRealRelayProviderDenies(t *testing.T) {
 	rr.ex.SetApproval(fakeexchange.AutoDeny)
 	_, b, err := rr.connect(t, "profile")
 	var e *Error
-	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != SourceProvider || e.Description == "" {
+	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("ConnectRelay when the user denies = %v, want the provider's access_denied", err)
 	}
 	if _, body, _ := b.page(); !strings.Contains(body, "access_denied") {
@@ -184,7 +185,7 @@ func TestRealRelayProviderDown(t *testing.T) {
 	rr.ex.FailNext("/oauth/token", 1, fakeexchange.Fail500)
 	_, err = rr.client.Refresh(context.Background(), rr.provider, tok)
 	var e *Error
-	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != SourceProvider || e.Code != "provider_unavailable" {
+	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != relayproto.SourceProvider || e.Code != "provider_unavailable" {
 		t.Fatalf("Refresh with the provider down = %v, want 502 provider_unavailable", err)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // maxBody caps every answer read from the relay or a provider.
@@ -57,20 +57,10 @@ type RelayClient struct {
 	offset time.Duration // relay clock minus ours, from stale_proof; guarded by mu
 }
 
-// AuthorizeRequest is the device's part of POST /v1/authorize.
-type AuthorizeRequest struct {
-	Provider      string            // provider id
-	Scopes        []string          // requested scopes
-	Fields        map[string]string // extra Connect fields
-	Loopback      string            // http://127.0.0.1:PORT/callback
-	State         string            // the device's state, echoed to the loopback
-	CodeChallenge string            // S256 challenge of the device's verifier
-}
-
 // Providers fetches GET /v1/providers.
 func (c *RelayClient) Providers(ctx context.Context) ([]Provider, error) {
 	var out struct {
-		Providers []Provider `json:"providers"`
+		Providers []Provider `json:"providers"` // relayproto.ProvidersAnswer, read as the device's Provider
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/providers", nil, "", &out); err != nil {
 		return nil, fmt.Errorf("relay providers: %w", err)
@@ -79,31 +69,26 @@ func (c *RelayClient) Providers(ctx context.Context) ([]Provider, error) {
 }
 
 // Authorize asks the relay to start a flow (POST /v1/authorize) and returns
-// the provider's authorize URL to open in the browser.
-func (c *RelayClient) Authorize(ctx context.Context, r AuthorizeRequest) (string, error) {
+// the provider's authorize URL to open in the browser. r names the provider,
+// scopes, fields, loopback, state and S256 challenge; Authorize adds the
+// method and the device key.
+func (c *RelayClient) Authorize(ctx context.Context, r relayproto.AuthorizeRequest) (string, error) {
 	if c.Device == nil {
 		return "", errors.New("relay authorize: no device key")
 	}
-	body := map[string]any{
-		"provider":              r.Provider,
-		"scopes":                nonNil(r.Scopes),
-		"fields":                r.Fields,
-		"loopback":              r.Loopback,
-		"state":                 r.State,
-		"code_challenge":        r.CodeChallenge,
-		"code_challenge_method": "S256",
-		"device_key":            base64.RawURLEncoding.EncodeToString(c.Device.PublicKey()),
+	r.CodeChallengeMethod = "S256"
+	r.DeviceKey = base64.RawURLEncoding.EncodeToString(c.Device.PublicKey())
+	if r.Scopes == nil {
+		r.Scopes = []string{} // JSON [] rather than null
 	}
 	if r.Fields == nil {
-		body["fields"] = map[string]string{}
+		r.Fields = map[string]string{}
 	}
-	var out struct {
-		AuthorizeURL string `json:"authorize_url"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/v1/authorize", body, "", &out); err != nil {
+	var out relayproto.AuthorizeAnswer
+	if err := c.do(ctx, http.MethodPost, "/v1/authorize", r, "", &out); err != nil {
 		return "", fmt.Errorf("relay authorize: %w", err)
 	}
-	if _, err := checkServerURL(out.AuthorizeURL); err != nil {
+	if _, err := relayproto.CheckURL(out.AuthorizeURL); err != nil {
 		return "", fmt.Errorf("relay authorize: authorize_url: %w", err)
 	}
 	return out.AuthorizeURL, nil
@@ -113,7 +98,7 @@ func (c *RelayClient) Authorize(ctx context.Context, r AuthorizeRequest) (string
 // (POST /v1/redeem). p gives the token format and default lifetime;
 // requested are the scopes the user asked for.
 func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string, result, codeVerifier string) (*Token, error) {
-	body := map[string]string{"result": result, "code_verifier": codeVerifier}
+	body := relayproto.RedeemRequest{Result: result, CodeVerifier: codeVerifier}
 	var raw json.RawMessage
 	if err := c.do(ctx, http.MethodPost, "/v1/redeem", body, "", &raw); err != nil {
 		return nil, fmt.Errorf("relay redeem: %w", err)
@@ -135,8 +120,8 @@ func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Tok
 		return nil, errors.New("relay refresh: no refresh blob")
 	}
 	var raw json.RawMessage
-	err := c.withProof(ctx, "refresh", old.Refresh, func(proof map[string]any) error {
-		body := map[string]any{"provider": p.ID, "refresh": old.Refresh, "proof": proof}
+	err := c.withProof(ctx, relayproto.OpRefresh, old.Refresh, func(proof *relayproto.Proof) error {
+		body := relayproto.RefreshRequest{Provider: p.ID, Refresh: old.Refresh, Proof: proof}
 		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.Refresh, &raw)
 	})
 	if err != nil {
@@ -158,8 +143,8 @@ func (c *RelayClient) Revoke(ctx context.Context, p Provider, tok *Token) error 
 	if tok == nil || tok.Refresh == "" {
 		return errors.New("relay revoke: no refresh blob")
 	}
-	err := c.withProof(ctx, "revoke", tok.Refresh, func(proof map[string]any) error {
-		body := map[string]any{"provider": p.ID, "refresh": tok.Refresh, "access_token": tok.AccessToken, "proof": proof}
+	err := c.withProof(ctx, relayproto.OpRevoke, tok.Refresh, func(proof *relayproto.Proof) error {
+		body := relayproto.RevokeRequest{Provider: p.ID, Refresh: tok.Refresh, AccessToken: tok.AccessToken, Proof: proof}
 		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.Refresh, nil)
 	})
 	if err != nil {
@@ -179,7 +164,7 @@ func (c *RelayClient) ClockOffset() time.Duration {
 // withProof runs call with a fresh proof for op over blob; a 401
 // stale_proof carrying server_time sets the offset and retries once with
 // another fresh proof.
-func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(map[string]any) error) error {
+func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(*relayproto.Proof) error) error {
 	for attempt := 0; ; attempt++ {
 		proof, err := c.proof(op, blob)
 		if err != nil {
@@ -197,9 +182,9 @@ func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(
 	}
 }
 
-// proof builds {"sig","ts","nonce"} over "tokentray-proof|OP|hex(SHA256(blob))|T|N"
-// (docs/relay.md §3) with T the corrected Unix time.
-func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
+// proof signs a fresh proof for op over blob (relayproto.ProofMessage) with
+// the corrected Unix time.
+func (c *RelayClient) proof(op, blob string) (*relayproto.Proof, error) {
 	if c.Device == nil {
 		return nil, errors.New("no device key")
 	}
@@ -207,24 +192,16 @@ func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
 	if _, err := rand.Read(n[:]); err != nil {
 		return nil, fmt.Errorf("proof nonce: %w", err)
 	}
-	nonce := base64.RawURLEncoding.EncodeToString(n[:])
-	ts := c.now().Unix()
-	sig, err := c.Device.Sign(proofMessage(op, blob, ts, nonce))
+	p := &relayproto.Proof{
+		TS:    json.Number(strconv.FormatInt(c.now().Unix(), 10)),
+		Nonce: base64.RawURLEncoding.EncodeToString(n[:]),
+	}
+	sig, err := c.Device.Sign(relayproto.ProofMessage(op, blob, string(p.TS), p.Nonce))
 	if err != nil {
 		return nil, fmt.Errorf("sign proof: %w", err)
 	}
-	return map[string]any{"sig": base64.RawURLEncoding.EncodeToString(sig), "ts": ts, "nonce": nonce}, nil
-}
-
-// proofMessage is the byte string a proof signs.
-func proofMessage(op, blob string, ts int64, nonce string) []byte {
-	return []byte("tokentray-proof|" + op + "|" + blobHash(blob) + "|" + strconv.FormatInt(ts, 10) + "|" + nonce)
-}
-
-// blobHash is hex(SHA256(blob)), also sent as X-Tokentray-Blob.
-func blobHash(blob string) string {
-	sum := sha256.Sum256([]byte(blob))
-	return hex.EncodeToString(sum[:])
+	p.Sig = base64.RawURLEncoding.EncodeToString(sig)
+	return p, nil
 }
 
 // localNow is our clock; now is it corrected by the relay's offset.
@@ -246,7 +223,7 @@ func (c *RelayClient) now() time.Time {
 // answer is ignored). Transport failures wrap ErrRelayUnreachable; error
 // answers become *Error.
 func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob string, out any) error {
-	base, err := checkServerURL(c.BaseURL)
+	base, err := relayproto.CheckURL(c.BaseURL)
 	if err != nil {
 		return fmt.Errorf("relay url: %w", err)
 	}
@@ -274,7 +251,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if blob != "" {
-		req.Header.Set("X-Tokentray-Blob", blobHash(blob))
+		req.Header.Set("X-Tokentray-Blob", relayproto.BlobHash(blob))
 	}
 	hc := c.HTTPClient
 	if hc == nil {
@@ -322,18 +299,12 @@ func unreachable(ctx, callCtx context.Context, method, path string, err error) e
 // contract's error shape still yields an *Error (code "http_STATUS"),
 // without quoting the body.
 func relayError(status int, data []byte) error {
-	var b struct {
-		Code           string `json:"error"`
-		Description    string `json:"error_description"`
-		Source         string `json:"source"`
-		ProviderStatus int    `json:"provider_status"`
-		ServerTime     int64  `json:"server_time"`
-	}
+	var b relayproto.ErrorBody
 	if err := json.Unmarshal(data, &b); err != nil || b.Code == "" {
-		return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: SourceRelay, HTTPStatus: status}
+		return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: relayproto.SourceRelay, HTTPStatus: status}
 	}
-	if b.Source != SourceProvider {
-		b.Source = SourceRelay
+	if b.Source != relayproto.SourceProvider {
+		b.Source = relayproto.SourceRelay
 	}
 	return &Error{Code: b.Code, Description: b.Description, Source: b.Source, HTTPStatus: status,
 		ProviderStatus: b.ProviderStatus, ServerTime: b.ServerTime}
@@ -346,12 +317,4 @@ func redactURLError(err error) error {
 		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
 	}
 	return err
-}
-
-// nonNil returns s, or an empty slice for nil so JSON has [] not null.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // connectedToken runs a full relay flow against d and returns its token.
@@ -38,7 +40,7 @@ func TestRelayRefreshAndRevoke(t *testing.T) {
 	if !slices.Equal(nt.ScopesGranted, tok.ScopesGranted) {
 		t.Errorf("ScopesGranted after a refresh without scope = %q, want the old %q", nt.ScopesGranted, tok.ScopesGranted)
 	}
-	if want := blobHash(tok.Refresh); d.blobHeader != want || len(want) != 64 {
+	if want := relayproto.BlobHash(tok.Refresh); d.blobHeader != want || len(want) != 64 {
 		t.Errorf("X-Tokentray-Blob = %q, want hex(SHA256(blob)) %q", d.blobHeader, want)
 	}
 	if _, err := hex.DecodeString(d.blobHeader); err != nil {
@@ -104,14 +106,14 @@ func TestRelayErrors(t *testing.T) {
 		leakFree string
 	}{
 		{"provider refusal", 400, `{"error":"invalid_grant","error_description":"The provided authorization grant is invalid, expired, revoked","source":"provider","provider_status":401}`,
-			Error{Code: "invalid_grant", Description: "The provided authorization grant is invalid, expired, revoked", Source: SourceProvider, HTTPStatus: 400, ProviderStatus: 401}, ""},
+			Error{Code: "invalid_grant", Description: "The provided authorization grant is invalid, expired, revoked", Source: relayproto.SourceProvider, HTTPStatus: 400, ProviderStatus: 401}, ""},
 		{"provider down", 502, `{"error":"provider_unavailable","error_description":"timeout","source":"provider"}`,
-			Error{Code: "provider_unavailable", Description: "timeout", Source: SourceProvider, HTTPStatus: 502}, ""},
+			Error{Code: "provider_unavailable", Description: "timeout", Source: relayproto.SourceProvider, HTTPStatus: 502}, ""},
 		{"rate limited", 429, `{"error":"rate_limited","error_description":"slow down","source":"relay"}`,
-			Error{Code: "rate_limited", Description: "slow down", Source: SourceRelay, HTTPStatus: 429}, ""},
+			Error{Code: "rate_limited", Description: "slow down", Source: relayproto.SourceRelay, HTTPStatus: 429}, ""},
 		{"not json", 500, `<html>SECRETPAGE</html>`,
-			Error{Code: "http_500", Description: "Internal Server Error", Source: SourceRelay, HTTPStatus: 500}, "SECRETPAGE"},
-		{"unknown source is the relay", 400, `{"error":"x","source":"mars"}`, Error{Code: "x", Source: SourceRelay, HTTPStatus: 400}, ""},
+			Error{Code: "http_500", Description: "Internal Server Error", Source: relayproto.SourceRelay, HTTPStatus: 500}, "SECRETPAGE"},
+		{"unknown source is the relay", 400, `{"error":"x","source":"mars"}`, Error{Code: "x", Source: relayproto.SourceRelay, HTTPStatus: 400}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,8 +143,8 @@ func TestRelayErrors(t *testing.T) {
 func TestRelayBaseURL(t *testing.T) {
 	for _, base := range []string{"http://relay.example.com", "ftp://127.0.0.1", "", "https://user:pw@relay.example.com"} {
 		c := &RelayClient{BaseURL: base, Device: newTestDevice(t)}
-		if _, err := c.Providers(context.Background()); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("Providers with BaseURL %q = %v, want ErrURLRefused", base, err)
+		if _, err := c.Providers(context.Background()); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("Providers with BaseURL %q = %v, want relayproto.ErrURLRefused", base, err)
 		}
 	}
 }

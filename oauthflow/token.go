@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Token is what a flow or a refresh yields. It holds secrets: its String,
 // GoString and LogValue methods print none of them.
 type Token struct {
-	// TokenType is the provider's token format: FormatPeatio or FormatBearer.
+	// TokenType is the provider's token format: relayproto.FormatPeatio or relayproto.FormatBearer.
 	TokenType string
 	// AccessToken is the access token exactly as the provider issued it (for
 	// peatio "AK:SK"; revocation sends it back as is).
@@ -132,13 +134,13 @@ func newToken(spec tokenSpec, access, tokenType string, expiresIn int64, scope, 
 		ScopesRequested: append([]string(nil), spec.requested...),
 	}
 	switch spec.format {
-	case FormatPeatio:
+	case relayproto.FormatPeatio:
 		ak, sk, ok := strings.Cut(access, ":")
 		if !ok || ak == "" || sk == "" {
 			return nil, fmt.Errorf("peatio access_token is not ACCESS_KEY:SECRET_KEY: %w", ErrBadResponse)
 		}
 		t.AccessKey, t.SecretKey = ak, sk
-	case FormatBearer:
+	case relayproto.FormatBearer:
 		if tokenType != "" && !strings.EqualFold(tokenType, "bearer") {
 			return nil, fmt.Errorf("token_type %q is not bearer: %w", truncate(tokenType, 32), ErrBadResponse)
 		}

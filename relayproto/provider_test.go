@@ -106,10 +106,16 @@ func TestDuration(t *testing.T) {
 			t.Errorf("Duration(%q).String() = %q, want %q", tt.in, got, tt.out)
 		}
 	}
-	var d Duration
-	for _, bad := range []string{"-1h", "4 hours"} {
-		if err := d.UnmarshalText([]byte(bad)); err == nil {
-			t.Errorf("UnmarshalText(%q) = nil, want an error", bad)
+	var p struct {
+		D Duration `json:"d"`
+	}
+	for _, bad := range []string{`{"d":"soon"}`, `{"d":"-1h"}`, `{"d":14400}`} {
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("Unmarshal(%s) succeeded, want an error", bad)
 		}
+	}
+	p.D = Duration(4 * time.Hour)
+	if b, _ := json.Marshal(p); string(b) != `{"d":"4h"}` {
+		t.Errorf("Marshal = %s, want {\"d\":\"4h\"}", b)
 	}
 }

@@ -39,7 +39,7 @@ func TestIsLoopbackHost(t *testing.T) {
 }
 
 func TestHostAllowed(t *testing.T) {
-	allowed := []string{"f1cx.com", "*.Example.com.", " api.x.com "}
+	allowed := []string{"f1cx.com", "*.Example.com.", " api.x.com ", "*."}
 	tests := []struct {
 		host string
 		want bool
@@ -47,7 +47,7 @@ func TestHostAllowed(t *testing.T) {
 		{"f1cx.com", true}, {"F1CX.COM", true}, {"f1cx.com.", true},
 		{"api.example.com", true}, {"a.b.example.com", true}, {"example.com", false},
 		{"api.x.com", true}, {"x.com", false}, {"evilf1cx.com", false}, {"f1cx.com.evil", false},
-		{"", false}, {"127.0.0.1", false},
+		{"", false}, {"127.0.0.1", false}, {"com", false}, {"www.f1cx.com", false},
 	}
 	for _, tt := range tests {
 		if got := HostAllowed(allowed, tt.host); got != tt.want {

@@ -16,6 +16,7 @@ import (
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // checkTimeout bounds the whole of demo --check.
@@ -130,7 +131,7 @@ func (s *story) readKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if tok.TokenType != oauthflow.FormatPeatio || tok.AccessKey == "" || tok.SecretKey == "" {
+	if tok.TokenType != relayproto.FormatPeatio || tok.AccessKey == "" || tok.SecretKey == "" {
 		return "", fmt.Errorf("the agent answered a %q token without an access and secret key", tok.TokenType)
 	}
 	s.key = tok

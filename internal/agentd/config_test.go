@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
+	"github.com/tokentray/tokentray/relayproto/prototest"
 )
 
 const directProvider = `
@@ -33,8 +35,8 @@ func TestLoadConfigDirectProviderProfileFields(t *testing.T) {
 	}{
 		{"every profile field", "auth_style = \"basic\"\nrevoke_style = \"doorkeeper\"\npkce_to_provider = true\ndefault_lifetime = \"2h\"\n", "",
 			func(p oauthflow.Provider) bool {
-				return p.AuthStyle == oauthflow.AuthBasic && p.RevokeStyle == oauthflow.RevokeDoorkeeper &&
-					p.PKCEToProvider != nil && *p.PKCEToProvider && p.TokenFormat == oauthflow.FormatBearer
+				return p.AuthStyle == relayproto.AuthBasic && p.RevokeStyle == relayproto.RevokeDoorkeeper &&
+					p.PKCEToProvider != nil && *p.PKCEToProvider && p.TokenFormat == relayproto.FormatBearer
 			}},
 		{"no pkce refused", "pkce_to_provider = false\n", "pkce_to_provider = false is refused", nil},
 		{"bad revoke style", "revoke_style = \"post\"\n", `revoke_style "post" must be`, nil},
@@ -60,5 +62,49 @@ func TestLoadConfigDirectProviderProfileFields(t *testing.T) {
 				t.Fatalf("LoadConfig gave %+v", fc.Providers)
 			}
 		})
+	}
+}
+
+func TestLoadConfigDirectProviderStrongChecks(t *testing.T) {
+	tests := []struct{ name, extra, wantErr string }{
+		{"api_base outside allowed_hosts", "allowed_hosts = [\"x.com\"]\n", `api_base host "api.example.com" is not in allowed_hosts`},
+		{"http endpoint", "token_url = \"http://auth.example.com/token\"\n", "token_url"},
+		{"bad id", "", `id "Example" must match`},
+		{"label", "label = \"{{\"\n", "label"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(directProvider, "%s", tt.extra, 1)
+			text = strings.Replace(text, "\nallowed_hosts = [\"api.example.com\"]", "", strings.Count(tt.extra, "allowed_hosts"))
+			if tt.name == "bad id" {
+				text = strings.Replace(text, `id = "example"`, `id = "Example"`, 1)
+			}
+			path := filepath.Join(t.TempDir(), "config.toml")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("LoadConfig = %v, want an error with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRelayURLRuleSharedWithTheRelay checks $TOKENTRAY_RELAY against the cases the relay's
+// public_url is checked against too (relayproto/prototest).
+func TestRelayURLRuleSharedWithTheRelay(t *testing.T) {
+	for _, tc := range prototest.URLs {
+		if tc.URL == "" {
+			continue // no relay at all: RelayURL answers ""
+		}
+		env := func(k string) string {
+			if k == "TOKENTRAY_RELAY" {
+				return tc.URL
+			}
+			return ""
+		}
+		if _, err := RelayURL(env, FileConfig{}); (err == nil) != tc.OK {
+			t.Errorf("RelayURL(%q) = %v, want ok %v", tc.URL, err, tc.OK)
+		}
 	}
 }
