@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -85,7 +86,7 @@ type Agent struct {
 	clock  Clock
 	log    *slog.Logger
 	hc     *http.Client
-	signer *oauthflow.PeatioSigner
+	signer *peatio.Signer
 
 	proxyClient *http.Client
 
@@ -141,7 +142,7 @@ func New(cfg Config) (*Agent, error) {
 		log:         cfg.Logger,
 		hc:          cfg.HTTPClient,
 		proxyClient: newProxyClient(cfg.ProxyTimeout),
-		signer:      &oauthflow.PeatioSigner{Now: cfg.Clock.Now},
+		signer:      &peatio.Signer{Now: cfg.Clock.Now},
 		ctx:         ctx,
 		cancel:      cancel,
 		kick:        make(chan struct{}, 1),

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -167,7 +167,7 @@ func (a *Agent) ensureFresh(ctx context.Context, c *conn, minValid time.Duration
 }
 
 // Signed is a Peatio request signed with a connection's key.
-type Signed = oauthflow.SignedQuery
+type Signed = peatio.SignedQuery
 
 // Sign signs a request to the exchange with the connection's key, adding the
 // provider's default parameters before signing. It refreshes an expired key

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -58,7 +59,7 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 			return nil, fmt.Errorf("read %s's answer: %w", profile.Name, err)
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		code, _ := oauthflow.APIErrorCode(body)
+		code, _, _ := peatio.ParseError(body)
 		switch {
 		case code == peatioUnknownKey || code == peatioExpiredKey:
 			if _, err := a.refresh(ctx, c, &gen); err != nil {

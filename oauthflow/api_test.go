@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -62,14 +64,14 @@ func TestNewAPIRequestPeatio(t *testing.T) {
 		TokenFormat: relayproto.FormatPeatio, DefaultParams: map[string]string{"api_version": "2"},
 	}}
 	tok := &Token{AccessKey: "xxx", SecretKey: "yyy"}
-	s := &PeatioSigner{Now: fixedClock(123456789)}
+	s := &peatio.Signer{Now: func() time.Time { return time.UnixMilli(123456789) }}
 	get, err := NewAPIRequest(context.Background(), p, tok, s, APIRequest{Method: "get", Path: "markets", Params: url.Values{"foo": {"bar"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := get.URL.Query()
 	payload := "GET|/api/v2/markets|access_key=xxx&api_version=2&foo=bar&tonce=" + q.Get("tonce")
-	if q.Get("signature") != PeatioSignature("yyy", payload) || q.Get("api_version") != "2" {
+	if q.Get("signature") != peatio.Signature("yyy", payload) || q.Get("api_version") != "2" {
 		t.Fatalf("GET query %s is not signed over the default params too", get.URL.RawQuery)
 	}
 	post, err := NewAPIRequest(context.Background(), p, tok, s, APIRequest{Method: "POST", Path: "orders", Params: url.Values{"market": {"btcusd"}}})

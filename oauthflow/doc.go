@@ -31,7 +31,7 @@
 //
 // # Concurrency
 //
-// RelayClient and PeatioSigner are safe for concurrent use once
-// configured. PeatioSigner hands out strictly increasing tonces per access
+// RelayClient and peatio.Signer are safe for concurrent use once
+// configured. peatio.Signer hands out strictly increasing tonces per access
 // key; RelayClient keeps the relay's clock offset learnt from stale_proof.
 package oauthflow

@@ -11,13 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relay"
 	"github.com/tokentray/tokentray/relayproto"
 )
@@ -66,7 +66,7 @@ func ExampleConnectRelay() {
 	fmt.Println("granted:", tok.ScopesGranted)
 
 	// Name the connection with the me-API (a signed Peatio request).
-	signer := &oauthflow.PeatioSigner{}
+	signer := &peatio.Signer{}
 	me, err := oauthflow.FetchMe(ctx, nil, p, tok, nil, signer)
 	if err != nil {
 		log.Fatal(err)
@@ -121,18 +121,6 @@ func startExchangeAndRelay() (relayURL string, stop func()) {
 	}
 	h = s
 	return relaySrv.URL, func() { relaySrv.Close(); ex.Close(); exSrv.Close(); os.RemoveAll(dir) }
-}
-
-// Sign a Peatio API request; default_params are part of the signature.
-func ExamplePeatioSigner_Sign() {
-	s := &oauthflow.PeatioSigner{Now: func() time.Time { return time.UnixMilli(123456789) }}
-	q, err := s.Sign("GET", "/api/v2/markets", url.Values{"foo": {"bar"}}, "xxx", "yyy", nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(q.Query)
-	// Output:
-	// access_key=xxx&foo=bar&tonce=123456789&signature=e324059be4491ed8e528aa7b8735af1e96547fbec96db962d51feb7bf1b64dee
 }
 
 // The default opener follows $BROWSER, else xdg-open.

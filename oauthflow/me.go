@@ -14,6 +14,7 @@ import (
 	"text/template"
 	"unicode"
 
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -31,14 +32,14 @@ type Me struct {
 }
 
 // FetchMe calls the provider's me-API, GET api_base+me_path: signed for
-// peatio (signer makes the tonce; nil uses a fresh PeatioSigner), with
+// peatio (signer makes the tonce; nil uses a fresh peatio.Signer), with
 // Authorization: Bearer for bearer tokens; default_params go into the
 // query. Only hosts in p.AllowedHosts are contacted: the host is checked
 // before dialing and redirects are not followed. A 2007 answer corrects
 // the signer's clock and is retried once. fields are the Connect fields,
 // offered to the label template as .fields. API refusals are *Error with
 // the Peatio code in decimal ("2010") or the OAuth error code.
-func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, fields map[string]string, signer *PeatioSigner) (Me, error) {
+func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, fields map[string]string, signer *peatio.Signer) (Me, error) {
 	if tok == nil {
 		return Me{}, errors.New("me: no token")
 	}
@@ -53,7 +54,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 		return Me{}, fmt.Errorf("me: %w", err)
 	}
 	if signer == nil {
-		signer = &PeatioSigner{}
+		signer = &peatio.Signer{}
 	}
 	hc := http.DefaultClient
 	if client != nil {
@@ -92,7 +93,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 }
 
 // getMe sends one me request and returns the status and body.
-func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok *Token, signer *PeatioSigner) (int, []byte, error) {
+func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok *Token, signer *peatio.Signer) (int, []byte, error) {
 	u := *base
 	params := u.Query()
 	switch p.TokenFormat {
@@ -140,7 +141,7 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 // {"error":{"code","message"}}, OAuth's {"error","error_description"}, or
 // the bare status.
 func apiError(status int, body []byte) error {
-	if code, msg, ok := parsePeatioError(body); ok {
+	if code, msg, ok := peatio.ParseError(body); ok {
 		return &Error{Code: strconv.Itoa(code), Description: truncate(msg, maxProviderText), Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
 	var o struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -97,7 +98,7 @@ func TestFetchMeClockOffset(t *testing.T) {
 	ex, srv, p := newExchange(t, ahead)
 	tok := exchangeKeys(t, srv, "profile")
 	tok.Expiry = time.Time{}
-	signer := &PeatioSigner{}
+	signer := &peatio.Signer{}
 	if _, err := FetchMe(context.Background(), srv.Client(), p, tok, map[string]string{"environment": "x"}, signer); err != nil {
 		t.Fatalf("FetchMe with a skewed clock: %v", err)
 	}

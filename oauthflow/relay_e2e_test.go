@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relay"
 	"github.com/tokentray/tokentray/relayproto"
 )
@@ -114,7 +115,7 @@ func TestRealRelayLifecycle(t *testing.T) {
 		t.Errorf("expiry in %v, want about 4h", d)
 	}
 
-	signer := &PeatioSigner{}
+	signer := &peatio.Signer{}
 	me, err := FetchMe(context.Background(), nil, p, tok, nil, signer)
 	if err != nil || me.Account != "ID1A2B3C4D5E" || me.Label != "Alice Trader's EXchange" {
 		t.Fatalf("FetchMe = %+v, %v", me, err)
