@@ -44,7 +44,7 @@ func ExampleConnectRelay() {
 	}
 	p := providers[0]
 
-	// In tokentray: oauthflow.BrowserOpener(os.Getenv, nil).
+	// In tokentray: browser.FromEnv(os.Getenv, nil).
 	browser := func(ctx context.Context, u string) error {
 		resp, err := http.Get(u) // provider → relay → 302 → loopback
 		if err != nil {
@@ -121,13 +121,4 @@ func startExchangeAndRelay() (relayURL string, stop func()) {
 	}
 	h = s
 	return relaySrv.URL, func() { relaySrv.Close(); ex.Close(); exSrv.Close(); os.RemoveAll(dir) }
-}
-
-// The default opener follows $BROWSER, else xdg-open.
-func ExampleBrowserOpener() {
-	open := oauthflow.BrowserOpener(os.Getenv, nil)
-	err := open(context.Background(), "--help")
-	fmt.Println(err)
-	// Output:
-	// url starts with '-': url refused
 }

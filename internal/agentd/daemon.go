@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/vault"
@@ -39,7 +40,7 @@ type Options struct {
 	RelayTimeout time.Duration
 	// LocalProviders are added to config.toml's.
 	LocalProviders []oauthflow.Provider
-	// Open opens authorize URLs; default $BROWSER, else oauthflow.SystemOpen.
+	// Open opens authorize URLs; default $BROWSER, else browser.System.
 	Open oauthflow.Opener
 	// Clock drives the agent; default the system clock.
 	Clock agent.Clock
@@ -156,7 +157,7 @@ func openVault(ctx context.Context, opts Options, fc FileConfig) (*vault.Vault, 
 func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*agent.Agent, error) {
 	open := opts.Open
 	if open == nil {
-		open = oauthflow.BrowserOpener(opts.Getenv, nil)
+		open = browser.FromEnv(opts.Getenv, nil)
 	}
 	cfg := agent.Config{
 		Vault:          v,
