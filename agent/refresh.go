@@ -143,7 +143,7 @@ func (a *Agent) journalRefresh(c *conn) (bool, error) {
 
 // callRefresh asks the relay, or a direct provider, for a new key.
 func (a *Agent) callRefresh(ctx context.Context, rec record, blob string) (*oauthflow.Token, error) {
-	old := &oauthflow.Token{Refresh: blob, ScopesRequested: rec.ScopesRequested, ScopesGranted: rec.ScopesGranted}
+	old := &oauthflow.Token{RefreshCredential: blob, ScopesRequested: rec.ScopesRequested, ScopesGranted: rec.ScopesGranted}
 	if rec.Local {
 		return a.refreshDirect(ctx, rec, old)
 	}

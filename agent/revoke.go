@@ -169,8 +169,8 @@ func (a *Agent) savePending(key string, p pendingRevocation, tok *oauthflow.Toke
 	if tok.AccessToken != "" {
 		secrets[secretAccess] = memguard.NewEnclave([]byte(tok.AccessToken))
 	}
-	if tok.Refresh != "" {
-		secrets[secretRefresh] = memguard.NewEnclave([]byte(tok.Refresh))
+	if tok.RefreshCredential != "" {
+		secrets[secretRefresh] = memguard.NewEnclave([]byte(tok.RefreshCredential))
 	}
 	return a.vault.Put(key, vault.Record{Meta: meta, Secrets: secrets})
 }
@@ -225,7 +225,7 @@ func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Record)
 	}()
 	tok := &oauthflow.Token{TokenType: p.Record.Profile.TokenFormat}
 	tok.AccessToken, _ = openString(r.Secrets[secretAccess])
-	tok.Refresh, _ = openString(r.Secrets[secretRefresh])
+	tok.RefreshCredential, _ = openString(r.Secrets[secretRefresh])
 	ctx, cancel := context.WithTimeout(a.ctx, revokeTimeout)
 	defer cancel()
 	err := a.revokeAtProvider(ctx, p.Record, tok)

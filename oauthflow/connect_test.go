@@ -73,8 +73,8 @@ func TestConnectRelay(t *testing.T) {
 	if !slices.Equal(tok.ScopesGranted, []string{"profile", "history"}) || !slices.Equal(tok.ScopesRequested, []string{"profile", "history", "trade"}) {
 		t.Errorf("scopes = %q granted, %q requested", tok.ScopesGranted, tok.ScopesRequested)
 	}
-	if !strings.HasPrefix(tok.Refresh, "BLOB-") {
-		t.Errorf("Refresh = %q, want the relay's blob", tok.Refresh)
+	if !strings.HasPrefix(tok.RefreshCredential, "BLOB-") {
+		t.Errorf("Refresh = %q, want the relay's blob", tok.RefreshCredential)
 	}
 	d.mu.Lock()
 	for _, f := range d.flows {

@@ -41,7 +41,7 @@ type DirectConnect struct {
 // when endpoints are missing, PKCE S256 with the provider itself, the code
 // to http://127.0.0.1:PORT/callback, iss checked when present (RFC 9207),
 // and the code exchanged with client_id in the parameters (no secret).
-// Token.Refresh is the provider's refresh token.
+// Token.RefreshCredential is the provider's refresh token.
 func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
 	p, meta, err := resolveEndpoints(ctx, c.HTTPClient, c.Provider, true)
 	if err != nil {
@@ -86,7 +86,7 @@ func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
 // (RFC 6749 §6). When the answer names no scope the old granted scopes
 // stay; when it has no new refresh token the old one is kept.
 func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *Token, now func() time.Time) (*Token, error) {
-	if old == nil || old.Refresh == "" {
+	if old == nil || old.RefreshCredential == "" {
 		return nil, errors.New("oauthflow: refresh: no refresh token")
 	}
 	p, _, err := resolveEndpoints(ctx, client, p, false)
@@ -94,7 +94,7 @@ func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *To
 		return nil, fmt.Errorf("oauthflow: refresh %s: %w", p.ID, err)
 	}
 	src := oauthConfig(p, old.ScopesRequested, "").TokenSource(withClient(ctx, client),
-		&oauth2.Token{RefreshToken: old.Refresh, Expiry: time.Unix(1, 0)})
+		&oauth2.Token{RefreshToken: old.RefreshCredential, Expiry: time.Unix(1, 0)})
 	ot, err := src.Token()
 	if err != nil {
 		return nil, fmt.Errorf("oauthflow: refresh %s: %w", p.ID, tokenCallError(err))
@@ -150,9 +150,9 @@ func revokeRequest(ctx context.Context, u string, p Provider, tok *Token) (*http
 	form := url.Values{}
 	switch {
 	case p.RevokeStyle == relayproto.RevokeDoorkeeper:
-		form.Set("token", cmpOr(tok.Refresh, tok.AccessToken))
-	case tok.Refresh != "":
-		form.Set("token", tok.Refresh)
+		form.Set("token", cmpOr(tok.RefreshCredential, tok.AccessToken))
+	case tok.RefreshCredential != "":
+		form.Set("token", tok.RefreshCredential)
 		form.Set("token_type_hint", "refresh_token")
 	default:
 		form.Set("token", tok.AccessToken)

@@ -27,7 +27,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectDirect: %v", err)
 	}
-	if tok.TokenType != relayproto.FormatBearer || tok.AccessToken == "" || tok.Refresh == "" {
+	if tok.TokenType != relayproto.FormatBearer || tok.AccessToken == "" || tok.RefreshCredential == "" {
 		t.Fatalf("token = %v, want bearer with a refresh token", tok)
 	}
 	if !slices.Equal(tok.ScopesGranted, []string{"read", "write"}) {
@@ -51,7 +51,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RefreshDirect: %v", err)
 	}
-	if nt.AccessToken == tok.AccessToken || nt.Refresh == "" || nt.Refresh == tok.Refresh {
+	if nt.AccessToken == tok.AccessToken || nt.RefreshCredential == "" || nt.RefreshCredential == tok.RefreshCredential {
 		t.Errorf("refresh did not rotate the tokens")
 	}
 	// The old refresh token is spent: the provider's own error, verbatim.
@@ -60,7 +60,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("RefreshDirect with a spent token = %v, want the provider's invalid_grant", err)
 	}
-	if strings.Contains(err.Error(), tok.Refresh) {
+	if strings.Contains(err.Error(), tok.RefreshCredential) {
 		t.Errorf("error holds the refresh token")
 	}
 
@@ -203,7 +203,7 @@ func TestRefreshDirectProviderDown(t *testing.T) {
 			}))
 			defer srv.Close()
 			p := Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", TokenFormat: relayproto.FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}}
-			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", Refresh: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
+			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", RefreshCredential: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
 			keep := *old
 			_, err := RefreshDirect(context.Background(), nil, p, old, nil)
 			if err == nil {
@@ -215,7 +215,7 @@ func TestRefreshDirectProviderDown(t *testing.T) {
 			if strings.Contains(err.Error(), "REFRESHTOKEN") {
 				t.Errorf("error %q holds the refresh token", err)
 			}
-			if old.Refresh != keep.Refresh || old.AccessToken != keep.AccessToken {
+			if old.RefreshCredential != keep.RefreshCredential || old.AccessToken != keep.AccessToken {
 				t.Error("a failed refresh changed the old token")
 			}
 		})

@@ -77,7 +77,7 @@ func TestDirectProviderStyles(t *testing.T) {
 			p := Provider{Provider: relayproto.Provider{ID: "x", ClientID: "pub", TokenFormat: relayproto.FormatBearer,
 				AuthStyle: tt.authStyle, RevokeStyle: tt.revokeStyle,
 			}, Issuer: sp.srv.URL}
-			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", Refresh: "RT"}
+			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", RefreshCredential: "RT"}
 			tok, err := RefreshDirect(context.Background(), nil, p, old, nil)
 			if err != nil {
 				t.Fatalf("RefreshDirect: %v", err)

@@ -103,7 +103,7 @@ func TestRealRelayLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectRelay through the real relay: %v", err)
 	}
-	if tok.AccessKey == "" || tok.SecretKey == "" || tok.Refresh == "" {
+	if tok.AccessKey == "" || tok.SecretKey == "" || tok.RefreshCredential == "" {
 		t.Fatalf("token = %v", tok)
 	}
 	if _, body, h := b.page(); !strings.Contains(body, "Connected") {
@@ -129,8 +129,8 @@ func TestRealRelayLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	if nt.AccessKey == tok.AccessKey || nt.Refresh == tok.Refresh || len(nt.ScopesGranted) == 0 {
-		t.Errorf("refresh did not rotate: same key %v, same blob %v", nt.AccessKey == tok.AccessKey, nt.Refresh == tok.Refresh)
+	if nt.AccessKey == tok.AccessKey || nt.RefreshCredential == tok.RefreshCredential || len(nt.ScopesGranted) == 0 {
+		t.Errorf("refresh did not rotate: same key %v, same blob %v", nt.AccessKey == tok.AccessKey, nt.RefreshCredential == tok.RefreshCredential)
 	}
 	if _, err := FetchMe(context.Background(), nil, p, nt, nil, signer); err != nil {
 		t.Fatalf("FetchMe with the refreshed key: %v", err)

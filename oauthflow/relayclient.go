@@ -111,18 +111,18 @@ func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string
 	return tok, nil
 }
 
-// Refresh renews old through the relay (POST /v1/refresh) with old.Refresh,
+// Refresh renews old through the relay (POST /v1/refresh) with old.RefreshCredential,
 // the sealed blob, and a fresh proof; the answer holds a new blob. When the
 // answer names no scope, the old granted scopes stay (RFC 6749 §6).
 // A stale_proof answer corrects the clock offset and is retried once.
 func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Token, error) {
-	if old == nil || old.Refresh == "" {
+	if old == nil || old.RefreshCredential == "" {
 		return nil, errors.New("relay refresh: no refresh blob")
 	}
 	var raw json.RawMessage
-	err := c.withProof(ctx, relayproto.OpRefresh, old.Refresh, func(proof *relayproto.Proof) error {
-		body := relayproto.RefreshRequest{Provider: p.ID, Refresh: old.Refresh, Proof: proof}
-		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.Refresh, &raw)
+	err := c.withProof(ctx, relayproto.OpRefresh, old.RefreshCredential, func(proof *relayproto.Proof) error {
+		body := relayproto.RefreshRequest{Provider: p.ID, Refresh: old.RefreshCredential, Proof: proof}
+		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.RefreshCredential, &raw)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("relay refresh: %w", err)
@@ -138,14 +138,14 @@ func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Tok
 }
 
 // Revoke revokes tok at the provider through the relay (POST /v1/revoke)
-// with tok.Refresh and tok.AccessToken; nil means the provider accepted.
+// with tok.RefreshCredential and tok.AccessToken; nil means the provider accepted.
 func (c *RelayClient) Revoke(ctx context.Context, p Provider, tok *Token) error {
-	if tok == nil || tok.Refresh == "" {
+	if tok == nil || tok.RefreshCredential == "" {
 		return errors.New("relay revoke: no refresh blob")
 	}
-	err := c.withProof(ctx, relayproto.OpRevoke, tok.Refresh, func(proof *relayproto.Proof) error {
-		body := relayproto.RevokeRequest{Provider: p.ID, Refresh: tok.Refresh, AccessToken: tok.AccessToken, Proof: proof}
-		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.Refresh, nil)
+	err := c.withProof(ctx, relayproto.OpRevoke, tok.RefreshCredential, func(proof *relayproto.Proof) error {
+		body := relayproto.RevokeRequest{Provider: p.ID, Refresh: tok.RefreshCredential, AccessToken: tok.AccessToken, Proof: proof}
+		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.RefreshCredential, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("relay revoke: %w", err)

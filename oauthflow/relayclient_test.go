@@ -34,13 +34,13 @@ func TestRelayRefreshAndRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	if nt.AccessKey != "AK2" || nt.Refresh != tok.Refresh+"-2" {
-		t.Errorf("refreshed = %q, blob %q; want AK2 and the new blob", nt.AccessKey, nt.Refresh)
+	if nt.AccessKey != "AK2" || nt.RefreshCredential != tok.RefreshCredential+"-2" {
+		t.Errorf("refreshed = %q, blob %q; want AK2 and the new blob", nt.AccessKey, nt.RefreshCredential)
 	}
 	if !slices.Equal(nt.ScopesGranted, tok.ScopesGranted) {
 		t.Errorf("ScopesGranted after a refresh without scope = %q, want the old %q", nt.ScopesGranted, tok.ScopesGranted)
 	}
-	if want := relayproto.BlobHash(tok.Refresh); d.blobHeader != want || len(want) != 64 {
+	if want := relayproto.BlobHash(tok.RefreshCredential); d.blobHeader != want || len(want) != 64 {
 		t.Errorf("X-Tokentray-Blob = %q, want hex(SHA256(blob)) %q", d.blobHeader, want)
 	}
 	if _, err := hex.DecodeString(d.blobHeader); err != nil {
@@ -123,7 +123,7 @@ func TestRelayErrors(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := &RelayClient{BaseURL: srv.URL, Device: newTestDevice(t)}
-			_, err := c.Refresh(context.Background(), exchangeProvider, &Token{Refresh: "BLOBSECRET"})
+			_, err := c.Refresh(context.Background(), exchangeProvider, &Token{RefreshCredential: "BLOBSECRET"})
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Refresh = %v, want *Error", err)

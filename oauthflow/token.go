@@ -31,9 +31,11 @@ type Token struct {
 	ScopesGranted []string
 	// ScopesRequested are the scopes the user asked for.
 	ScopesRequested []string
-	// Refresh is the relay's sealed, device-bound refresh blob (relay
-	// providers) or the provider's refresh token (direct providers).
-	Refresh string
+	// RefreshCredential is what renews the token, opaque to the device: the
+	// relay's sealed, device-bound refresh blob (relay providers, the
+	// "refresh" of docs/relay.md §2), or the provider's own refresh token
+	// (local providers). Only the side that issued it can use it.
+	RefreshCredential string
 }
 
 // String describes the token without any secret.
@@ -42,7 +44,7 @@ func (t *Token) String() string {
 		return "oauthflow.Token(nil)"
 	}
 	return fmt.Sprintf("oauthflow.Token{%s, expiry %s, scopes %q, refresh %t}",
-		t.TokenType, t.Expiry.UTC().Format(time.RFC3339), t.ScopesGranted, t.Refresh != "")
+		t.TokenType, t.Expiry.UTC().Format(time.RFC3339), t.ScopesGranted, t.RefreshCredential != "")
 }
 
 // GoString is String, so %#v prints no secret either.
@@ -128,10 +130,10 @@ func newToken(spec tokenSpec, access, tokenType string, expiresIn int64, scope, 
 		return nil, fmt.Errorf("token response has no access_token: %w", ErrBadResponse)
 	}
 	t := &Token{
-		TokenType:       spec.format,
-		AccessToken:     access,
-		Refresh:         refresh,
-		ScopesRequested: append([]string(nil), spec.requested...),
+		TokenType:         spec.format,
+		AccessToken:       access,
+		RefreshCredential: refresh,
+		ScopesRequested:   append([]string(nil), spec.requested...),
 	}
 	switch spec.format {
 	case relayproto.FormatPeatio:

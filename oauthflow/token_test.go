@@ -85,15 +85,15 @@ func TestParseTokenResponse(t *testing.T) {
 			if !slices.Equal(tok.ScopesRequested, tt.spec.requested) {
 				t.Errorf("ScopesRequested = %q, want %q", tok.ScopesRequested, tt.spec.requested)
 			}
-			if tok.Refresh != tt.refresh || tok.TokenType != tt.spec.format {
-				t.Errorf("Refresh, TokenType = %q, %q, want %q, %q", tok.Refresh, tok.TokenType, tt.refresh, tt.spec.format)
+			if tok.RefreshCredential != tt.refresh || tok.TokenType != tt.spec.format {
+				t.Errorf("Refresh, TokenType = %q, %q, want %q, %q", tok.RefreshCredential, tok.TokenType, tt.refresh, tt.spec.format)
 			}
 		})
 	}
 }
 
 func TestTokenPrintsNoSecret(t *testing.T) {
-	tok := &Token{TokenType: relayproto.FormatPeatio, AccessToken: "AKX:SKSECRET", AccessKey: "AKX", SecretKey: "SKSECRET", Refresh: "REFRESHBLOB"}
+	tok := &Token{TokenType: relayproto.FormatPeatio, AccessToken: "AKX:SKSECRET", AccessKey: "AKX", SecretKey: "SKSECRET", RefreshCredential: "REFRESHBLOB"}
 	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok)} {
 		if strings.Contains(s, "SKSECRET") || strings.Contains(s, "REFRESHBLOB") {
 			t.Errorf("printed token %q holds a secret", s)
