@@ -30,6 +30,7 @@ import (
 
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -41,7 +42,7 @@ var (
 	ErrForbidden        = errors.New("scripts may not read this connection's raw keys")
 	ErrUnknownProvider  = errors.New("unknown provider")
 	ErrBadRequest       = errors.New("bad request")
-	ErrRelayUnreachable = oauthflow.ErrRelayUnreachable
+	ErrRelayUnreachable = relayclient.ErrRelayUnreachable
 	ErrNoRelay          = errors.New("no relay configured: set TOKENTRAY_RELAY or relay_url in config.toml")
 )
 
@@ -52,7 +53,7 @@ type Config struct {
 	Vault *vault.Vault
 	// Relay brokers flows, refreshes and revocations of relay providers; nil
 	// when no relay is configured (then only local providers work).
-	Relay *oauthflow.RelayClient
+	Relay *relayclient.Client
 	// LocalProviders are public clients configured in config.toml; the device
 	// runs their flow directly.
 	LocalProviders []oauthflow.Provider
@@ -82,7 +83,7 @@ type Config struct {
 type Agent struct {
 	cfg    Config
 	vault  *vault.Vault
-	relay  *oauthflow.RelayClient
+	relay  *relayclient.Client
 	clock  Clock
 	log    *slog.Logger
 	hc     *http.Client

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -117,8 +118,8 @@ func TestMayHaveReachedProvider(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"refused dial", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, dial), false},
-		{"reset after sending", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, read), true},
+		{"refused dial", fmt.Errorf("relay refresh: %w: %w", relayclient.ErrRelayUnreachable, dial), false},
+		{"reset after sending", fmt.Errorf("relay refresh: %w: %w", relayclient.ErrRelayUnreachable, read), true},
 		{"timeout", fmt.Errorf("relay refresh: %w", context.DeadlineExceeded), true},
 		{"agent stopping", fmt.Errorf("relay refresh: %w", context.Canceled), true},
 		{"relay's provider timeout", &oauthflow.Error{Code: "provider_unavailable", Source: relayproto.SourceProvider, HTTPStatus: 502}, true},

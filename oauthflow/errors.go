@@ -3,15 +3,14 @@ package oauthflow
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrTimeout reports that a flow ended without a valid callback in time.
 	ErrTimeout = errors.New("no answer from the browser in time")
-	// ErrRelayUnreachable reports that the relay could not be reached at all
-	// (connection refused, DNS, TLS, a cut connection).
-	ErrRelayUnreachable = errors.New("relay unreachable")
 	// ErrHostNotAllowed reports a request to a host outside the provider's
 	// allowed_hosts; nothing was sent.
 	ErrHostNotAllowed = errors.New("host not in allowed_hosts")
@@ -68,4 +67,16 @@ func (e *Error) Is(target error) bool {
 		return false
 	}
 	return t.Code == e.Code && (t.Source == "" || t.Source == e.Source)
+}
+
+// maxBody caps every answer read from a provider.
+const maxBody = 1 << 20
+
+// redactURLError drops the URL (which may carry a query) from a *url.Error.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
+	}
+	return err
 }

@@ -19,10 +19,11 @@ import (
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
-// deviceKey is a DeviceSigner; in tokentray the vault holds this key.
+// deviceKey is a relayclient.DeviceSigner; in tokentray the vault holds this key.
 type deviceKey struct{ priv ed25519.PrivateKey }
 
 func (k deviceKey) PublicKey() ed25519.PublicKey    { return k.priv.Public().(ed25519.PublicKey) }
@@ -37,7 +38,7 @@ func ExampleConnectRelay() {
 	defer stop()
 
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: deviceKey{priv}}
+	rc := &relayclient.Client{BaseURL: relayURL, Device: deviceKey{priv}}
 	providers, err := rc.Providers(ctx)
 	if err != nil {
 		log.Fatal(err)

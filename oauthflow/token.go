@@ -76,6 +76,17 @@ func specFor(p Provider, requested []string, now time.Time) tokenSpec {
 	return tokenSpec{format: p.TokenFormat, lifetime: time.Duration(p.DefaultLifetime), requested: requested, now: now}
 }
 
+// TokenFromAnswer parses a token answer body, the relay's redeem or refresh
+// answer (docs/relay.md §2), into a Token of p's format and default
+// lifetime. requested are the scopes the user asked for; granted, when not
+// nil, are kept when the answer names no scope (a refresh, RFC 6749 §6).
+// Errors wrap ErrBadResponse and quote none of the body.
+func TokenFromAnswer(body []byte, p Provider, requested, granted []string, now time.Time) (*Token, error) {
+	spec := specFor(p, requested, now)
+	spec.fallback = granted
+	return parseTokenResponse(body, spec)
+}
+
 // tokenResponse is the JSON shape of a token answer: the relay's
 // (docs/relay.md §2, refresh) and RFC 6749 §5.1's (refresh_token).
 type tokenResponse struct {

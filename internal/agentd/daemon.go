@@ -14,6 +14,7 @@ import (
 	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -35,7 +36,7 @@ type Options struct {
 	// RelayURL, when set, wins over $TOKENTRAY_RELAY and config.toml.
 	RelayURL string
 	// RelayTimeout bounds each call to the relay; default
-	// oauthflow.DefaultRelayTimeout. A relay silent for longer is
+	// relayclient.DefaultTimeout. A relay silent for longer is
 	// relay_unreachable.
 	RelayTimeout time.Duration
 	// LocalProviders are added to config.toml's.
@@ -168,7 +169,7 @@ func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*ag
 		Version:        opts.Version,
 	}
 	if relayURL != "" {
-		rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
+		rc := &relayclient.Client{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
 		if opts.Clock != nil {
 			rc.Now = opts.Clock.Now
 		}

@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"crypto/ed25519"

@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -49,15 +50,15 @@ func (b *browser) page() (int, string, http.Header) {
 	return b.status, b.body, b.header
 }
 
-var exchangeProvider = Provider{Provider: relayproto.Provider{ID: "exchange", Name: "EXchange", TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour)}}
+var exchangeProvider = oauthflow.Provider{Provider: relayproto.Provider{ID: "exchange", Name: "EXchange", TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour)}}
 
 func TestConnectRelay(t *testing.T) {
 	d := newRelayDouble(t)
 	dev := newTestDevice(t)
 	b := &browser{}
 	var onURL string
-	tok, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay:    &RelayClient{BaseURL: d.srv.URL, Device: dev},
+	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay:    &Client{BaseURL: d.srv.URL, Device: dev},
 		Provider: exchangeProvider,
 		Scopes:   []string{"profile", "history", "trade"},
 		Open:     b.open,
@@ -130,13 +131,13 @@ func TestConnectRelayErrors(t *testing.T) {
 			d := newRelayDouble(t)
 			d.callbackQ = tt.callback
 			b := &browser{}
-			_, err := ConnectRelay(context.Background(), RelayConnect{
-				Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+			_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+				Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
 				Scopes: []string{"profile"}, Open: b.open, Timeout: 10 * time.Second,
 			})
-			var e *Error
+			var e *oauthflow.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("ConnectRelay error = %v, want *Error", err)
+				t.Fatalf("ConnectRelay error = %v, want *oauthflow.Error", err)
 			}
 			if e.Code != tt.wantCode || e.Source != tt.wantSrc || e.Description != tt.callback.Get("error_description") {
 				t.Errorf("error = %+v, want code %s source %s, description verbatim", e, tt.wantCode, tt.wantSrc)
@@ -153,8 +154,8 @@ func TestConnectRelayErrors(t *testing.T) {
 func TestConnectRelayDown(t *testing.T) {
 	d := newRelayDouble(t)
 	d.srv.Close()
-	_, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
 		Open: func(context.Context, string) error { t.Error("opener called though the relay is down"); return nil },
 	})
 	if !errors.Is(err, ErrRelayUnreachable) {
@@ -164,7 +165,7 @@ func TestConnectRelayDown(t *testing.T) {
 
 func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 	d := newRelayDouble(t)
-	relay := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	relay := &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}
 	var loopback string
 	noBrowser := func(_ context.Context, u string) error {
 		pu, _ := url.Parse(u)
@@ -173,9 +174,9 @@ func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 		d.mu.Unlock()
 		return nil
 	}
-	_, err := ConnectRelay(context.Background(), RelayConnect{Relay: relay, Provider: exchangeProvider, Open: noBrowser, Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("ConnectRelay after its timeout = %v, want ErrTimeout", err)
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: relay, Provider: exchangeProvider, Open: noBrowser, Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, oauthflow.ErrTimeout) {
+		t.Fatalf("ConnectRelay after its timeout = %v, want oauthflow.ErrTimeout", err)
 	}
 	if _, err := http.Get(loopback); err == nil {
 		t.Errorf("loopback %s still answers after the flow ended", loopback)
@@ -184,7 +185,7 @@ func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := ConnectRelay(ctx, RelayConnect{Relay: relay, Provider: exchangeProvider, OnURL: func(string) { cancel() }})
+		_, err := oauthflow.ConnectRelay(ctx, oauthflow.RelayConnect{Relay: relay, Provider: exchangeProvider, OnURL: func(string) { cancel() }})
 		errc <- err
 	}()
 	select {
