@@ -39,7 +39,7 @@ func waitFile(t *testing.T, path string) []string {
 	return nil
 }
 
-func TestBrowserOpener(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	const u = "https://f1cx.com/oauth/authorize?client_id=a&state=b%20c"
 	tests := []struct {
 		name    string
@@ -72,7 +72,7 @@ func TestBrowserOpener(t *testing.T) {
 	}
 }
 
-func TestBrowserOpenerFallbackAndFailures(t *testing.T) {
+func TestFromEnvFallbackAndFailures(t *testing.T) {
 	var got string
 	fallback := func(_ context.Context, u string) error { got = u; return nil }
 	unset := func(string) string { return "" }
@@ -89,7 +89,7 @@ func TestBrowserOpenerFallbackAndFailures(t *testing.T) {
 	}
 }
 
-func TestOpenerRefusesURLs(t *testing.T) {
+func TestRefusedURLs(t *testing.T) {
 	bin, out := fakeBrowser(t, t.TempDir(), "browser")
 	env := func(string) string { return bin }
 	open := FromEnv(env, func(context.Context, string) error { t.Error("fallback called"); return nil })
