@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -40,7 +42,7 @@ var (
 	ErrForbidden        = errors.New("scripts may not read this connection's raw keys")
 	ErrUnknownProvider  = errors.New("unknown provider")
 	ErrBadRequest       = errors.New("bad request")
-	ErrRelayUnreachable = oauthflow.ErrRelayUnreachable
+	ErrRelayUnreachable = relayclient.ErrRelayUnreachable
 	ErrNoRelay          = errors.New("no relay configured: set TOKENTRAY_RELAY or relay_url in config.toml")
 )
 
@@ -51,7 +53,7 @@ type Config struct {
 	Vault *vault.Vault
 	// Relay brokers flows, refreshes and revocations of relay providers; nil
 	// when no relay is configured (then only local providers work).
-	Relay *oauthflow.RelayClient
+	Relay *relayclient.Client
 	// LocalProviders are public clients configured in config.toml; the device
 	// runs their flow directly.
 	LocalProviders []oauthflow.Provider
@@ -81,11 +83,11 @@ type Config struct {
 type Agent struct {
 	cfg    Config
 	vault  *vault.Vault
-	relay  *oauthflow.RelayClient
+	relay  *relayclient.Client
 	clock  Clock
 	log    *slog.Logger
 	hc     *http.Client
-	signer *oauthflow.PeatioSigner
+	signer *peatio.Signer
 
 	proxyClient *http.Client
 
@@ -141,7 +143,7 @@ func New(cfg Config) (*Agent, error) {
 		log:         cfg.Logger,
 		hc:          cfg.HTTPClient,
 		proxyClient: newProxyClient(cfg.ProxyTimeout),
-		signer:      &oauthflow.PeatioSigner{Now: cfg.Clock.Now},
+		signer:      &peatio.Signer{Now: cfg.Clock.Now},
 		ctx:         ctx,
 		cancel:      cancel,
 		kick:        make(chan struct{}, 1),

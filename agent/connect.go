@@ -115,7 +115,7 @@ func (a *Agent) tokenOf(c *conn) *oauthflow.Token {
 	if c.access != nil {
 		tok.AccessToken = strings.Clone(c.access.String()) // a Go string copy: the relay client takes strings
 	}
-	tok.Refresh, _ = readRefresh(c)
+	tok.RefreshCredential, _ = readRefresh(c)
 	return tok
 }
 

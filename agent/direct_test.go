@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeoauth"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestDirectProvider connects, refreshes and revokes a locally configured
@@ -16,12 +17,12 @@ func TestDirectProvider(t *testing.T) {
 	fp := fakeoauth.New()
 	t.Cleanup(fp.Close)
 	host, _ := url.Parse(fp.URL)
-	local := oauthflow.Provider{
-		ID: "local", Name: "Local", TokenFormat: oauthflow.FormatBearer, Issuer: fp.URL, ClientID: fakeoauth.ClientID,
+	local := oauthflow.Provider{Provider: relayproto.Provider{
+		ID: "local", Name: "Local", TokenFormat: relayproto.FormatBearer, ClientID: fakeoauth.ClientID,
 		APIBase: fp.URL, MePath: "/me", Label: "{{.name}} at Local", AccountField: "sub",
 		AllowedHosts: []string{host.Hostname()},
-		Scopes:       []oauthflow.Scope{{Name: "read", Default: true, Required: true}, {Name: "write"}},
-	}
+		Scopes:       []relayproto.Scope{{Name: "read", Default: true, Required: true}, {Name: "write"}},
+	}, Issuer: fp.URL}
 	e := newEnvTuned(t, func(c *Config) { c.LocalProviders = []oauthflow.Provider{local} })
 	ctx := context.Background()
 
@@ -36,7 +37,7 @@ func TestDirectProvider(t *testing.T) {
 		t.Fatalf("Connect = %+v", c)
 	}
 	k, err := e.agent.Token(ctx, c.ID, 0)
-	if err != nil || k.TokenType != oauthflow.FormatBearer || k.AccessToken == "" || k.AccessKey != "" {
+	if err != nil || k.TokenType != relayproto.FormatBearer || k.AccessToken == "" || k.AccessKey != "" {
 		t.Fatalf("Token = type %q, bearer %t, err %v", k.TokenType, k.AccessToken != "", err)
 	}
 	if x, err := e.agent.Refresh(ctx, c.ID, nil); err != nil || x.Generation != 2 {

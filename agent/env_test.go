@@ -17,7 +17,7 @@ import (
 	"github.com/tokentray/tokentray/internal/fakeclock"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -90,7 +90,7 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	e.vault = v
-	rc := &oauthflow.RelayClient{BaseURL: e.stack.RelayURL, Device: v.DeviceKey(), Now: e.clock.Now}
+	rc := &relayclient.Client{BaseURL: e.stack.RelayURL, Device: v.DeviceKey(), Now: e.clock.Now}
 	cfg := Config{
 		Vault: v, Relay: rc, Open: followURL, Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Version: "test",

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Connections lists the connections, sorted by label then id.
@@ -134,7 +135,7 @@ func (a *Agent) Token(ctx context.Context, id string, minValid time.Duration) (K
 	var k Key
 	err := a.ReadKey(ctx, id, minValid, func(v KeyView) error {
 		k = Key{TokenType: v.TokenType, ExpiresAt: v.ExpiresAt, Scopes: v.Scopes, Generation: v.Generation}
-		if v.TokenType == oauthflow.FormatPeatio {
+		if v.TokenType == relayproto.FormatPeatio {
 			k.AccessKey, k.SecretKey = string(v.AccessKey()), string(v.SecretKey())
 		} else {
 			k.AccessToken = string(v.Key)
@@ -166,7 +167,7 @@ func (a *Agent) ensureFresh(ctx context.Context, c *conn, minValid time.Duration
 }
 
 // Signed is a Peatio request signed with a connection's key.
-type Signed = oauthflow.SignedQuery
+type Signed = peatio.SignedQuery
 
 // Sign signs a request to the exchange with the connection's key, adding the
 // provider's default parameters before signing. It refreshes an expired key
@@ -179,7 +180,7 @@ func (a *Agent) Sign(ctx context.Context, id, method, path string, params map[st
 	c.mu.Lock()
 	format := c.rec.Profile.TokenFormat
 	c.mu.Unlock()
-	if format != oauthflow.FormatPeatio {
+	if format != relayproto.FormatPeatio {
 		return Signed{}, Connection{}, fmt.Errorf("%w: only peatio connections sign requests; send the bearer token instead", ErrBadRequest)
 	}
 	if err := a.ensureFresh(ctx, c, 0); err != nil {

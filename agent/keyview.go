@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // KeyView is a connection's current key as the agent holds it, handed to the
@@ -25,7 +26,7 @@ type KeyView struct {
 
 // AccessKey is the Peatio access key, a view of Key; nil for bearer keys.
 func (v KeyView) AccessKey() []byte {
-	if v.TokenType != oauthflow.FormatPeatio {
+	if v.TokenType != relayproto.FormatPeatio {
 		return nil
 	}
 	ak, _, _ := bytes.Cut(v.Key, []byte(":"))
@@ -34,7 +35,7 @@ func (v KeyView) AccessKey() []byte {
 
 // SecretKey is the Peatio secret key, a view of Key; nil for bearer keys.
 func (v KeyView) SecretKey() []byte {
-	if v.TokenType != oauthflow.FormatPeatio {
+	if v.TokenType != relayproto.FormatPeatio {
 		return nil
 	}
 	_, sk, _ := bytes.Cut(v.Key, []byte(":"))
@@ -52,7 +53,7 @@ func (a *Agent) ReadKey(ctx context.Context, id string, minValid time.Duration, 
 		return err
 	}
 	c.mu.Lock()
-	if c.rec.Profile.TokenFormat == oauthflow.FormatPeatio && !c.rec.RawKeys {
+	if c.rec.Profile.TokenFormat == relayproto.FormatPeatio && !c.rec.RawKeys {
 		c.mu.Unlock()
 		return ErrForbidden
 	}

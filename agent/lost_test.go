@@ -10,6 +10,8 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayclient"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestLostRefreshAnswerIsRecovered(t *testing.T) {
@@ -60,7 +62,7 @@ func TestLostAnswerThenLongOutage(t *testing.T) {
 		t.Fatal("the answer was not lost")
 	}
 	e.stack.SetRelayDown(true)
-	e.clock.Advance(relayAnswerWindow + time.Minute)
+	e.clock.Advance(relayproto.AnswerWindow + time.Minute)
 	// The scheduler's own retries run while the relay is down; let the last
 	// one end, or the Refresh below would join it and get its dial error.
 	e.idle()
@@ -116,15 +118,15 @@ func TestMayHaveReachedProvider(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"refused dial", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, dial), false},
-		{"reset after sending", fmt.Errorf("relay refresh: %w: %w", oauthflow.ErrRelayUnreachable, read), true},
+		{"refused dial", fmt.Errorf("relay refresh: %w: %w", relayclient.ErrRelayUnreachable, dial), false},
+		{"reset after sending", fmt.Errorf("relay refresh: %w: %w", relayclient.ErrRelayUnreachable, read), true},
 		{"timeout", fmt.Errorf("relay refresh: %w", context.DeadlineExceeded), true},
 		{"agent stopping", fmt.Errorf("relay refresh: %w", context.Canceled), true},
-		{"relay's provider timeout", &oauthflow.Error{Code: "provider_unavailable", Source: oauthflow.SourceProvider, HTTPStatus: 502}, true},
-		{"relay fault", &oauthflow.Error{Code: "internal", Source: oauthflow.SourceRelay, HTTPStatus: 500}, true},
-		{"store down", &oauthflow.Error{Code: "store_unavailable", Source: oauthflow.SourceRelay, HTTPStatus: 503}, false},
-		{"rate limited", &oauthflow.Error{Code: "rate_limited", Source: oauthflow.SourceRelay, HTTPStatus: 429}, false},
-		{"stale proof", &oauthflow.Error{Code: "stale_proof", Source: oauthflow.SourceRelay, HTTPStatus: 401}, false},
+		{"relay's provider timeout", &oauthflow.Error{Code: "provider_unavailable", Source: relayproto.SourceProvider, HTTPStatus: 502}, true},
+		{"relay fault", &oauthflow.Error{Code: "internal", Source: relayproto.SourceRelay, HTTPStatus: 500}, true},
+		{"store down", &oauthflow.Error{Code: "store_unavailable", Source: relayproto.SourceRelay, HTTPStatus: 503}, false},
+		{"rate limited", &oauthflow.Error{Code: "rate_limited", Source: relayproto.SourceRelay, HTTPStatus: 429}, false},
+		{"stale proof", &oauthflow.Error{Code: "stale_proof", Source: relayproto.SourceRelay, HTTPStatus: 401}, false},
 		{"answer not JSON", fmt.Errorf("relay refresh: %w", oauthflow.ErrBadResponse), true},
 	}
 	for _, tt := range tests {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // The Peatio answers that mean the key the agent used is dead.
@@ -43,10 +45,10 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 		}
 		resp, err := a.proxyClient.Do(req)
 		if err != nil {
-			return nil, &oauthflow.Error{Code: "provider_unavailable", Source: oauthflow.SourceProvider,
+			return nil, &oauthflow.Error{Code: "provider_unavailable", Source: relayproto.SourceProvider,
 				Description: fmt.Sprintf("%s did not answer: %v", profile.Name, redactURL(err))}
 		}
-		if !retryable || attempt > 0 || profile.TokenFormat != oauthflow.FormatPeatio || resp.StatusCode/100 == 2 {
+		if !retryable || attempt > 0 || profile.TokenFormat != relayproto.FormatPeatio || resp.StatusCode/100 == 2 {
 			return resp, nil
 		}
 		// Small error answers are read to see whether the key died; the body
@@ -57,7 +59,7 @@ func (a *Agent) Proxy(ctx context.Context, id string, r oauthflow.APIRequest) (*
 			return nil, fmt.Errorf("read %s's answer: %w", profile.Name, err)
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		code, _ := oauthflow.APIErrorCode(body)
+		code, _, _ := peatio.ParseError(body)
 		switch {
 		case code == peatioUnknownKey || code == peatioExpiredKey:
 			if _, err := a.refresh(ctx, c, &gen); err != nil {

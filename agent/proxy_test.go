@@ -13,7 +13,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
-	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // proxy sends r through the agent's proxy and returns the answer.
@@ -147,7 +147,7 @@ func TestProxyStreamsLargeAnswers(t *testing.T) {
 
 func TestFieldsReachLabelAndAPIBase(t *testing.T) {
 	so := devstack.Options{
-		Fields: []relay.Field{{Name: "environment", Label: "Environment", Kind: "select",
+		Fields: []relayproto.Field{{Name: "environment", Label: "Environment", Kind: "select",
 			Options: []string{"production", "sandbox"}, Required: true, Default: "production"},
 			{Name: "desk", Label: "Desk", Kind: "text"}},
 		Label: "{{.name}} ({{.fields.environment}})",
@@ -172,7 +172,7 @@ func TestFieldsReachLabelAndAPIBase(t *testing.T) {
 }
 
 func TestRenderAPIBase(t *testing.T) {
-	p := oauthflow.Provider{Name: "X", APIBase: "https://{{.fields.environment}}.x.example.com/api", AllowedHosts: []string{"*.x.example.com"}}
+	p := oauthflow.Provider{Provider: relayproto.Provider{Name: "X", APIBase: "https://{{.fields.environment}}.x.example.com/api", AllowedHosts: []string{"*.x.example.com"}}}
 	got, err := renderAPIBase(p, map[string]string{"environment": "sandbox"})
 	if err != nil || got != "https://sandbox.x.example.com/api" {
 		t.Fatalf("renderAPIBase = %q, %v", got, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // refreshTimeout bounds one refresh call through the relay.
@@ -142,7 +143,7 @@ func (a *Agent) journalRefresh(c *conn) (bool, error) {
 
 // callRefresh asks the relay, or a direct provider, for a new key.
 func (a *Agent) callRefresh(ctx context.Context, rec connRecord, blob string) (*oauthflow.Token, error) {
-	old := &oauthflow.Token{Refresh: blob, ScopesRequested: rec.ScopesRequested, ScopesGranted: rec.ScopesGranted}
+	old := &oauthflow.Token{RefreshCredential: blob, ScopesRequested: rec.ScopesRequested, ScopesGranted: rec.ScopesGranted}
 	if rec.Local {
 		return a.refreshDirect(ctx, rec, old)
 	}
@@ -209,10 +210,6 @@ func (a *Agent) refreshFailed(c *conn, err error, journaled bool) error {
 	return err
 }
 
-// relayAnswerWindow is how long the relay keeps a refresh answer for a retry
-// (docs/relay.md §3).
-const relayAnswerWindow = 2 * time.Minute
-
 // retryDelay is the wait before the next refresh attempt: backoff, except
 // while a refresh that may have reached the provider is unresolved. The
 // provider may then have rotated the keys already, and the new ones exist
@@ -222,7 +219,7 @@ const relayAnswerWindow = 2 * time.Minute
 func (a *Agent) retryDelay(c *conn, now time.Time) time.Duration {
 	d := backoff(c.failures)
 	if sent := c.rec.RefreshSent; !sent.IsZero() {
-		if left := sent.Add(relayAnswerWindow - 15*time.Second).Sub(now); left > 0 {
+		if left := sent.Add(relayproto.AnswerWindow - 15*time.Second).Sub(now); left > 0 {
 			d = min(d, max(left/2, time.Second))
 		}
 	}
@@ -252,7 +249,7 @@ func mayHaveReachedProvider(err error) bool {
 // providers invalid_grant.
 func grantRefused(err error) bool {
 	var oe *oauthflow.Error
-	if !errors.As(err, &oe) || oe.Source != oauthflow.SourceProvider {
+	if !errors.As(err, &oe) || oe.Source != relayproto.SourceProvider {
 		return false
 	}
 	return oe.Code == "invalid_grant" || oe.Code == "invalid_request"

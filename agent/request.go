@@ -8,13 +8,14 @@ import (
 	"text/template"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // chooseScopes checks the requested scopes against the provider's. No scopes
 // means the provider's defaults; required scopes are always added, because the
 // agent cannot identify the account without them.
 func chooseScopes(p oauthflow.Provider, requested []string) ([]string, error) {
-	known := make(map[string]oauthflow.Scope, len(p.Scopes))
+	known := make(map[string]relayproto.Scope, len(p.Scopes))
 	for _, s := range p.Scopes {
 		known[s.Name] = s
 	}

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestCheckFields(t *testing.T) {
-	p := oauthflow.Provider{Name: "X", Fields: []oauthflow.Field{
+	p := oauthflow.Provider{Provider: relayproto.Provider{Name: "X", Fields: []relayproto.Field{
 		{Name: "environment", Kind: "select", Options: []string{"production", "sandbox"}, Required: true, Default: "production"},
 		{Name: "region", Kind: "text", Required: true},
 		{Name: "desk", Kind: "text"},
+	},
 	}}
 	tests := []struct {
 		name  string
@@ -48,8 +50,9 @@ func TestCheckFields(t *testing.T) {
 }
 
 func TestChooseScopes(t *testing.T) {
-	p := oauthflow.Provider{Name: "X", Scopes: []oauthflow.Scope{
+	p := oauthflow.Provider{Provider: relayproto.Provider{Name: "X", Scopes: []relayproto.Scope{
 		{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"},
+	},
 	}}
 	tests := []struct {
 		name      string

@@ -11,6 +11,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -131,7 +132,7 @@ func (a *Agent) revokeAtProvider(ctx context.Context, rec connRecord, tok *oauth
 // answering at all.
 func providerRefused(err error) bool {
 	var oe *oauthflow.Error
-	return errors.As(err, &oe) && oe.Source == oauthflow.SourceProvider && oe.Code != "provider_unavailable"
+	return errors.As(err, &oe) && oe.Source == relayproto.SourceProvider && oe.Code != "provider_unavailable"
 }
 
 // pendingRevocation is a revocation the provider has not confirmed yet.
@@ -168,8 +169,8 @@ func (a *Agent) savePending(key string, p pendingRevocation, tok *oauthflow.Toke
 	if tok.AccessToken != "" {
 		secrets[secretAccess] = memguard.NewEnclave([]byte(tok.AccessToken))
 	}
-	if tok.Refresh != "" {
-		secrets[secretRefresh] = memguard.NewEnclave([]byte(tok.Refresh))
+	if tok.RefreshCredential != "" {
+		secrets[secretRefresh] = memguard.NewEnclave([]byte(tok.RefreshCredential))
 	}
 	return a.vault.Put(key, vault.Entry{Meta: meta, Secrets: secrets})
 }
@@ -224,7 +225,7 @@ func (a *Agent) retryRevocation(key string, p pendingRevocation, r vault.Entry) 
 	}()
 	tok := &oauthflow.Token{TokenType: p.Record.Profile.TokenFormat}
 	tok.AccessToken, _ = openString(r.Secrets[secretAccess])
-	tok.Refresh, _ = openString(r.Secrets[secretRefresh])
+	tok.RefreshCredential, _ = openString(r.Secrets[secretRefresh])
 	ctx, cancel := context.WithTimeout(a.ctx, revokeTimeout)
 	defer cancel()
 	err := a.revokeAtProvider(ctx, p.Record, tok)

@@ -123,7 +123,7 @@ func setKeys(c *conn, tok *oauthflow.Token) {
 	}
 	c.access = memguard.NewBufferFromBytes([]byte(tok.AccessToken))
 	c.sealed = memguard.NewEnclave([]byte(tok.AccessToken))
-	c.refresh = memguard.NewEnclave([]byte(tok.Refresh))
+	c.refresh = memguard.NewEnclave([]byte(tok.RefreshCredential))
 }
 
 // readRefresh returns the refresh blob as a string for the relay call. c.mu

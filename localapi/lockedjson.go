@@ -10,7 +10,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/agent"
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // An answer that carries a key is built in locked memory and written in one
@@ -121,7 +121,7 @@ func newKeyAnswer(v agent.KeyView) (*keyAnswer, error) {
 		val  []byte
 	}
 	fields := []field{{`,"access_token":`, v.Key}}
-	if v.TokenType == oauthflow.FormatPeatio {
+	if v.TokenType == relayproto.FormatPeatio {
 		fields = []field{{`,"access_key":`, v.AccessKey()}, {`,"secret_key":`, v.SecretKey()}}
 	}
 	size := len(head) + len("}\n")

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // ErrPathRefused reports an API path that would leave the provider's
@@ -71,8 +74,8 @@ func ResolveAPIPath(p Provider, rel string) (*url.URL, error) {
 // NewAPIRequest builds the authenticated request for r: Peatio-signed with
 // tok's keys (default parameters added before signing), or with
 // Authorization: Bearer. Only hosts in allowed_hosts are ever addressed.
-func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
-	if p.TokenFormat != FormatPeatio {
+func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *peatio.Signer, r APIRequest) (*http.Request, error) {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		return newAPIRequest(ctx, p, tok.AccessToken, "", nil, signer, r)
 	}
 	sk := []byte(tok.SecretKey)
@@ -85,8 +88,8 @@ func NewAPIRequest(ctx context.Context, p Provider, tok *Token, signer *PeatioSi
 // in place and never copied, so key may be a view of locked memory that the
 // caller wipes once NewAPIRequestKey returns; a bearer token is copied into
 // the Authorization header, which cannot be helped.
-func NewAPIRequestKey(ctx context.Context, p Provider, key []byte, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
-	if p.TokenFormat != FormatPeatio {
+func NewAPIRequestKey(ctx context.Context, p Provider, key []byte, signer *peatio.Signer, r APIRequest) (*http.Request, error) {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		return newAPIRequest(ctx, p, string(key), "", nil, signer, r)
 	}
 	ak, sk, _ := bytes.Cut(key, []byte(":"))
@@ -95,13 +98,13 @@ func NewAPIRequestKey(ctx context.Context, p Provider, key []byte, signer *Peati
 
 // newAPIRequest builds the request with a bearer token, or signs it with
 // the Peatio key pair.
-func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, secretKey []byte, signer *PeatioSigner, r APIRequest) (*http.Request, error) {
+func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, secretKey []byte, signer *peatio.Signer, r APIRequest) (*http.Request, error) {
 	u, err := ResolveAPIPath(p, r.Path)
 	if err != nil {
 		return nil, err
 	}
 	method := strings.ToUpper(r.Method)
-	if p.TokenFormat != FormatPeatio {
+	if p.TokenFormat != relayproto.FormatPeatio {
 		q := url.Values{}
 		for k, v := range p.DefaultParams {
 			q.Set(k, v)
@@ -124,7 +127,7 @@ func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, se
 		return nil, errors.New("api request: a Peatio request carries its parameters in the query or a form body, not a raw body")
 	}
 	if signer == nil {
-		signer = &PeatioSigner{}
+		signer = &peatio.Signer{}
 	}
 	sq, err := signer.SignKey(method, u.Path, r.Params, accessKey, secretKey, p.DefaultParams)
 	if err != nil {
@@ -145,11 +148,4 @@ func newAPIRequest(ctx context.Context, p Provider, bearer, accessKey string, se
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return req, nil
-}
-
-// APIErrorCode returns the Peatio error code of an API error body
-// ({"error":{"code":N,…}}), and whether it had one.
-func APIErrorCode(body []byte) (int, bool) {
-	code, _, ok := parsePeatioError(body)
-	return code, ok
 }

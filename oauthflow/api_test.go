@@ -7,10 +7,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestResolveAPIPath(t *testing.T) {
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}}
 	good := []struct{ rel, want string }{
 		{"members/me", "https://ex.example.com/api/v2/members/me"},
 		{"orders", "https://ex.example.com/api/v2/orders"},
@@ -33,7 +37,7 @@ func TestResolveAPIPath(t *testing.T) {
 			t.Errorf("ResolveAPIPath(%q) = %v, %v; want ErrPathRefused", rel, u, err)
 		}
 	}
-	other := Provider{APIBase: "https://evil.example.com/api", AllowedHosts: []string{"ex.example.com"}}
+	other := Provider{Provider: relayproto.Provider{APIBase: "https://evil.example.com/api", AllowedHosts: []string{"ex.example.com"}}}
 	if _, err := ResolveAPIPath(other, "x"); !errors.Is(err, ErrHostNotAllowed) {
 		t.Errorf("an api_base outside allowed_hosts: %v, want ErrHostNotAllowed", err)
 	}
@@ -43,7 +47,7 @@ func FuzzResolveAPIPath(f *testing.F) {
 	for _, s := range []string{"members/me", "../x", "%2e%2e/x", "a//b", "x?y", "ok/path"} {
 		f.Add(s)
 	}
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"}}}
 	f.Fuzz(func(t *testing.T, rel string) {
 		u, err := ResolveAPIPath(p, rel)
 		if err != nil {
@@ -56,17 +60,18 @@ func FuzzResolveAPIPath(f *testing.F) {
 }
 
 func TestNewAPIRequestPeatio(t *testing.T) {
-	p := Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"},
-		TokenFormat: FormatPeatio, DefaultParams: map[string]string{"api_version": "2"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://ex.example.com/api/v2", AllowedHosts: []string{"ex.example.com"},
+		TokenFormat: relayproto.FormatPeatio, DefaultParams: map[string]string{"api_version": "2"},
+	}}
 	tok := &Token{AccessKey: "xxx", SecretKey: "yyy"}
-	s := &PeatioSigner{Now: fixedClock(123456789)}
+	s := &peatio.Signer{Now: func() time.Time { return time.UnixMilli(123456789) }}
 	get, err := NewAPIRequest(context.Background(), p, tok, s, APIRequest{Method: "get", Path: "markets", Params: url.Values{"foo": {"bar"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := get.URL.Query()
 	payload := "GET|/api/v2/markets|access_key=xxx&api_version=2&foo=bar&tonce=" + q.Get("tonce")
-	if q.Get("signature") != PeatioSignature("yyy", payload) || q.Get("api_version") != "2" {
+	if q.Get("signature") != peatio.Signature("yyy", payload) || q.Get("api_version") != "2" {
 		t.Fatalf("GET query %s is not signed over the default params too", get.URL.RawQuery)
 	}
 	post, err := NewAPIRequest(context.Background(), p, tok, s, APIRequest{Method: "POST", Path: "orders", Params: url.Values{"market": {"btcusd"}}})
@@ -82,8 +87,9 @@ func TestNewAPIRequestPeatio(t *testing.T) {
 }
 
 func TestNewAPIRequestBearer(t *testing.T) {
-	p := Provider{APIBase: "https://api.example.com/v1", AllowedHosts: []string{"api.example.com"}, TokenFormat: FormatBearer,
-		DefaultParams: map[string]string{"lang": "en"}}
+	p := Provider{Provider: relayproto.Provider{APIBase: "https://api.example.com/v1", AllowedHosts: []string{"api.example.com"}, TokenFormat: relayproto.FormatBearer,
+		DefaultParams: map[string]string{"lang": "en"},
+	}}
 	req, err := NewAPIRequest(context.Background(), p, &Token{AccessToken: "at"}, nil,
 		APIRequest{Method: "POST", Path: "things", Params: url.Values{"x": {"1"}}, Body: strings.NewReader(`{"a":1}`), ContentType: "application/json"})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // CallbackPath is the path of the loopback redirect URI:
@@ -64,10 +66,10 @@ func parseCallback(q url.Values, state string, mode flowMode) (callback, error) 
 		e := &Error{
 			Code:        truncate(code, 256),
 			Description: truncate(q.Get("error_description"), maxProviderText),
-			Source:      SourceProvider,
+			Source:      relayproto.SourceProvider,
 		}
-		if !mode.direct && q.Get("error_source") == SourceRelay {
-			e.Source = SourceRelay
+		if !mode.direct && q.Get("error_source") == relayproto.SourceRelay {
+			e.Source = relayproto.SourceRelay
 		}
 		return callback{}, e
 	}
@@ -128,7 +130,7 @@ func errorPage(err error) page {
 	var e *Error
 	if errors.As(err, &e) {
 		who := "The provider"
-		if e.Source == SourceRelay {
+		if e.Source == relayproto.SourceRelay {
 			who = "The tokentray relay"
 		}
 		return page{Title: "Not connected", Message: who + " refused: " + e.Code, Detail: e.Description}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 const testState = "c3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3Q"
@@ -31,9 +33,9 @@ func TestParseCallback(t *testing.T) {
 		{name: "state prefix", query: "state=" + testState[:10] + "&result=R1", mode: relay, wantErr: errWrongState},
 		{name: "two states", query: "state=S&state=S&result=R1", mode: relay, wantErr: errWrongState},
 		{name: "error without state", query: "error=access_denied", mode: relay, wantErr: errWrongState},
-		{name: "provider error", query: "state=S&error=access_denied&error_description=no+way&error_source=provider", mode: relay, wantErr: &Error{Code: "access_denied", Source: SourceProvider}},
-		{name: "relay error", query: "state=S&error=server_error&error_source=relay", mode: relay, wantErr: &Error{Code: "server_error", Source: SourceRelay}},
-		{name: "direct error is the provider's", query: "state=S&error=access_denied&error_source=relay", mode: direct, wantErr: &Error{Code: "access_denied", Source: SourceProvider}},
+		{name: "provider error", query: "state=S&error=access_denied&error_description=no+way&error_source=provider", mode: relay, wantErr: &Error{Code: "access_denied", Source: relayproto.SourceProvider}},
+		{name: "relay error", query: "state=S&error=server_error&error_source=relay", mode: relay, wantErr: &Error{Code: "server_error", Source: relayproto.SourceRelay}},
+		{name: "direct error is the provider's", query: "state=S&error=access_denied&error_source=relay", mode: direct, wantErr: &Error{Code: "access_denied", Source: relayproto.SourceProvider}},
 		{name: "neither", query: "state=S", mode: relay, wantErr: ErrBadResponse},
 		{name: "code in relay mode", query: "state=S&code=C", mode: relay, wantErr: ErrBadResponse},
 		{name: "result in direct mode", query: "state=S&result=R", mode: direct, wantErr: ErrBadResponse},

@@ -7,12 +7,23 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
+
+// Broker is the relay as the brokered flow needs it (docs/relay.md §2);
+// *relayclient.Client is one.
+type Broker interface {
+	// Authorize returns the provider's authorize URL for r.
+	Authorize(ctx context.Context, r relayproto.AuthorizeRequest) (string, error)
+	// Redeem trades a flow result and the PKCE verifier for p's token.
+	Redeem(ctx context.Context, p Provider, requested []string, result, codeVerifier string) (*Token, error)
+}
 
 // RelayConnect configures ConnectRelay.
 type RelayConnect struct {
 	// Relay is the relay client; required.
-	Relay *RelayClient
+	Relay Broker
 	// Provider is the relay provider, as listed by Relay.Providers.
 	Provider Provider
 	// Scopes are the scopes to request.
@@ -55,7 +66,7 @@ func ConnectRelay(ctx context.Context, c RelayConnect) (*Token, error) {
 		open:    c.Open,
 		onURL:   c.OnURL,
 		start: func(ctx context.Context, redirect string) (string, error) {
-			return c.Relay.Authorize(ctx, AuthorizeRequest{
+			return c.Relay.Authorize(ctx, relayproto.AuthorizeRequest{
 				Provider:      c.Provider.ID,
 				Scopes:        c.Scopes,
 				Fields:        c.Fields,

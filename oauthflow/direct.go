@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // DirectConnect configures ConnectDirect.
@@ -39,7 +41,7 @@ type DirectConnect struct {
 // when endpoints are missing, PKCE S256 with the provider itself, the code
 // to http://127.0.0.1:PORT/callback, iss checked when present (RFC 9207),
 // and the code exchanged with client_id in the parameters (no secret).
-// Token.Refresh is the provider's refresh token.
+// Token.RefreshCredential is the provider's refresh token.
 func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
 	p, meta, err := resolveEndpoints(ctx, c.HTTPClient, c.Provider, true)
 	if err != nil {
@@ -60,7 +62,7 @@ func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
 		start: func(_ context.Context, redirect string) (string, error) {
 			cfg = oauthConfig(p, c.Scopes, redirect)
 			u := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
-			if _, err := checkServerURL(u); err != nil {
+			if _, err := relayproto.CheckURL(u); err != nil {
 				return "", fmt.Errorf("authorize_url: %w", err)
 			}
 			return u, nil
@@ -84,7 +86,7 @@ func ConnectDirect(ctx context.Context, c DirectConnect) (*Token, error) {
 // (RFC 6749 §6). When the answer names no scope the old granted scopes
 // stay; when it has no new refresh token the old one is kept.
 func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *Token, now func() time.Time) (*Token, error) {
-	if old == nil || old.Refresh == "" {
+	if old == nil || old.RefreshCredential == "" {
 		return nil, errors.New("oauthflow: refresh: no refresh token")
 	}
 	p, _, err := resolveEndpoints(ctx, client, p, false)
@@ -92,7 +94,7 @@ func RefreshDirect(ctx context.Context, client *http.Client, p Provider, old *To
 		return nil, fmt.Errorf("oauthflow: refresh %s: %w", p.ID, err)
 	}
 	src := oauthConfig(p, old.ScopesRequested, "").TokenSource(withClient(ctx, client),
-		&oauth2.Token{RefreshToken: old.Refresh, Expiry: time.Unix(1, 0)})
+		&oauth2.Token{RefreshToken: old.RefreshCredential, Expiry: time.Unix(1, 0)})
 	ot, err := src.Token()
 	if err != nil {
 		return nil, fmt.Errorf("oauthflow: refresh %s: %w", p.ID, tokenCallError(err))
@@ -122,7 +124,7 @@ func RevokeDirect(ctx context.Context, client *http.Client, p Provider, tok *Tok
 	if p.RevokeURL == "" {
 		return fmt.Errorf("oauthflow: revoke %s: provider has no revoke_url", p.ID)
 	}
-	u, err := checkServerURL(p.RevokeURL)
+	u, err := relayproto.CheckURL(p.RevokeURL)
 	if err != nil {
 		return fmt.Errorf("oauthflow: revoke %s: %w", p.ID, err)
 	}
@@ -147,16 +149,16 @@ func RevokeDirect(ctx context.Context, client *http.Client, p Provider, tok *Tok
 func revokeRequest(ctx context.Context, u string, p Provider, tok *Token) (*http.Request, error) {
 	form := url.Values{}
 	switch {
-	case p.RevokeStyle == RevokeDoorkeeper:
-		form.Set("token", cmpOr(tok.Refresh, tok.AccessToken))
-	case tok.Refresh != "":
-		form.Set("token", tok.Refresh)
+	case p.RevokeStyle == relayproto.RevokeDoorkeeper:
+		form.Set("token", cmpOr(tok.RefreshCredential, tok.AccessToken))
+	case tok.RefreshCredential != "":
+		form.Set("token", tok.RefreshCredential)
 		form.Set("token_type_hint", "refresh_token")
 	default:
 		form.Set("token", tok.AccessToken)
 		form.Set("token_type_hint", "access_token")
 	}
-	if p.RevokeStyle != RevokeDoorkeeper && p.AuthStyle != AuthBasic {
+	if p.RevokeStyle != relayproto.RevokeDoorkeeper && p.AuthStyle != relayproto.AuthBasic {
 		form.Set("client_id", p.ClientID)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
@@ -165,9 +167,9 @@ func revokeRequest(ctx context.Context, u string, p Provider, tok *Token) (*http
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	switch {
-	case p.RevokeStyle == RevokeDoorkeeper:
+	case p.RevokeStyle == relayproto.RevokeDoorkeeper:
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	case p.AuthStyle == AuthBasic:
+	case p.AuthStyle == relayproto.AuthBasic:
 		// RFC 6749 §2.3.1: the client id form-encoded, and no secret.
 		req.SetBasicAuth(url.QueryEscape(p.ClientID), "")
 	}
@@ -186,7 +188,7 @@ func cmpOr(a, b string) string {
 // which would send a failed code twice.
 func oauthConfig(p Provider, scopes []string, redirect string) *oauth2.Config {
 	style := oauth2.AuthStyleInParams
-	if p.AuthStyle == AuthBasic {
+	if p.AuthStyle == relayproto.AuthBasic {
 		style = oauth2.AuthStyleInHeader
 	}
 	return &oauth2.Config{
@@ -228,7 +230,7 @@ func resolveEndpoints(ctx context.Context, client *http.Client, p Provider, fres
 		}
 	}
 	for _, u := range []string{p.AuthorizeURL, p.TokenURL} {
-		if _, err := checkServerURL(u); err != nil {
+		if _, err := relayproto.CheckURL(u); err != nil {
 			return p, meta, fmt.Errorf("endpoint: %w", err)
 		}
 	}
@@ -261,7 +263,7 @@ func tokenCallError(err error) error {
 			return apiError(status, re.Body)
 		}
 		return &Error{Code: truncate(re.ErrorCode, 256), Description: truncate(re.ErrorDescription, maxProviderText),
-			Source: SourceProvider, HTTPStatus: status}
+			Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
 	return fmt.Errorf("token endpoint: %w", redactURLError(err))
 }
@@ -304,7 +306,7 @@ type Metadata struct {
 // endpoints must be https (or loopback http), and S256 must be offered
 // when methods are listed.
 func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata, error) {
-	iu, err := checkServerURL(issuer)
+	iu, err := relayproto.CheckURL(issuer)
 	if err != nil {
 		return Metadata{}, fmt.Errorf("discover: issuer: %w", err)
 	}
@@ -327,12 +329,12 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata
 			return Metadata{}, fmt.Errorf("discover: document names issuer %q, want %q", truncate(m.Issuer, 256), issuer)
 		}
 		for _, e := range []string{m.AuthorizationEndpoint, m.TokenEndpoint} {
-			if _, err := checkServerURL(e); err != nil {
+			if _, err := relayproto.CheckURL(e); err != nil {
 				return Metadata{}, fmt.Errorf("discover: endpoint: %w", err)
 			}
 		}
 		if m.RevocationEndpoint != "" {
-			if _, err := checkServerURL(m.RevocationEndpoint); err != nil {
+			if _, err := relayproto.CheckURL(m.RevocationEndpoint); err != nil {
 				return Metadata{}, fmt.Errorf("discover: revocation endpoint: %w", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeoauth"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestConnectDirectFosite(t *testing.T) {
@@ -26,7 +27,7 @@ func TestConnectDirectFosite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectDirect: %v", err)
 	}
-	if tok.TokenType != FormatBearer || tok.AccessToken == "" || tok.Refresh == "" {
+	if tok.TokenType != relayproto.FormatBearer || tok.AccessToken == "" || tok.RefreshCredential == "" {
 		t.Fatalf("token = %v, want bearer with a refresh token", tok)
 	}
 	if !slices.Equal(tok.ScopesGranted, []string{"read", "write"}) {
@@ -50,16 +51,16 @@ func TestConnectDirectFosite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RefreshDirect: %v", err)
 	}
-	if nt.AccessToken == tok.AccessToken || nt.Refresh == "" || nt.Refresh == tok.Refresh {
+	if nt.AccessToken == tok.AccessToken || nt.RefreshCredential == "" || nt.RefreshCredential == tok.RefreshCredential {
 		t.Errorf("refresh did not rotate the tokens")
 	}
 	// The old refresh token is spent: the provider's own error, verbatim.
 	_, err = RefreshDirect(context.Background(), nil, p, tok, nil)
 	var e *Error
-	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != SourceProvider || e.Description == "" {
+	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("RefreshDirect with a spent token = %v, want the provider's invalid_grant", err)
 	}
-	if strings.Contains(err.Error(), tok.Refresh) {
+	if strings.Contains(err.Error(), tok.RefreshCredential) {
 		t.Errorf("error holds the refresh token")
 	}
 
@@ -165,9 +166,9 @@ func TestConnectDirectConfigErrors(t *testing.T) {
 		name string
 		p    Provider
 	}{
-		{"no client id", Provider{ID: "x", AuthorizeURL: "https://a.example/a", TokenURL: "https://a.example/t", TokenFormat: FormatBearer}},
-		{"no endpoints", Provider{ID: "x", ClientID: "c", TokenFormat: FormatBearer}},
-		{"plain http endpoint", Provider{ID: "x", ClientID: "c", AuthorizeURL: "http://a.example/a", TokenURL: "https://a.example/t"}},
+		{"no client id", Provider{Provider: relayproto.Provider{ID: "x", AuthorizeURL: "https://a.example/a", TokenURL: "https://a.example/t", TokenFormat: relayproto.FormatBearer}}},
+		{"no endpoints", Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", TokenFormat: relayproto.FormatBearer}}},
+		{"plain http endpoint", Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", AuthorizeURL: "http://a.example/a", TokenURL: "https://a.example/t"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,8 +202,8 @@ func TestRefreshDirectProviderDown(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			p := Provider{ID: "x", ClientID: "c", TokenFormat: FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}
-			old := &Token{TokenType: FormatBearer, AccessToken: "AT", Refresh: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
+			p := Provider{Provider: relayproto.Provider{ID: "x", ClientID: "c", TokenFormat: relayproto.FormatBearer, AuthorizeURL: srv.URL + "/a", TokenURL: srv.URL + "/t"}}
+			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", RefreshCredential: "REFRESHTOKEN", ScopesGranted: []string{"read"}}
 			keep := *old
 			_, err := RefreshDirect(context.Background(), nil, p, old, nil)
 			if err == nil {
@@ -214,7 +215,7 @@ func TestRefreshDirectProviderDown(t *testing.T) {
 			if strings.Contains(err.Error(), "REFRESHTOKEN") {
 				t.Errorf("error %q holds the refresh token", err)
 			}
-			if old.Refresh != keep.Refresh || old.AccessToken != keep.AccessToken {
+			if old.RefreshCredential != keep.RefreshCredential || old.AccessToken != keep.AccessToken {
 				t.Error("a failed refresh changed the old token")
 			}
 		})

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // styleProvider is a local provider that records how the device called its
@@ -64,17 +66,18 @@ func TestDirectProviderStyles(t *testing.T) {
 	}{
 		{"defaults", "", "", "", "pub", "",
 			url.Values{"token": {"RT2"}, "token_type_hint": {"refresh_token"}, "client_id": {"pub"}}},
-		{"basic", AuthBasic, RevokeRFC7009, "Basic cHViOg==", "", "Basic cHViOg==",
+		{"basic", relayproto.AuthBasic, relayproto.RevokeRFC7009, "Basic cHViOg==", "", "Basic cHViOg==",
 			url.Values{"token": {"RT2"}, "token_type_hint": {"refresh_token"}}},
-		{"params and doorkeeper revoke", AuthParams, RevokeDoorkeeper, "", "pub", "Bearer AT2",
+		{"params and doorkeeper revoke", relayproto.AuthParams, relayproto.RevokeDoorkeeper, "", "pub", "Bearer AT2",
 			url.Values{"token": {"RT2"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sp := newStyleProvider(t)
-			p := Provider{ID: "x", ClientID: "pub", TokenFormat: FormatBearer, Issuer: sp.srv.URL,
-				AuthStyle: tt.authStyle, RevokeStyle: tt.revokeStyle}
-			old := &Token{TokenType: FormatBearer, AccessToken: "AT", Refresh: "RT"}
+			p := Provider{Provider: relayproto.Provider{ID: "x", ClientID: "pub", TokenFormat: relayproto.FormatBearer,
+				AuthStyle: tt.authStyle, RevokeStyle: tt.revokeStyle,
+			}, Issuer: sp.srv.URL}
+			old := &Token{TokenType: relayproto.FormatBearer, AccessToken: "AT", RefreshCredential: "RT"}
 			tok, err := RefreshDirect(context.Background(), nil, p, old, nil)
 			if err != nil {
 				t.Fatalf("RefreshDirect: %v", err)
@@ -110,14 +113,16 @@ func TestDirectProviderStyles(t *testing.T) {
 func TestCheckLocal(t *testing.T) {
 	no := false
 	yes := true
-	ok := Provider{ID: "x", Name: "X", ClientID: "c", Issuer: "https://x", Scopes: []Scope{{Name: "read"}}}
+	ok := Provider{Provider: relayproto.Provider{ID: "x", Name: "X", ClientID: "c", TokenFormat: relayproto.FormatBearer, Scopes: []relayproto.Scope{{Name: "read"}}}, Issuer: "https://x"}
 	tests := []struct {
 		name    string
 		edit    func(*Provider)
 		wantErr string
 	}{
 		{"plain", func(*Provider) {}, ""},
-		{"all styles", func(p *Provider) { p.AuthStyle, p.RevokeStyle, p.PKCEToProvider = AuthBasic, RevokeDoorkeeper, &yes }, ""},
+		{"all styles", func(p *Provider) {
+			p.AuthStyle, p.RevokeStyle, p.PKCEToProvider = relayproto.AuthBasic, relayproto.RevokeDoorkeeper, &yes
+		}, ""},
 		{"bad auth style", func(p *Provider) { p.AuthStyle = "header" }, `auth_style "header" must be "params" or "basic"`},
 		{"bad revoke style", func(p *Provider) { p.RevokeStyle = "oauth" }, `revoke_style "oauth" must be`},
 		{"no pkce", func(p *Provider) { p.PKCEToProvider = &no }, "pkce_to_provider = false is refused"},

@@ -1,7 +1,9 @@
-// Package oauthflow speaks OAuth 2.0 and the providers' APIs for the device:
-// the loopback flow through the relay or directly, PKCE, token formats, the
-// me-API and Peatio request signing. It stores nothing itself and never
-// opens a browser itself: it hands URLs to an Opener it is given.
+// Package oauthflow runs the device's OAuth 2.0 flows and speaks the
+// providers' APIs: the loopback flow through the relay (with a Broker such
+// as relayclient.Client) or directly, PKCE, discovery, token formats, the
+// me-API and API requests (signed with package peatio). It stores nothing
+// itself and never opens a browser itself: it hands URLs to an Opener it is
+// given (internal/browser makes one).
 //
 // # Flows
 //
@@ -25,13 +27,13 @@
 // # Errors
 //
 // Refusals by the relay or the provider are *Error, with Source telling
-// them apart; transport failures to the relay wrap ErrRelayUnreachable.
+// them apart; transport failures to the relay wrap
+// relayclient.ErrRelayUnreachable.
 // No error, log line or page holds a token, key, code, verifier, state or
 // refresh blob; Token prints none of its secrets.
 //
 // # Concurrency
 //
-// RelayClient and PeatioSigner are safe for concurrent use once
-// configured. PeatioSigner hands out strictly increasing tonces per access
-// key; RelayClient keeps the relay's clock offset learnt from stale_proof.
+// The flows are safe to run concurrently; each has its own listener, state
+// and verifier.
 package oauthflow

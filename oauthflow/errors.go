@@ -3,26 +3,17 @@ package oauthflow
 import (
 	"errors"
 	"fmt"
-)
-
-// Sources of an [Error], as the relay reports them (docs/relay.md §2).
-const (
-	SourceRelay    = "relay"    // the relay refused or failed by itself
-	SourceProvider = "provider" // the provider refused or could not be reached
+	"net/url"
+	"strings"
 )
 
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrTimeout reports that a flow ended without a valid callback in time.
 	ErrTimeout = errors.New("no answer from the browser in time")
-	// ErrRelayUnreachable reports that the relay could not be reached at all
-	// (connection refused, DNS, TLS, a cut connection).
-	ErrRelayUnreachable = errors.New("relay unreachable")
 	// ErrHostNotAllowed reports a request to a host outside the provider's
 	// allowed_hosts; nothing was sent.
 	ErrHostNotAllowed = errors.New("host not in allowed_hosts")
-	// ErrURLRefused reports a URL an opener will not open.
-	ErrURLRefused = errors.New("url refused")
 	// ErrNoAccount reports a me-response without a usable account field.
 	ErrNoAccount = errors.New("me-response has no account id")
 	// ErrLabel reports a label template that does not parse or run.
@@ -43,7 +34,7 @@ type Error struct {
 	Code string
 	// Description is the server's own human-readable text, verbatim.
 	Description string
-	// Source is SourceRelay or SourceProvider.
+	// Source is relayproto.SourceRelay or relayproto.SourceProvider.
 	Source string
 	// HTTPStatus is the status of the answer that carried the error (0 when
 	// the error came through the browser redirect).
@@ -76,4 +67,16 @@ func (e *Error) Is(target error) bool {
 		return false
 	}
 	return t.Code == e.Code && (t.Source == "" || t.Source == e.Source)
+}
+
+// maxBody caps every answer read from a provider.
+const maxBody = 1 << 20
+
+// redactURLError drops the URL (which may carry a query) from a *url.Error.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
+	}
+	return err
 }

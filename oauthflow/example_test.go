@@ -11,17 +11,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayclient"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-// deviceKey is a DeviceSigner; in tokentray the vault holds this key.
+// deviceKey is a relayclient.DeviceSigner; in tokentray the vault holds this key.
 type deviceKey struct{ priv ed25519.PrivateKey }
 
 func (k deviceKey) PublicKey() ed25519.PublicKey    { return k.priv.Public().(ed25519.PublicKey) }
@@ -36,14 +38,14 @@ func ExampleConnectRelay() {
 	defer stop()
 
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: deviceKey{priv}}
+	rc := &relayclient.Client{BaseURL: relayURL, Device: deviceKey{priv}}
 	providers, err := rc.Providers(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 	p := providers[0]
 
-	// In tokentray: oauthflow.BrowserOpener(os.Getenv, nil).
+	// In tokentray: browser.FromEnv(os.Getenv, nil).
 	browser := func(ctx context.Context, u string) error {
 		resp, err := http.Get(u) // provider → relay → 302 → loopback
 		if err != nil {
@@ -65,7 +67,7 @@ func ExampleConnectRelay() {
 	fmt.Println("granted:", tok.ScopesGranted)
 
 	// Name the connection with the me-API (a signed Peatio request).
-	signer := &oauthflow.PeatioSigner{}
+	signer := &peatio.Signer{}
 	me, err := oauthflow.FetchMe(ctx, nil, p, tok, nil, signer)
 	if err != nil {
 		log.Fatal(err)
@@ -105,40 +107,19 @@ func startExchangeAndRelay() (relayURL string, stop func()) {
 	s, err := relay.New(&relay.Config{
 		Listen: "127.0.0.1:0", PublicURL: relaySrv.URL, SealKeysFile: keys,
 		RatePerMinute: 60, ProviderCallsPerSecond: 20, ProviderTimeout: 15 * time.Second,
-		Providers: []relay.Provider{{
-			ID: "exchange", Name: "EXchange", ClientID: "tokentray-demo", ClientSecret: "demo-client-secret",
+		Providers: []relay.Provider{{ClientSecret: "demo-client-secret", Provider: relayproto.Provider{
+			ID: "exchange", Name: "EXchange", ClientID: "tokentray-demo",
 			AuthorizeURL: exSrv.URL + "/oauth/authorize", TokenURL: exSrv.URL + "/oauth/token",
-			RevokeURL: exSrv.URL + "/oauth/revoke", RevokeStyle: "doorkeeper", AuthStyle: "params",
-			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
+			RevokeURL: exSrv.URL + "/oauth/revoke", RevokeStyle: relayproto.RevokeDoorkeeper, AuthStyle: relayproto.AuthParams,
+			TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour),
 			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange",
 			AccountField: "sn", AllowedHosts: []string{"127.0.0.1"},
-			Scopes: []relay.Scope{{Name: "profile", Required: true}, {Name: "history"}, {Name: "trade"}},
-		}},
+			Scopes: []relayproto.Scope{{Name: "profile", Required: true}, {Name: "history"}, {Name: "trade"}},
+		}}},
 	}, relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		log.Fatal(err)
 	}
 	h = s
 	return relaySrv.URL, func() { relaySrv.Close(); ex.Close(); exSrv.Close(); os.RemoveAll(dir) }
-}
-
-// Sign a Peatio API request; default_params are part of the signature.
-func ExamplePeatioSigner_Sign() {
-	s := &oauthflow.PeatioSigner{Now: func() time.Time { return time.UnixMilli(123456789) }}
-	q, err := s.Sign("GET", "/api/v2/markets", url.Values{"foo": {"bar"}}, "xxx", "yyy", nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(q.Query)
-	// Output:
-	// access_key=xxx&foo=bar&tonce=123456789&signature=e324059be4491ed8e528aa7b8735af1e96547fbec96db962d51feb7bf1b64dee
-}
-
-// The default opener follows $BROWSER, else xdg-open.
-func ExampleBrowserOpener() {
-	open := oauthflow.BrowserOpener(os.Getenv, nil)
-	err := open(context.Background(), "--help")
-	fmt.Println(err)
-	// Output:
-	// url starts with '-': url refused
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/fakeoauth"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // newFositeProvider starts a standards-style provider (ory/fosite
@@ -20,12 +21,12 @@ func newFositeProvider(t *testing.T) *fakeoauth.Provider {
 // localProvider is the config.toml entry for fp.
 func localProvider(fp *fakeoauth.Provider) Provider {
 	host, _ := url.Parse(fp.URL)
-	return Provider{
-		ID: "local", Name: "Local", TokenFormat: FormatBearer, Issuer: fp.URL, ClientID: fakeoauth.ClientID,
+	return Provider{Provider: relayproto.Provider{
+		ID: "local", Name: "Local", TokenFormat: relayproto.FormatBearer, ClientID: fakeoauth.ClientID,
 		APIBase: fp.URL, MePath: "/me", Label: "{{.name}} at Local", AccountField: "sub",
 		AllowedHosts: []string{host.Hostname()},
-		Scopes:       []Scope{{Name: "read", Default: true}, {Name: "write"}},
-	}
+		Scopes:       []relayproto.Scope{{Name: "read", Default: true}, {Name: "write"}},
+	}, Issuer: fp.URL}
 }
 
 // refusesWithoutPKCE reports whether fp refuses a code flow without PKCE, so

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // maxLabel caps a connection label, in runes.
@@ -29,14 +32,14 @@ type Me struct {
 }
 
 // FetchMe calls the provider's me-API, GET api_base+me_path: signed for
-// peatio (signer makes the tonce; nil uses a fresh PeatioSigner), with
+// peatio (signer makes the tonce; nil uses a fresh peatio.Signer), with
 // Authorization: Bearer for bearer tokens; default_params go into the
 // query. Only hosts in p.AllowedHosts are contacted: the host is checked
 // before dialing and redirects are not followed. A 2007 answer corrects
 // the signer's clock and is retried once. fields are the Connect fields,
 // offered to the label template as .fields. API refusals are *Error with
 // the Peatio code in decimal ("2010") or the OAuth error code.
-func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, fields map[string]string, signer *PeatioSigner) (Me, error) {
+func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, fields map[string]string, signer *peatio.Signer) (Me, error) {
 	if tok == nil {
 		return Me{}, errors.New("me: no token")
 	}
@@ -51,7 +54,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 		return Me{}, fmt.Errorf("me: %w", err)
 	}
 	if signer == nil {
-		signer = &PeatioSigner{}
+		signer = &peatio.Signer{}
 	}
 	hc := http.DefaultClient
 	if client != nil {
@@ -70,7 +73,7 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 		if status/100 == 2 {
 			break
 		}
-		if attempt == 0 && p.TokenFormat == FormatPeatio && signer.ObserveError(body) {
+		if attempt == 0 && p.TokenFormat == relayproto.FormatPeatio && signer.ObserveError(body) {
 			continue
 		}
 		return Me{}, fmt.Errorf("me: %w", apiError(status, body))
@@ -90,17 +93,17 @@ func FetchMe(ctx context.Context, client *http.Client, p Provider, tok *Token, f
 }
 
 // getMe sends one me request and returns the status and body.
-func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok *Token, signer *PeatioSigner) (int, []byte, error) {
+func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok *Token, signer *peatio.Signer) (int, []byte, error) {
 	u := *base
 	params := u.Query()
 	switch p.TokenFormat {
-	case FormatPeatio:
+	case relayproto.FormatPeatio:
 		sq, err := signer.Sign(http.MethodGet, u.Path, params, tok.AccessKey, tok.SecretKey, p.DefaultParams)
 		if err != nil {
 			return 0, nil, err
 		}
 		u.RawQuery = sq.Query
-	case FormatBearer:
+	case relayproto.FormatBearer:
 		for k, v := range p.DefaultParams {
 			if !params.Has(k) {
 				params.Set(k, v)
@@ -115,7 +118,7 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 		return 0, nil, fmt.Errorf("build request: %w", ErrBadResponse)
 	}
 	req.Header.Set("Accept", "application/json")
-	if p.TokenFormat == FormatBearer {
+	if p.TokenFormat == relayproto.FormatBearer {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}
 	resp, err := hc.Do(req)
@@ -138,17 +141,17 @@ func getMe(ctx context.Context, hc *http.Client, p Provider, base *url.URL, tok 
 // {"error":{"code","message"}}, OAuth's {"error","error_description"}, or
 // the bare status.
 func apiError(status int, body []byte) error {
-	if code, msg, ok := parsePeatioError(body); ok {
-		return &Error{Code: strconv.Itoa(code), Description: truncate(msg, maxProviderText), Source: SourceProvider, HTTPStatus: status}
+	if code, msg, ok := peatio.ParseError(body); ok {
+		return &Error{Code: strconv.Itoa(code), Description: truncate(msg, maxProviderText), Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
 	var o struct {
 		Code        string `json:"error"`
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &o) == nil && o.Code != "" {
-		return &Error{Code: truncate(o.Code, 256), Description: truncate(o.Description, maxProviderText), Source: SourceProvider, HTTPStatus: status}
+		return &Error{Code: truncate(o.Code, 256), Description: truncate(o.Description, maxProviderText), Source: relayproto.SourceProvider, HTTPStatus: status}
 	}
-	return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: SourceProvider, HTTPStatus: status}
+	return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: relayproto.SourceProvider, HTTPStatus: status}
 }
 
 // decodeObject decodes a JSON object, numbers as json.Number.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 const exRedirect = "https://relay.example.com/v1/callback"
@@ -41,7 +43,7 @@ func exchangeKeys(t *testing.T, srv *httptest.Server, scope string) *Token {
 	defer resp.Body.Close()
 	var body json.RawMessage
 	json.NewDecoder(resp.Body).Decode(&body)
-	tok, err := parseTokenResponse(body, tokenSpec{format: FormatPeatio, requested: strings.Fields(scope), now: time.Now()})
+	tok, err := parseTokenResponse(body, tokenSpec{format: relayproto.FormatPeatio, requested: strings.Fields(scope), now: time.Now()})
 	if err != nil {
 		t.Fatalf("token answer %d: %v", resp.StatusCode, err)
 	}
@@ -81,7 +83,7 @@ func TestFetchMePeatio(t *testing.T) {
 	ex.ExpireAllKeys()
 	_, err = FetchMe(context.Background(), srv.Client(), p, tok, nil, nil)
 	var e *Error
-	if !errors.As(err, &e) || e.Code != "2010" || e.HTTPStatus != 401 || e.Source != SourceProvider {
+	if !errors.As(err, &e) || e.Code != "2010" || e.HTTPStatus != 401 || e.Source != relayproto.SourceProvider {
 		t.Fatalf("FetchMe with an expired key = %v, want *Error 2010", err)
 	}
 	if strings.Contains(err.Error(), tok.SecretKey) || strings.Contains(err.Error(), tok.AccessKey) {
@@ -96,7 +98,7 @@ func TestFetchMeClockOffset(t *testing.T) {
 	ex, srv, p := newExchange(t, ahead)
 	tok := exchangeKeys(t, srv, "profile")
 	tok.Expiry = time.Time{}
-	signer := &PeatioSigner{}
+	signer := &peatio.Signer{}
 	if _, err := FetchMe(context.Background(), srv.Client(), p, tok, map[string]string{"environment": "x"}, signer); err != nil {
 		t.Fatalf("FetchMe with a skewed clock: %v", err)
 	}
@@ -134,9 +136,10 @@ func TestFetchMeRefuses(t *testing.T) {
 		}
 	}))
 	defer api.Close()
-	bearer := Provider{ID: "b", Name: "B", TokenFormat: FormatBearer, APIBase: api.URL, MePath: "/me", Label: "{{.name}}@B",
-		AccountField: "sub", AllowedHosts: []string{"127.0.0.1"}, DefaultParams: map[string]string{"v": "2"}}
-	tok := &Token{TokenType: FormatBearer, AccessToken: "BEARERTOK"}
+	bearer := Provider{Provider: relayproto.Provider{ID: "b", Name: "B", TokenFormat: relayproto.FormatBearer, APIBase: api.URL, MePath: "/me", Label: "{{.name}}@B",
+		AccountField: "sub", AllowedHosts: []string{"127.0.0.1"}, DefaultParams: map[string]string{"v": "2"},
+	}}
+	tok := &Token{TokenType: relayproto.FormatBearer, AccessToken: "BEARERTOK"}
 
 	me, err := FetchMe(context.Background(), nil, bearer, tok, nil, nil)
 	if err != nil || me.Account != "12345678901234567890" || me.Label != "Bob@B" {
@@ -204,13 +207,13 @@ func TestRenderLabel(t *testing.T) {
 		{"{{.fields.env}}!", "prod!"},
 	}
 	for _, tt := range tests {
-		got, err := RenderLabel(Provider{Name: "EXchange", Label: tt.tmpl}, raw, map[string]string{"env": "prod"})
+		got, err := RenderLabel(Provider{Provider: relayproto.Provider{Name: "EXchange", Label: tt.tmpl}}, raw, map[string]string{"env": "prod"})
 		if err != nil || got != tt.want {
 			t.Errorf("RenderLabel(%q) = %q, %v, want %q", tt.tmpl, got, err, tt.want)
 		}
 	}
 	for _, bad := range []string{"{{.none}}", "{{range .}}{{end}}   ", `{{printf "%5000s" "x"}}`} {
-		if _, err := RenderLabel(Provider{Label: bad}, raw, nil); !errors.Is(err, ErrLabel) {
+		if _, err := RenderLabel(Provider{Provider: relayproto.Provider{Label: bad}}, raw, nil); !errors.Is(err, ErrLabel) {
 			t.Errorf("RenderLabel(%q) = %v, want ErrLabel", bad, err)
 		}
 	}

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Token is what a flow or a refresh yields. It holds secrets: its String,
 // GoString and LogValue methods print none of them.
 type Token struct {
-	// TokenType is the provider's token format: FormatPeatio or FormatBearer.
+	// TokenType is the provider's token format: relayproto.FormatPeatio or relayproto.FormatBearer.
 	TokenType string
 	// AccessToken is the access token exactly as the provider issued it (for
 	// peatio "AK:SK"; revocation sends it back as is).
@@ -29,9 +31,11 @@ type Token struct {
 	ScopesGranted []string
 	// ScopesRequested are the scopes the user asked for.
 	ScopesRequested []string
-	// Refresh is the relay's sealed, device-bound refresh blob (relay
-	// providers) or the provider's refresh token (direct providers).
-	Refresh string
+	// RefreshCredential is what renews the token, opaque to the device: the
+	// relay's sealed, device-bound refresh blob (relay providers, the
+	// "refresh" of docs/relay.md §2), or the provider's own refresh token
+	// (local providers). Only the side that issued it can use it.
+	RefreshCredential string
 }
 
 // String describes the token without any secret.
@@ -40,7 +44,7 @@ func (t *Token) String() string {
 		return "oauthflow.Token(nil)"
 	}
 	return fmt.Sprintf("oauthflow.Token{%s, expiry %s, scopes %q, refresh %t}",
-		t.TokenType, t.Expiry.UTC().Format(time.RFC3339), t.ScopesGranted, t.Refresh != "")
+		t.TokenType, t.Expiry.UTC().Format(time.RFC3339), t.ScopesGranted, t.RefreshCredential != "")
 }
 
 // GoString is String, so %#v prints no secret either.
@@ -70,6 +74,17 @@ type tokenSpec struct {
 // specFor builds the tokenSpec of provider p.
 func specFor(p Provider, requested []string, now time.Time) tokenSpec {
 	return tokenSpec{format: p.TokenFormat, lifetime: time.Duration(p.DefaultLifetime), requested: requested, now: now}
+}
+
+// TokenFromAnswer parses a token answer body, the relay's redeem or refresh
+// answer (docs/relay.md §2), into a Token of p's format and default
+// lifetime. requested are the scopes the user asked for; granted, when not
+// nil, are kept when the answer names no scope (a refresh, RFC 6749 §6).
+// Errors wrap ErrBadResponse and quote none of the body.
+func TokenFromAnswer(body []byte, p Provider, requested, granted []string, now time.Time) (*Token, error) {
+	spec := specFor(p, requested, now)
+	spec.fallback = granted
+	return parseTokenResponse(body, spec)
 }
 
 // tokenResponse is the JSON shape of a token answer: the relay's
@@ -126,19 +141,19 @@ func newToken(spec tokenSpec, access, tokenType string, expiresIn int64, scope, 
 		return nil, fmt.Errorf("token response has no access_token: %w", ErrBadResponse)
 	}
 	t := &Token{
-		TokenType:       spec.format,
-		AccessToken:     access,
-		Refresh:         refresh,
-		ScopesRequested: append([]string(nil), spec.requested...),
+		TokenType:         spec.format,
+		AccessToken:       access,
+		RefreshCredential: refresh,
+		ScopesRequested:   append([]string(nil), spec.requested...),
 	}
 	switch spec.format {
-	case FormatPeatio:
+	case relayproto.FormatPeatio:
 		ak, sk, ok := strings.Cut(access, ":")
 		if !ok || ak == "" || sk == "" {
 			return nil, fmt.Errorf("peatio access_token is not ACCESS_KEY:SECRET_KEY: %w", ErrBadResponse)
 		}
 		t.AccessKey, t.SecretKey = ak, sk
-	case FormatBearer:
+	case relayproto.FormatBearer:
 		if tokenType != "" && !strings.EqualFold(tokenType, "bearer") {
 			return nil, fmt.Errorf("token_type %q is not bearer: %w", truncate(tokenType, 32), ErrBadResponse)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // sweepEvery is how often the in-memory caches drop their expired entries.
@@ -47,11 +49,9 @@ func (s *expiringSet) sweepLocked(now time.Time) {
 	s.nextSweep = now.Add(sweepEvery)
 }
 
-// Default refresh_answer_window (docs/relay.md §1, §3).
-const (
-	defaultAnswerWindow       = 2 * time.Minute
-	defaultSharedAnswerWindow = 24 * time.Hour
-)
+// defaultSharedAnswerWindow is refresh_answer_window's default with a shared store;
+// without one it is relayproto.AnswerWindow (docs/relay.md §1, §3).
+const defaultSharedAnswerWindow = 24 * time.Hour
 
 // refreshCache makes concurrent refreshes of one blob in this process share one flight,
 // keyed by SHA256(old blob), and, when it keeps answers (no shared store), keeps each
@@ -71,14 +71,14 @@ type refreshCache struct {
 }
 
 type cachedAnswer struct {
-	answer *tokenAnswer
+	answer *relayproto.TokenAnswer
 	until  time.Time
 }
 
 // flight is one refresh in progress; done closes when answer and err are set.
 type flight struct {
 	done    chan struct{}
-	answer  *tokenAnswer
+	answer  *relayproto.TokenAnswer
 	err     *apiError
 	waiters int // guarded by refreshCache.mu; requests that joined this flight
 }
@@ -97,7 +97,7 @@ func newRefreshCache(now func() time.Time, window time.Duration, bg *sync.WaitGr
 // the one flight for key. The caller waits at most wait for the flight's answer, then
 // gets errSlowProvider while the flight goes on: its success is kept for a retry. A
 // caller whose ctx ends gets a 500 (nobody reads it). call must bound itself.
-func (c *refreshCache) do(ctx context.Context, key [32]byte, wait time.Duration, call func() (*tokenAnswer, *apiError)) (*tokenAnswer, *apiError) {
+func (c *refreshCache) do(ctx context.Context, key [32]byte, wait time.Duration, call func() (*relayproto.TokenAnswer, *apiError)) (*relayproto.TokenAnswer, *apiError) {
 	c.mu.Lock()
 	now := c.now()
 	c.sweepLocked(now)
@@ -129,7 +129,7 @@ func (c *refreshCache) do(ctx context.Context, key [32]byte, wait time.Duration,
 }
 
 // fly runs call as flight f and keeps its success.
-func (c *refreshCache) fly(key [32]byte, f *flight, call func() (*tokenAnswer, *apiError)) {
+func (c *refreshCache) fly(key [32]byte, f *flight, call func() (*relayproto.TokenAnswer, *apiError)) {
 	defer c.bg.Done()
 	// Deferred so that waiters are released even if call panics.
 	defer func() {

@@ -9,13 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Config is the relay's configuration file (docs/relay.md §1). LoadConfig fills the
@@ -59,64 +59,21 @@ type Config struct {
 	Providers []Provider `toml:"provider"`
 }
 
-// Provider is one [[provider]] table of the relay's configuration.
+// Provider is one [[provider]] table of the relay's configuration: the profile both
+// sides share, and where the client secret is read from.
 type Provider struct {
-	ID           string `toml:"id"`
-	Name         string `toml:"name"`
-	AuthorizeURL string `toml:"authorize_url"`
-	TokenURL     string `toml:"token_url"`
-	RevokeURL    string `toml:"revoke_url"`
-	// RevokeStyle is "doorkeeper" (default) or "rfc7009".
-	RevokeStyle string `toml:"revoke_style"`
-	ClientID    string `toml:"client_id"`
+	relayproto.Provider
 	// ClientSecretFile or ClientSecretEnv names where the client secret is read from.
 	ClientSecretFile string `toml:"client_secret_file"`
 	ClientSecretEnv  string `toml:"client_secret_env"`
 	// ClientSecret is never read from the file; it is for Configs built in code (the
 	// demo). When set it wins over the file and the environment.
 	ClientSecret string `toml:"-"`
-	// AuthStyle is how the secret is sent: "params" (default) or "basic".
-	AuthStyle string `toml:"auth_style"`
-	// PKCEToProvider also sends the relay's own PKCE (S256) to the provider.
-	PKCEToProvider bool `toml:"pkce_to_provider"`
-	// TokenFormat is "peatio" (access_token is "AK:SK") or "bearer".
-	TokenFormat string `toml:"token_format"`
-	// DefaultLifetime applies when a token response has no expires_in. Default 4h.
-	DefaultLifetime time.Duration     `toml:"default_lifetime"`
-	APIBase         string            `toml:"api_base"`
-	MePath          string            `toml:"me_path"`
-	Label           string            `toml:"label"`
-	AccountField    string            `toml:"account_field"`
-	AllowedHosts    []string          `toml:"allowed_hosts"`
-	DefaultParams   map[string]string `toml:"default_params"`
-	Scopes          []Scope           `toml:"scope"`
-	Fields          []Field           `toml:"field"`
-}
-
-// Scope is one scope a provider offers.
-type Scope struct {
-	Name        string `toml:"name" json:"name"`
-	Description string `toml:"description" json:"description"`
-	Default     bool   `toml:"default" json:"default"`
-	Required    bool   `toml:"required" json:"required"`
-}
-
-// Field is an extra value asked at Connect time.
-type Field struct {
-	Name     string   `toml:"name" json:"name"`
-	Label    string   `toml:"label" json:"label"`
-	Kind     string   `toml:"kind" json:"kind"` // "text" (default) or "select"
-	Options  []string `toml:"options" json:"options,omitempty"`
-	Required bool     `toml:"required" json:"required"`
-	Default  string   `toml:"default" json:"default,omitempty"`
 }
 
 const maxConfigSize = 1 << 20
 
-var (
-	providerIDPattern = regexp.MustCompile(`^[a-z0-9-]+$`)
-	envNamePattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // LoadConfig reads, defaults and validates the TOML file at path. Unknown keys are an
 // error naming the key; relative paths resolve from the file's folder. It does not
@@ -204,7 +161,7 @@ func (c *Config) applyDefaults(dir string) {
 		c.ProviderTimeout = 15 * time.Second
 	}
 	if c.RefreshAnswerWindow == 0 {
-		c.RefreshAnswerWindow = defaultAnswerWindow
+		c.RefreshAnswerWindow = relayproto.AnswerWindow
 		if c.SharedStore != "" {
 			c.RefreshAnswerWindow = defaultSharedAnswerWindow
 		}
@@ -218,13 +175,13 @@ func (c *Config) applyDefaults(dir string) {
 		p := &c.Providers[i]
 		p.ClientSecretFile = resolvePath(dir, p.ClientSecretFile)
 		if p.RevokeStyle == "" {
-			p.RevokeStyle = "doorkeeper"
+			p.RevokeStyle = relayproto.RevokeDoorkeeper
 		}
 		if p.AuthStyle == "" {
-			p.AuthStyle = "params"
+			p.AuthStyle = relayproto.AuthParams
 		}
 		if p.DefaultLifetime == 0 {
-			p.DefaultLifetime = 4 * time.Hour
+			p.DefaultLifetime = relayproto.Duration(4 * time.Hour)
 		}
 		for j := range p.Fields {
 			if p.Fields[j].Kind == "" {
@@ -263,7 +220,7 @@ func (c *Config) validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls_cert and tls_key go together")
 	}
-	if c.TLSCert == "" && !c.BehindProxy && !isLoopbackHost(host) {
+	if c.TLSCert == "" && !c.BehindProxy && !relayproto.IsLoopbackHost(host) {
 		return fmt.Errorf("listen %q is not loopback: set tls_cert and tls_key, or behind_proxy = true", c.Listen)
 	}
 	if c.SealKeysFile == "" {
@@ -359,46 +316,27 @@ func checkPublicURL(s string) error {
 	if s == "" {
 		return errors.New("public_url is required")
 	}
-	u, err := url.Parse(s)
+	u, err := relayproto.CheckURL(s)
 	if err != nil {
-		return fmt.Errorf("public_url: %w", err)
+		return fmt.Errorf("public_url %q: %w", s, err)
 	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("public_url %q must be an absolute URL without user, query or fragment", s)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
-		return fmt.Errorf("public_url %q must be https (http only on loopback)", s)
 	}
 	return nil
 }
 
+// validate checks the profile with the one validator both sides share, then what only
+// the relay requires: its endpoints and a secret source.
 func (p *Provider) validate() error {
-	switch {
-	case p.ID == "":
-		return errors.New("id is required")
-	case !providerIDPattern.MatchString(p.ID) || len(p.ID) > 64:
-		return fmt.Errorf("id %q must match [a-z0-9-]+ (at most 64)", p.ID)
-	case p.Name == "":
-		return errors.New("name is required")
-	case p.ClientID == "":
-		return errors.New("client_id is required")
+	if err := p.Provider.Validate(); err != nil {
+		return err
 	}
 	for _, u := range []struct{ key, val string }{
 		{"authorize_url", p.AuthorizeURL}, {"token_url", p.TokenURL},
 	} {
 		if u.val == "" {
 			return fmt.Errorf("%s is required", u.key)
-		}
-	}
-	for _, u := range []struct{ key, val string }{
-		{"authorize_url", p.AuthorizeURL}, {"token_url", p.TokenURL},
-		{"revoke_url", p.RevokeURL}, {"api_base", p.APIBase},
-	} {
-		if u.val == "" {
-			continue
-		}
-		if err := checkProviderURL(u.val); err != nil {
-			return fmt.Errorf("%s: %w", u.key, err)
 		}
 	}
 	secrets := 0
@@ -416,137 +354,5 @@ func (p *Provider) validate() error {
 	if p.ClientSecretEnv != "" && !envNamePattern.MatchString(p.ClientSecretEnv) {
 		return fmt.Errorf("client_secret_env %q is not a variable name", p.ClientSecretEnv)
 	}
-	if p.RevokeStyle != "doorkeeper" && p.RevokeStyle != "rfc7009" {
-		return fmt.Errorf("revoke_style %q must be \"doorkeeper\" or \"rfc7009\"", p.RevokeStyle)
-	}
-	if p.AuthStyle != "params" && p.AuthStyle != "basic" {
-		return fmt.Errorf("auth_style %q must be \"params\" or \"basic\"", p.AuthStyle)
-	}
-	if p.TokenFormat == "" {
-		return errors.New("token_format is required")
-	}
-	if p.TokenFormat != "peatio" && p.TokenFormat != "bearer" {
-		return fmt.Errorf("token_format %q must be \"peatio\" or \"bearer\"", p.TokenFormat)
-	}
-	if p.DefaultLifetime < time.Minute {
-		return fmt.Errorf("default_lifetime %s must be at least 1m", p.DefaultLifetime)
-	}
-	if p.MePath != "" && !strings.HasPrefix(p.MePath, "/") {
-		return fmt.Errorf("me_path %q must start with /", p.MePath)
-	}
-	if p.Label != "" {
-		if _, err := template.New("label").Option("missingkey=zero").Parse(p.Label); err != nil {
-			return fmt.Errorf("label: %w", err)
-		}
-	}
-	for _, h := range p.AllowedHosts {
-		if !validHostPattern(h) {
-			return fmt.Errorf("allowed_hosts entry %q must be a host name or *.domain", h)
-		}
-	}
-	if p.APIBase != "" {
-		// The device calls api_base only when its host is allowed: a mismatch would let a
-		// user consent and then fail to connect.
-		u, _ := url.Parse(p.APIBase) // checked above
-		if !hostAllowed(p.AllowedHosts, u.Hostname()) {
-			return fmt.Errorf("api_base host %q is not in allowed_hosts %q", u.Hostname(), p.AllowedHosts)
-		}
-	}
-	return p.validateScopesAndFields()
-}
-
-func (p *Provider) validateScopesAndFields() error {
-	if len(p.Scopes) == 0 {
-		return errors.New("at least one [[provider.scope]] is required")
-	}
-	seen := map[string]bool{}
-	for _, s := range p.Scopes {
-		if s.Name == "" || strings.ContainsAny(s.Name, " \t\r\n\"\\") {
-			return fmt.Errorf("scope name %q must be non-empty without spaces, quotes or backslashes", s.Name)
-		}
-		if seen[s.Name] {
-			return fmt.Errorf("scope %q: duplicate", s.Name)
-		}
-		seen[s.Name] = true
-	}
-	seen = map[string]bool{}
-	for _, f := range p.Fields {
-		if f.Name == "" {
-			return errors.New("field name is required")
-		}
-		if seen[f.Name] {
-			return fmt.Errorf("field %q: duplicate", f.Name)
-		}
-		seen[f.Name] = true
-		switch f.Kind {
-		case "text":
-		case "select":
-			if len(f.Options) == 0 {
-				return fmt.Errorf("field %q: a select needs options", f.Name)
-			}
-			if f.Default != "" && !slices.Contains(f.Options, f.Default) {
-				return fmt.Errorf("field %q: default %q is not an option", f.Name, f.Default)
-			}
-		default:
-			return fmt.Errorf("field %q: kind %q must be \"text\" or \"select\"", f.Name, f.Kind)
-		}
-	}
-	if len(p.Fields) > maxFields {
-		return fmt.Errorf("at most %d fields", maxFields)
-	}
 	return nil
-}
-
-func checkProviderURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("parse: %w", err)
-	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("%q must be an absolute URL without user or fragment", s)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
-		return fmt.Errorf("%q must be https (http only on loopback)", s)
-	}
-	return nil
-}
-
-var hostPattern = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
-
-func validHostPattern(h string) bool {
-	return len(h) <= 253 && hostPattern.MatchString(h) ||
-		net.ParseIP(h) != nil
-}
-
-// hostAllowed reports whether host matches an allowed_hosts entry the way the device
-// matches it: exactly, ignoring case; "*.x.com" matches every subdomain of x.com but
-// not x.com itself, and never an IP address.
-func hostAllowed(allowed []string, host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "" {
-		return false
-	}
-	isIP := net.ParseIP(strings.Trim(host, "[]")) != nil
-	for _, a := range allowed {
-		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
-		if rest, ok := strings.CutPrefix(a, "*."); ok {
-			if rest != "" && !isIP && strings.HasSuffix(host, "."+rest) {
-				return true
-			}
-			continue
-		}
-		if a != "" && a == host {
-			return true
-		}
-	}
-	return false
-}
-
-// isLoopbackHost reports whether host is "localhost" or a loopback IP address.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }

@@ -3,9 +3,12 @@ package relay
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto/prototest"
 )
 
 // exampleConfig is docs/relay.md §1's example.
@@ -94,7 +97,7 @@ func TestLoadConfigExample(t *testing.T) {
 		{"seal_keys_file", cfg.SealKeysFile, filepath.Join(dir, "seal.keys")},
 		{"client_secret_file", p.ClientSecretFile, filepath.Join(dir, "exchange.secret")},
 		{"provider_timeout", cfg.ProviderTimeout, 15 * time.Second},
-		{"default_lifetime", p.DefaultLifetime, 4 * time.Hour},
+		{"default_lifetime", time.Duration(p.DefaultLifetime), 4 * time.Hour},
 		{"metrics_listen", cfg.MetricsListen, "127.0.0.1:9787"},
 		{"field options", len(p.Fields[0].Options), 2},
 		{"scope required", p.Scopes[0].Required, true},
@@ -122,7 +125,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"metrics_listen", cfg.MetricsListen, "127.0.0.1:9787"},
 		{"revoke_style", p.RevokeStyle, "doorkeeper"},
 		{"auth_style", p.AuthStyle, "params"},
-		{"default_lifetime", p.DefaultLifetime, 4 * time.Hour},
+		{"default_lifetime", time.Duration(p.DefaultLifetime), 4 * time.Hour},
 		{"refresh_answer_window", cfg.RefreshAnswerWindow, 2 * time.Minute},
 		{"shared_store", cfg.SharedStore, ""},
 	}
@@ -274,5 +277,23 @@ func TestPlainHTTPOnlyOnLoopbackOrBehindProxy(t *testing.T) {
 				t.Fatalf("LoadConfig(listen %s, %q) = %v, want %q", tc.listen, tc.extra, err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestURLRuleSharedWithTheDevice checks public_url and a provider's token_url against the
+// cases the device's relay URL is checked against too (relayproto/prototest).
+func TestURLRuleSharedWithTheDevice(t *testing.T) {
+	for _, tc := range prototest.URLs {
+		for _, key := range []string{"public_url", "token_url"} {
+			old := `public_url = "https://relay.example.com"`
+			if key == "token_url" {
+				old = `token_url = "https://f1cx.com/oauth/token"`
+			}
+			text := strings.Replace(minimalConfig, old, key+" = "+strconv.Quote(tc.URL), 1)
+			_, err := parseConfig([]byte(text), "/etc/tokentray")
+			if (err == nil) != tc.OK {
+				t.Errorf("%s = %q: parseConfig = %v, want ok %v", key, tc.URL, err, tc.OK)
+			}
+		}
 	}
 }

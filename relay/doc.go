@@ -5,7 +5,9 @@
 // LoadConfig reads the TOML config; New builds the public http.Handler; Run (or
 // Server.Serve on listeners of your own) serves it, and MetricsHandler on metrics_listen,
 // until its context ends, then shuts down gracefully. The package is pure Go and imports
-// nothing of the device side.
+// nothing of the device side: what both sides must agree on (the provider profile and its
+// validator, the API's bodies, the proof message, the answer window, the loopback rule)
+// is package relayproto.
 //
 // # Errors
 //

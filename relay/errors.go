@@ -5,23 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-)
 
-// Error sources (docs/relay.md §2).
-const (
-	sourceRelay    = "relay"
-	sourceProvider = "provider"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // apiError is an error answered to a client as the JSON error body of docs/relay.md §2.
 // Its text never holds a secret: descriptions are fixed strings or the provider's own.
 type apiError struct {
-	Status         int    `json:"-"`
-	Code           string `json:"error"`
-	Description    string `json:"error_description"`
-	Source         string `json:"source"`
-	ProviderStatus int    `json:"provider_status,omitempty"`
-	ServerTime     int64  `json:"server_time,omitempty"`
+	relayproto.ErrorBody
+	Status int `json:"-"`
 	// RetryAfter, when above 0, is sent as the Retry-After header in seconds.
 	RetryAfter int `json:"-"`
 }
@@ -32,7 +24,7 @@ func (e *apiError) Error() string {
 
 // relayErr is one of the relay's own refusals or faults.
 func relayErr(status int, code, desc string) *apiError {
-	return &apiError{Status: status, Code: code, Description: desc, Source: sourceRelay}
+	return &apiError{Status: status, ErrorBody: relayproto.ErrorBody{Code: code, Description: desc, Source: relayproto.SourceRelay}}
 }
 
 func badRequest(code, desc string) *apiError {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 const (
@@ -20,21 +22,8 @@ const (
 	resultLife     = 2 * time.Minute
 	maxLoopbackLen = 256
 	maxStateLen    = 128
-	maxFields      = 8
 	maxFieldLen    = 256
 )
-
-// authorizeRequest is the body of POST /v1/authorize.
-type authorizeRequest struct {
-	Provider            string            `json:"provider"`
-	Scopes              []string          `json:"scopes"`
-	Fields              map[string]string `json:"fields"`
-	Loopback            string            `json:"loopback"`
-	State               string            `json:"state"`
-	CodeChallenge       string            `json:"code_challenge"`
-	CodeChallengeMethod string            `json:"code_challenge_method"`
-	DeviceKey           string            `json:"device_key"`
-}
 
 // ticket is the flow ticket, sealed into the provider's state parameter.
 type ticket struct {
@@ -50,13 +39,13 @@ type ticket struct {
 
 // result is what the callback hands the device through the loopback, sealed.
 type result struct {
-	Answer    tokenAnswer `json:"a"`
-	Challenge string      `json:"ch"`
-	Expires   int64       `json:"exp"`
+	Answer    relayproto.TokenAnswer `json:"a"`
+	Challenge string                 `json:"ch"`
+	Expires   int64                  `json:"exp"`
 }
 
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	var req authorizeRequest
+	var req relayproto.AuthorizeRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, e)
 		return
@@ -73,7 +62,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Expires = s.now().Add(ticketLife).Unix()
 	var providerChallenge string
-	if c.cfg.PKCEToProvider {
+	if c.cfg.PKCEToProvider != nil && *c.cfg.PKCEToProvider {
 		t.Verifier = randomString(32)
 		sum := sha256.Sum256([]byte(t.Verifier))
 		providerChallenge = base64.RawURLEncoding.EncodeToString(sum[:])
@@ -100,11 +89,11 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		q.Set("code_challenge_method", "S256")
 	}
 	u.RawQuery = q.Encode()
-	writeJSON(w, http.StatusOK, map[string]string{"authorize_url": u.String()})
+	writeJSON(w, http.StatusOK, relayproto.AuthorizeAnswer{AuthorizeURL: u.String()})
 }
 
 // newTicket checks an authorize request against the provider and builds its ticket.
-func newTicket(p *Provider, req *authorizeRequest) (*ticket, *apiError) {
+func newTicket(p *Provider, req *relayproto.AuthorizeRequest) (*ticket, *apiError) {
 	if err := checkLoopback(req.Loopback); err != nil {
 		return nil, err
 	}
@@ -198,7 +187,7 @@ func pickScopes(p *Provider, requested []string) ([]string, *apiError) {
 // pickFields checks the Connect-time fields: known names, at most 8 values of at most
 // 256 bytes, select values among the options, required ones present (or defaulted).
 func pickFields(p *Provider, given map[string]string) (map[string]string, *apiError) {
-	if len(given) > maxFields {
+	if len(given) > relayproto.MaxFields {
 		return nil, badRequest("invalid_fields", "at most 8 fields")
 	}
 	for name, v := range given {
@@ -263,7 +252,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		back(badRequest("expired_ticket", "the sign-in took longer than 10 minutes; start again"))
 		return
 	case q.Get("error") != "":
-		back(&apiError{Code: q.Get("error"), Description: q.Get("error_description"), Source: sourceProvider})
+		back(&apiError{ErrorBody: relayproto.ErrorBody{Code: q.Get("error"), Description: q.Get("error_description"), Source: relayproto.SourceProvider}})
 		return
 	case q.Get("code") == "":
 		back(badRequest("invalid_request", "the provider sent neither a code nor an error"))

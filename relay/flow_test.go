@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestBrokeredFlow(t *testing.T) {
@@ -145,38 +146,40 @@ func TestAuthorizeRefusals(t *testing.T) {
 	long := "http://127.0.0.1:8080/" + strings.Repeat("a", 240)
 	tests := []struct {
 		name   string
-		edit   func(*authorizeRequest)
+		edit   func(*relayproto.AuthorizeRequest)
 		code   string
 		status int
 	}{
-		{"unknown provider", func(r *authorizeRequest) { r.Provider = "nope" }, "unknown_provider", 400},
-		{"other host", func(r *authorizeRequest) { r.Loopback = "http://192.168.1.2:8080/cb" }, "invalid_loopback", 400},
-		{"localhost", func(r *authorizeRequest) { r.Loopback = "http://localhost:8080/cb" }, "invalid_loopback", 400},
-		{"https", func(r *authorizeRequest) { r.Loopback = "https://127.0.0.1:8080/cb" }, "invalid_loopback", 400},
-		{"userinfo", func(r *authorizeRequest) { r.Loopback = "http://evil@127.0.0.1:8080/cb" }, "invalid_loopback", 400},
-		{"userinfo host trick", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:80@evil.com/" }, "invalid_loopback", 400},
-		{"query", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb?x=1" }, "invalid_loopback", 400},
-		{"empty query", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb?" }, "invalid_loopback", 400},
-		{"fragment", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb#x" }, "invalid_loopback", 400},
-		{"no port", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1/cb" }, "invalid_loopback", 400},
-		{"named port", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:http/cb" }, "invalid_loopback", 400},
-		{"port zero", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:0/cb" }, "invalid_loopback", 400},
-		{"port too big", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:65536/cb" }, "invalid_loopback", 400},
-		{"port sign", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.1:+80/cb" }, "invalid_loopback", 400},
-		{"other loopback ip", func(r *authorizeRequest) { r.Loopback = "http://127.0.0.2:8080/cb" }, "invalid_loopback", 400},
-		{"ipv6 unbracketed", func(r *authorizeRequest) { r.Loopback = "http://::1:8080/cb" }, "invalid_loopback", 400},
-		{"too long", func(r *authorizeRequest) { r.Loopback = long }, "invalid_loopback", 400},
-		{"backslash", func(r *authorizeRequest) { r.Loopback = `http://127.0.0.1:8080\@evil.com/` }, "invalid_loopback", 400},
-		{"no state", func(r *authorizeRequest) { r.State = "" }, "invalid_state", 400},
-		{"long state", func(r *authorizeRequest) { r.State = strings.Repeat("s", 129) }, "invalid_state", 400},
-		{"plain pkce", func(r *authorizeRequest) { r.CodeChallengeMethod = "plain" }, "invalid_request", 400},
-		{"short challenge", func(r *authorizeRequest) { r.CodeChallenge = "abc" }, "invalid_request", 400},
-		{"bad device key", func(r *authorizeRequest) { r.DeviceKey = "AAAA" }, "invalid_device_key", 400},
-		{"unknown scope", func(r *authorizeRequest) { r.Scopes = []string{"withdraw"} }, "invalid_scope", 400},
-		{"unknown field", func(r *authorizeRequest) { r.Fields = map[string]string{"colour": "red"} }, "invalid_fields", 400},
-		{"bad option", func(r *authorizeRequest) { r.Fields = map[string]string{"environment": "moon"} }, "invalid_fields", 400},
-		{"long field", func(r *authorizeRequest) { r.Fields = map[string]string{"environment": strings.Repeat("x", 257)} }, "invalid_fields", 400},
-		{"nine fields", func(r *authorizeRequest) {
+		{"unknown provider", func(r *relayproto.AuthorizeRequest) { r.Provider = "nope" }, "unknown_provider", 400},
+		{"other host", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://192.168.1.2:8080/cb" }, "invalid_loopback", 400},
+		{"localhost", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://localhost:8080/cb" }, "invalid_loopback", 400},
+		{"https", func(r *relayproto.AuthorizeRequest) { r.Loopback = "https://127.0.0.1:8080/cb" }, "invalid_loopback", 400},
+		{"userinfo", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://evil@127.0.0.1:8080/cb" }, "invalid_loopback", 400},
+		{"userinfo host trick", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:80@evil.com/" }, "invalid_loopback", 400},
+		{"query", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb?x=1" }, "invalid_loopback", 400},
+		{"empty query", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb?" }, "invalid_loopback", 400},
+		{"fragment", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:8080/cb#x" }, "invalid_loopback", 400},
+		{"no port", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1/cb" }, "invalid_loopback", 400},
+		{"named port", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:http/cb" }, "invalid_loopback", 400},
+		{"port zero", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:0/cb" }, "invalid_loopback", 400},
+		{"port too big", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:65536/cb" }, "invalid_loopback", 400},
+		{"port sign", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.1:+80/cb" }, "invalid_loopback", 400},
+		{"other loopback ip", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://127.0.0.2:8080/cb" }, "invalid_loopback", 400},
+		{"ipv6 unbracketed", func(r *relayproto.AuthorizeRequest) { r.Loopback = "http://::1:8080/cb" }, "invalid_loopback", 400},
+		{"too long", func(r *relayproto.AuthorizeRequest) { r.Loopback = long }, "invalid_loopback", 400},
+		{"backslash", func(r *relayproto.AuthorizeRequest) { r.Loopback = `http://127.0.0.1:8080\@evil.com/` }, "invalid_loopback", 400},
+		{"no state", func(r *relayproto.AuthorizeRequest) { r.State = "" }, "invalid_state", 400},
+		{"long state", func(r *relayproto.AuthorizeRequest) { r.State = strings.Repeat("s", 129) }, "invalid_state", 400},
+		{"plain pkce", func(r *relayproto.AuthorizeRequest) { r.CodeChallengeMethod = "plain" }, "invalid_request", 400},
+		{"short challenge", func(r *relayproto.AuthorizeRequest) { r.CodeChallenge = "abc" }, "invalid_request", 400},
+		{"bad device key", func(r *relayproto.AuthorizeRequest) { r.DeviceKey = "AAAA" }, "invalid_device_key", 400},
+		{"unknown scope", func(r *relayproto.AuthorizeRequest) { r.Scopes = []string{"withdraw"} }, "invalid_scope", 400},
+		{"unknown field", func(r *relayproto.AuthorizeRequest) { r.Fields = map[string]string{"colour": "red"} }, "invalid_fields", 400},
+		{"bad option", func(r *relayproto.AuthorizeRequest) { r.Fields = map[string]string{"environment": "moon"} }, "invalid_fields", 400},
+		{"long field", func(r *relayproto.AuthorizeRequest) {
+			r.Fields = map[string]string{"environment": strings.Repeat("x", 257)}
+		}, "invalid_fields", 400},
+		{"nine fields", func(r *relayproto.AuthorizeRequest) {
 			r.Fields = map[string]string{}
 			for _, k := range "abcdefghi" {
 				r.Fields[string(k)] = "v"

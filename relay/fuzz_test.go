@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // FuzzRequestDecoders posts arbitrary bodies to every JSON endpoint. Property: the relay
@@ -37,7 +39,7 @@ func FuzzRequestDecoders(f *testing.F) {
 			t.Fatalf("POST %s %q = %d %s", path, body, rec.Code, rec.Body)
 		}
 		var e apiError
-		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code == "" || e.Source != sourceRelay {
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code == "" || e.Source != relayproto.SourceRelay {
 			t.Fatalf("POST %s %q: error body %s", path, body, rec.Body)
 		}
 		if n := fx.ex.Calls("/oauth/token") + fx.ex.Calls("/oauth/revoke"); n != 0 {

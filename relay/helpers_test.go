@@ -25,6 +25,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 const (
@@ -289,7 +290,7 @@ func wantError(t *testing.T, status int, body []byte, wantStatus int, wantCode s
 	if status != wantStatus || e.Code != wantCode {
 		t.Fatalf("answer = %d %s (%s), want %d %s", status, e.Code, e.Description, wantStatus, wantCode)
 	}
-	if e.Description == "" || (e.Source != sourceRelay && e.Source != sourceProvider) {
+	if e.Description == "" || (e.Source != relayproto.SourceRelay && e.Source != relayproto.SourceProvider) {
 		t.Errorf("error %+v lacks a description or a source", e)
 	}
 	return &e
@@ -300,9 +301,9 @@ type device struct {
 	verifier, state string
 }
 
-func (f *fixture) authorizeRequest(d *device) *authorizeRequest {
+func (f *fixture) authorizeRequest(d *device) *relayproto.AuthorizeRequest {
 	sum := sha256.Sum256([]byte(d.verifier))
-	return &authorizeRequest{
+	return &relayproto.AuthorizeRequest{
 		Provider: "exchange", Loopback: f.loopback, State: d.state,
 		CodeChallenge:       base64.RawURLEncoding.EncodeToString(sum[:]),
 		CodeChallengeMethod: "S256", DeviceKey: f.devKey,
@@ -314,7 +315,7 @@ func newDevice() *device {
 }
 
 // authorize asks the relay for an authorize URL.
-func (f *fixture) authorize(relayURL string, req *authorizeRequest) string {
+func (f *fixture) authorize(relayURL string, req *relayproto.AuthorizeRequest) string {
 	f.t.Helper()
 	status, body := f.post(relayURL, "/v1/authorize", req)
 	if status != http.StatusOK {
@@ -366,11 +367,11 @@ func (f *fixture) walk(authorizeURL, callbackBase string) url.Values {
 
 // redeem trades a result for tokens.
 func (f *fixture) redeem(relayURL, result, verifier string) (int, []byte) {
-	return f.post(relayURL, "/v1/redeem", redeemRequest{Result: result, CodeVerifier: verifier})
+	return f.post(relayURL, "/v1/redeem", relayproto.RedeemRequest{Result: result, CodeVerifier: verifier})
 }
 
 // connect runs the whole brokered flow against one relay and returns the answer.
-func (f *fixture) connect(relayURL string) *tokenAnswer {
+func (f *fixture) connect(relayURL string) *relayproto.TokenAnswer {
 	f.t.Helper()
 	d := newDevice()
 	q := f.walk(f.authorize(relayURL, f.authorizeRequest(d)), "")
@@ -384,9 +385,9 @@ func (f *fixture) connect(relayURL string) *tokenAnswer {
 	return decodeAnswer(f.t, body)
 }
 
-func decodeAnswer(t testing.TB, body []byte) *tokenAnswer {
+func decodeAnswer(t testing.TB, body []byte) *relayproto.TokenAnswer {
 	t.Helper()
-	var a tokenAnswer
+	var a relayproto.TokenAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
 		t.Fatalf("answer %s: %v", body, err)
 	}
@@ -394,12 +395,12 @@ func decodeAnswer(t testing.TB, body []byte) *tokenAnswer {
 }
 
 // proof signs op over blob with the device key at the fixture's time.
-func (f *fixture) proof(op, blob string) *proof {
+func (f *fixture) proof(op, blob string) *relayproto.Proof {
 	return signProof(f.t, f.priv, op, blob, f.clock.Now())
 }
 
-func (f *fixture) refresh(relayURL, blob string, p *proof) (int, []byte) {
-	return f.post(relayURL, "/v1/refresh", refreshRequest{Provider: "exchange", Refresh: blob, Proof: p})
+func (f *fixture) refresh(relayURL, blob string, p *relayproto.Proof) (int, []byte) {
+	return f.post(relayURL, "/v1/refresh", relayproto.RefreshRequest{Provider: "exchange", Refresh: blob, Proof: p})
 }
 
 // me calls the exchange's me-API with a Peatio-signed request and returns the HTTP

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestLogsHoldNoSecrets runs a whole connection, a refresh, refusals and a revoke, then
@@ -27,19 +29,19 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("redeem = %d", status)
 	}
 	a := decodeAnswer(t, body)
-	p := f.proof(opRefresh, a.Refresh)
+	p := f.proof(relayproto.OpRefresh, a.Refresh)
 	status, body = f.refresh(relayURL, a.Refresh, p)
 	if status != http.StatusOK {
 		t.Fatalf("refresh = %d", status)
 	}
 	b := decodeAnswer(t, body)
-	f.refresh(relayURL, a.Refresh, p)                                                        // replayed
-	f.post(relayURL, "/v1/refresh", refreshRequest{Provider: b.Refresh, Refresh: b.Refresh}) // confused client
-	rp := f.proof(opRevoke, b.Refresh)
-	if status, _ := f.revoke(relayURL, revokeRequest{Provider: "exchange", Refresh: b.Refresh, AccessToken: b.AccessToken, Proof: rp}); status != http.StatusNoContent {
+	f.refresh(relayURL, a.Refresh, p)                                                                   // replayed
+	f.post(relayURL, "/v1/refresh", relayproto.RefreshRequest{Provider: b.Refresh, Refresh: b.Refresh}) // confused client
+	rp := f.proof(relayproto.OpRevoke, b.Refresh)
+	if status, _ := f.revoke(relayURL, relayproto.RevokeRequest{Provider: "exchange", Refresh: b.Refresh, AccessToken: b.AccessToken, Proof: rp}); status != http.StatusNoContent {
 		t.Fatalf("revoke = %d", status)
 	}
-	for name, ans := range map[string]*tokenAnswer{"first": a, "second": b} {
+	for name, ans := range map[string]*relayproto.TokenAnswer{"first": a, "second": b} {
 		ak, sk, _ := strings.Cut(ans.AccessToken, ":")
 		secrets[name+" access key"] = ak
 		secrets[name+" secret key"] = sk

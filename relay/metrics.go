@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Request outcomes, the "outcome" label of tokentray_relay_requests_total. They are a
@@ -82,13 +84,13 @@ func outcomeOf(e *apiError) string {
 		return outcomeOK
 	case e.Status == http.StatusTooManyRequests:
 		return outcomeRateLimited
-	case e.Code == "store_unavailable" && e.Source == sourceRelay:
+	case e.Code == "store_unavailable" && e.Source == relayproto.SourceRelay:
 		return outcomeStoreUnavailable
 	case e.Status == http.StatusServiceUnavailable:
 		return outcomeProviderBusy
 	case e.Status == http.StatusBadGateway:
 		return outcomeProviderUnavailable
-	case e.Source == sourceProvider:
+	case e.Source == relayproto.SourceProvider:
 		return outcomeProviderRefused
 	case e.Status >= 500:
 		return outcomeInternal

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -22,13 +23,13 @@ func TestMetrics(t *testing.T) {
 	wantError(t, resp.StatusCode, body, http.StatusNotFound, "not_found")
 
 	a := f.connect(r.url) // authorize, callback, redeem
-	status, body := f.refresh(r.url, a.Refresh, f.proof(opRefresh, a.Refresh))
+	status, body := f.refresh(r.url, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("refresh = %d %s", status, body)
 	}
 	b := decodeAnswer(t, body)
 	f.ex.FailNext("/oauth/token", 1, fakeexchange.Fail500)
-	status, body = f.refresh(r.url, b.Refresh, f.proof(opRefresh, b.Refresh))
+	status, body = f.refresh(r.url, b.Refresh, f.proof(relayproto.OpRefresh, b.Refresh))
 	wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
 	status, body = f.refresh(r.url, b.Refresh, nil)
 	wantError(t, status, body, http.StatusUnauthorized, "invalid_proof")

@@ -4,47 +4,15 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-// Proof operations (docs/relay.md §3).
-const (
-	opRefresh = "refresh"
-	opRevoke  = "revoke"
-)
-
-const (
-	// maxProofSkew is how far a proof's time may be from the relay's clock.
-	maxProofSkew  = 120 * time.Second
-	proofNonceLen = 16
-)
-
-// proof is the device's signature over one request (docs/relay.md §3).
-type proof struct {
-	Sig   string      `json:"sig"`
-	TS    json.Number `json:"ts"`
-	Nonce string      `json:"nonce"`
-}
-
-// proofMessage is the signed text: "tokentray-proof|OP|hex(SHA256(blob))|T|N", with T and
-// N exactly as sent.
-func proofMessage(op, blob, ts, nonce string) []byte {
-	sum := sha256.Sum256([]byte(blob))
-	msg := make([]byte, 0, 128)
-	msg = append(msg, "tokentray-proof|"...)
-	msg = append(msg, op...)
-	msg = append(msg, '|')
-	msg = hex.AppendEncode(msg, sum[:])
-	msg = append(msg, '|')
-	msg = append(msg, ts...)
-	msg = append(msg, '|')
-	msg = append(msg, nonce...)
-	return msg
-}
+// proofNonceLen is the length of a proof's nonce.
+const proofNonceLen = 16
 
 // decodeDeviceKey parses a device's Ed25519 public key: 32 bytes, base64url without padding.
 func decodeDeviceKey(s string) (ed25519.PublicKey, bool) {
@@ -61,7 +29,7 @@ func decodeDeviceKey(s string) (ed25519.PublicKey, bool) {
 // checkProof verifies p for op over blob with the device key, its age against now and,
 // last, that it was not seen before: seen records a proof until the given time and
 // reports whether it was new. The answer is a 401 apiError, or seen's own.
-func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time, seen func([32]byte, time.Time) (bool, *apiError)) *apiError {
+func checkProof(p *relayproto.Proof, op, blob string, key ed25519.PublicKey, now time.Time, seen func([32]byte, time.Time) (bool, *apiError)) *apiError {
 	if p == nil || (p.Sig == "" && p.TS == "" && p.Nonce == "") {
 		return unauthorized("invalid_proof", "the request carries no proof")
 	}
@@ -79,18 +47,18 @@ func checkProof(p *proof, op, blob string, key ed25519.PublicKey, now time.Time,
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return unauthorized("invalid_proof", "the proof's sig is not an Ed25519 signature in base64url")
 	}
-	if !ed25519.Verify(key, proofMessage(op, blob, string(p.TS), p.Nonce), sig) {
+	if !ed25519.Verify(key, relayproto.ProofMessage(op, blob, string(p.TS), p.Nonce), sig) {
 		return unauthorized("invalid_proof", "the proof is not signed by the device key this blob is bound to")
 	}
 	made := time.Unix(ts, 0)
-	if skew := now.Sub(made); skew > maxProofSkew || skew < -maxProofSkew {
+	if skew := now.Sub(made); skew > relayproto.MaxProofSkew || skew < -relayproto.MaxProofSkew {
 		e := unauthorized("stale_proof", "the proof's time is more than 120 s from the relay's clock")
 		e.ServerTime = now.Unix()
 		return e
 	}
 	// A signature covers op, blob, time and nonce, and Ed25519 verification rejects
 	// malleated signatures, so the signature names the proof.
-	fresh, e := seen(sha256.Sum256(sig), made.Add(maxProofSkew+time.Second))
+	fresh, e := seen(sha256.Sum256(sig), made.Add(relayproto.MaxProofSkew+time.Second))
 	if e != nil {
 		return e
 	}

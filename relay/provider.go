@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // maxProviderAnswer bounds a provider's answer read into memory.
@@ -93,7 +95,7 @@ func (c *providerClient) token(ctx context.Context, form url.Values) (*tokenResp
 // access token as Bearer; "rfc7009" authenticates the client (RFC 7009 §2.1).
 func (c *providerClient) revoke(ctx context.Context, refreshToken, accessToken string) *apiError {
 	form := url.Values{"token": {refreshToken}}
-	rfc7009 := c.cfg.RevokeStyle == "rfc7009"
+	rfc7009 := c.cfg.RevokeStyle == relayproto.RevokeRFC7009
 	if rfc7009 {
 		form.Set("token_type_hint", "refresh_token")
 	}
@@ -111,7 +113,7 @@ func (c *providerClient) revoke(ctx context.Context, refreshToken, accessToken s
 // newRequest builds a form POST, adding client authentication when clientAuth is set
 // (RFC 6749 §2.3.1: "basic" with form-encoded id and secret, or "params").
 func (c *providerClient) newRequest(ctx context.Context, endpoint string, form url.Values, clientAuth bool) (*http.Request, error) {
-	if clientAuth && c.cfg.AuthStyle == "params" {
+	if clientAuth && c.cfg.AuthStyle == relayproto.AuthParams {
 		form.Set("client_id", c.cfg.ClientID)
 		form.Set("client_secret", c.secret)
 	}
@@ -121,7 +123,7 @@ func (c *providerClient) newRequest(ctx context.Context, endpoint string, form u
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if clientAuth && c.cfg.AuthStyle == "basic" {
+	if clientAuth && c.cfg.AuthStyle == relayproto.AuthBasic {
 		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.secret))
 	}
 	return req, nil
@@ -229,23 +231,21 @@ func refusal(status int, body []byte) *apiError {
 	if code == "" {
 		return nil
 	}
-	return &apiError{
-		Status:         http.StatusBadRequest,
+	return &apiError{Status: http.StatusBadRequest, ErrorBody: relayproto.ErrorBody{
 		Code:           code,
 		Description:    r.ErrorDescription,
-		Source:         sourceProvider,
+		Source:         relayproto.SourceProvider,
 		ProviderStatus: status,
-	}
+	}}
 }
 
 func unavailable(status int, desc string) *apiError {
-	return &apiError{
-		Status:         http.StatusBadGateway,
+	return &apiError{Status: http.StatusBadGateway, ErrorBody: relayproto.ErrorBody{
 		Code:           "provider_unavailable",
 		Description:    desc,
-		Source:         sourceProvider,
+		Source:         relayproto.SourceProvider,
 		ProviderStatus: status,
-	}
+	}}
 }
 
 func isJSON(contentType string, body []byte) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestRefreshProviderErrorsAreClear checks each way a provider can fail gives a 502
@@ -49,14 +50,14 @@ func TestRefreshProviderErrorsAreClear(t *testing.T) {
 			if tc.fail != 0 {
 				f.ex.FailNext("/oauth/token", 1, tc.fail)
 			}
-			status, body := f.refresh(tc.relay, tc.blob, f.proof(opRefresh, tc.blob))
+			status, body := f.refresh(tc.relay, tc.blob, f.proof(relayproto.OpRefresh, tc.blob))
 			e := wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
-			if e.Source != sourceProvider || e.ProviderStatus != tc.status || !strings.Contains(e.Description, tc.wantDesc) {
+			if e.Source != relayproto.SourceProvider || e.ProviderStatus != tc.status || !strings.Contains(e.Description, tc.wantDesc) {
 				t.Errorf("error = %+v, want source provider, provider_status %d, description with %q", e, tc.status, tc.wantDesc)
 			}
 		})
 	}
-	if status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Errorf("refresh after the faults = %d %s", status, body)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // limitTo makes the fixture's next relays allow perMinute requests a minute per client.
@@ -49,7 +51,7 @@ func TestRateLimitThenRecovery(t *testing.T) {
 	}
 	resp, body := f.getFrom(providers)
 	e := wantError(t, resp.StatusCode, body, http.StatusTooManyRequests, "rate_limited")
-	if e.Source != sourceRelay {
+	if e.Source != relayproto.SourceRelay {
 		t.Errorf("source = %q, want relay", e.Source)
 	}
 	// 3 a minute: one request back every 20 s.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -18,7 +19,7 @@ func TestRefreshRotates(t *testing.T) {
 	_, relayURL := f.newRelay()
 	first := f.connect(relayURL)
 
-	status, body := f.refresh(relayURL, first.Refresh, f.proof(opRefresh, first.Refresh))
+	status, body := f.refresh(relayURL, first.Refresh, f.proof(relayproto.OpRefresh, first.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("refresh = %d %s", status, body)
 	}
@@ -35,7 +36,7 @@ func TestRefreshRotates(t *testing.T) {
 	if status, code := f.me(second.AccessToken); status != http.StatusOK {
 		t.Errorf("new key at the exchange = %d (code %d)", status, code)
 	}
-	status, body = f.refresh(relayURL, second.Refresh, f.proof(opRefresh, second.Refresh))
+	status, body = f.refresh(relayURL, second.Refresh, f.proof(relayproto.OpRefresh, second.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("second refresh = %d %s", status, body)
 	}
@@ -45,7 +46,7 @@ func TestRefreshRetryWindow(t *testing.T) {
 	f := newFixture(t)
 	_, relayURL := f.newRelay()
 	a := f.connect(relayURL)
-	p := f.proof(opRefresh, a.Refresh)
+	p := f.proof(relayproto.OpRefresh, a.Refresh)
 	status, body := f.refresh(relayURL, a.Refresh, p)
 	if status != http.StatusOK {
 		t.Fatalf("refresh = %d %s", status, body)
@@ -56,8 +57,8 @@ func TestRefreshRetryWindow(t *testing.T) {
 	status, body = f.refresh(relayURL, a.Refresh, p)
 	wantError(t, status, body, http.StatusUnauthorized, "replayed_proof")
 
-	f.clock.Advance(defaultAnswerWindow - time.Second)
-	status, body = f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
+	f.clock.Advance(relayproto.AnswerWindow - time.Second)
+	status, body = f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("retry in the window = %d %s", status, body)
 	}
@@ -69,9 +70,9 @@ func TestRefreshRetryWindow(t *testing.T) {
 	}
 
 	f.clock.Advance(2 * time.Second)
-	status, body = f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
+	status, body = f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
 	e := wantError(t, status, body, http.StatusBadRequest, "invalid_request")
-	if e.Source != sourceProvider || e.ProviderStatus != http.StatusUnauthorized {
+	if e.Source != relayproto.SourceProvider || e.ProviderStatus != http.StatusUnauthorized {
 		t.Errorf("reuse after the window: source %q provider_status %d, want provider 401", e.Source, e.ProviderStatus)
 	}
 }
@@ -85,11 +86,11 @@ func TestRefreshConcurrentOneCall(t *testing.T) {
 	calls := f.ex.Calls("/oauth/token")
 
 	const n = 3
-	answers := make([]*tokenAnswer, n)
+	answers := make([]*relayproto.TokenAnswer, n)
 	statuses := make([]int, n)
-	proofs := make([]*proof, n)
+	proofs := make([]*relayproto.Proof, n)
 	for i := range proofs {
-		proofs[i] = f.proof(opRefresh, a.Refresh)
+		proofs[i] = f.proof(relayproto.OpRefresh, a.Refresh)
 	}
 	var wg sync.WaitGroup
 	for i := range n {
@@ -134,8 +135,8 @@ func TestRefreshSurvivesHangUp(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, relayURL+"/v1/refresh", jsonBody(t, refreshRequest{
-			Provider: "exchange", Refresh: a.Refresh, Proof: f.proof(opRefresh, a.Refresh),
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, relayURL+"/v1/refresh", jsonBody(t, relayproto.RefreshRequest{
+			Provider: "exchange", Refresh: a.Refresh, Proof: f.proof(relayproto.OpRefresh, a.Refresh),
 		}))
 		if resp, err := f.client.Do(req); err == nil {
 			resp.Body.Close()
@@ -149,7 +150,7 @@ func TestRefreshSurvivesHangUp(t *testing.T) {
 	close(g.release)
 	<-g.done // the exchange has rotated the keys; the relay holds or awaits the answer
 
-	status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
+	status, body := f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("retry after hang-up = %d %s", status, body)
 	}
@@ -177,27 +178,27 @@ func TestRefreshRefusals(t *testing.T) {
 	now := f.clock.Now()
 	tests := []struct {
 		name, provider, blob string
-		proof                *proof
+		proof                *relayproto.Proof
 		status               int
 		code                 string
 	}{
 		{"missing proof", "exchange", a.Refresh, nil, 401, "invalid_proof"},
-		{"stale proof", "exchange", a.Refresh, signProof(t, f.priv, opRefresh, a.Refresh, now.Add(-3*time.Minute)), 401, "stale_proof"},
-		{"future proof", "exchange", a.Refresh, signProof(t, f.priv, opRefresh, a.Refresh, now.Add(3*time.Minute)), 401, "stale_proof"},
-		{"foreign key", "exchange", a.Refresh, signProof(t, otherPriv, opRefresh, a.Refresh, now), 401, "invalid_proof"},
-		{"revoke proof", "exchange", a.Refresh, f.proof(opRevoke, a.Refresh), 401, "invalid_proof"},
-		{"forged blob", "exchange", string(forged), f.proof(opRefresh, string(forged)), 400, "invalid_refresh"},
-		{"result as refresh", "exchange", resultAsRefresh, f.proof(opRefresh, resultAsRefresh), 400, "invalid_refresh"},
-		{"other provider", "other", a.Refresh, f.proof(opRefresh, a.Refresh), 400, "invalid_refresh"},
-		{"unknown provider", "nope", a.Refresh, f.proof(opRefresh, a.Refresh), 400, "unknown_provider"},
-		{"no blob", "exchange", "", f.proof(opRefresh, ""), 400, "invalid_request"},
+		{"stale proof", "exchange", a.Refresh, signProof(t, f.priv, relayproto.OpRefresh, a.Refresh, now.Add(-3*time.Minute)), 401, "stale_proof"},
+		{"future proof", "exchange", a.Refresh, signProof(t, f.priv, relayproto.OpRefresh, a.Refresh, now.Add(3*time.Minute)), 401, "stale_proof"},
+		{"foreign key", "exchange", a.Refresh, signProof(t, otherPriv, relayproto.OpRefresh, a.Refresh, now), 401, "invalid_proof"},
+		{"revoke proof", "exchange", a.Refresh, f.proof(relayproto.OpRevoke, a.Refresh), 401, "invalid_proof"},
+		{"forged blob", "exchange", string(forged), f.proof(relayproto.OpRefresh, string(forged)), 400, "invalid_refresh"},
+		{"result as refresh", "exchange", resultAsRefresh, f.proof(relayproto.OpRefresh, resultAsRefresh), 400, "invalid_refresh"},
+		{"other provider", "other", a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh), 400, "invalid_refresh"},
+		{"unknown provider", "nope", a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh), 400, "unknown_provider"},
+		{"no blob", "exchange", "", f.proof(relayproto.OpRefresh, ""), 400, "invalid_request"},
 	}
 	calls := f.ex.Calls("/oauth/token")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := f.post(relayURL, "/v1/refresh", refreshRequest{Provider: tc.provider, Refresh: tc.blob, Proof: tc.proof})
+			status, body := f.post(relayURL, "/v1/refresh", relayproto.RefreshRequest{Provider: tc.provider, Refresh: tc.blob, Proof: tc.proof})
 			e := wantError(t, status, body, tc.status, tc.code)
-			if e.Source != sourceRelay {
+			if e.Source != relayproto.SourceRelay {
 				t.Errorf("source = %q, want relay", e.Source)
 			}
 			if tc.code == "stale_proof" && e.ServerTime != now.Unix() {
@@ -209,7 +210,7 @@ func TestRefreshRefusals(t *testing.T) {
 		t.Errorf("refused refreshes called the provider %d times", n-calls)
 	}
 	// Nothing was spent: the blob still refreshes.
-	if status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Errorf("refresh after refusals = %d %s", status, body)
 	}
 }
@@ -227,14 +228,14 @@ func TestRefreshProviderFaults(t *testing.T) {
 			blob = hung.Refresh
 		}
 		f.ex.FailNext("/oauth/token", 1, fail)
-		status, body := f.refresh(relayURL, blob, f.proof(opRefresh, blob))
+		status, body := f.refresh(relayURL, blob, f.proof(relayproto.OpRefresh, blob))
 		e := wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
-		if e.Source != sourceProvider {
+		if e.Source != relayproto.SourceProvider {
 			t.Errorf("failure %d: source %q, want provider", fail, e.Source)
 		}
 	}
 	// A fault is not cached: the next try reaches the provider and succeeds.
-	if status, body := f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Errorf("refresh after faults = %d %s", status, body)
 	}
 }

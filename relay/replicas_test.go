@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestReplicasShareKeys runs each step of a connection on another relay process behind
@@ -35,7 +37,7 @@ func TestReplicasShareKeys(t *testing.T) {
 	}
 	ans := decodeAnswer(t, body)
 	target.Store(b)
-	status, body = f.refresh(front.URL, ans.Refresh, f.proof(opRefresh, ans.Refresh))
+	status, body = f.refresh(front.URL, ans.Refresh, f.proof(relayproto.OpRefresh, ans.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("refresh on the second relay = %d %s", status, body)
 	}
@@ -47,7 +49,7 @@ func TestReplicasShareKeys(t *testing.T) {
 	f.writeFile("seal.keys", newLine+oldKeys)
 	c := f.newRelayAt(front.URL)
 	target.Store(c)
-	status, body = f.refresh(front.URL, ans.Refresh, f.proof(opRefresh, ans.Refresh))
+	status, body = f.refresh(front.URL, ans.Refresh, f.proof(relayproto.OpRefresh, ans.Refresh))
 	if status != http.StatusOK {
 		t.Fatalf("old-key blob on the rotated relay = %d %s", status, body)
 	}
@@ -57,6 +59,6 @@ func TestReplicasShareKeys(t *testing.T) {
 		t.Errorf("new blob sealed under %q, want k2", kid)
 	}
 	target.Store(a)
-	status, body = f.refresh(front.URL, ans.Refresh, f.proof(opRefresh, ans.Refresh))
+	status, body = f.refresh(front.URL, ans.Refresh, f.proof(relayproto.OpRefresh, ans.Refresh))
 	wantError(t, status, body, http.StatusBadRequest, "invalid_refresh")
 }

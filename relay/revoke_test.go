@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-func (f *fixture) revoke(relayURL string, req revokeRequest) (int, []byte) {
+func (f *fixture) revoke(relayURL string, req relayproto.RevokeRequest) (int, []byte) {
 	return f.post(relayURL, "/v1/revoke", req)
 }
 
@@ -21,17 +22,17 @@ func TestRevokeDoorkeeper(t *testing.T) {
 	a := f.connect(relayURL)
 
 	// Refused before the provider is asked, and the proof is not spent.
-	p := f.proof(opRevoke, a.Refresh)
-	status, body := f.revoke(relayURL, revokeRequest{Provider: "exchange", Refresh: a.Refresh, Proof: p})
+	p := f.proof(relayproto.OpRevoke, a.Refresh)
+	status, body := f.revoke(relayURL, relayproto.RevokeRequest{Provider: "exchange", Refresh: a.Refresh, Proof: p})
 	wantError(t, status, body, http.StatusBadRequest, "invalid_request")
 
-	status, body = f.revoke(relayURL, revokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: "AK:SK", Proof: f.proof(opRevoke, a.Refresh)})
+	status, body = f.revoke(relayURL, relayproto.RevokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: "AK:SK", Proof: f.proof(relayproto.OpRevoke, a.Refresh)})
 	e := wantError(t, status, body, http.StatusBadRequest, "unauthorized_client")
-	if e.Source != sourceProvider || e.ProviderStatus != http.StatusForbidden {
+	if e.Source != relayproto.SourceProvider || e.ProviderStatus != http.StatusForbidden {
 		t.Errorf("provider refusal: source %q status %d, want provider 403", e.Source, e.ProviderStatus)
 	}
 
-	status, body = f.revoke(relayURL, revokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken, Proof: p})
+	status, body = f.revoke(relayURL, relayproto.RevokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken, Proof: p})
 	if status != http.StatusNoContent {
 		t.Fatalf("revoke = %d %s", status, body)
 	}
@@ -41,8 +42,8 @@ func TestRevokeDoorkeeper(t *testing.T) {
 	if _, code := f.me(a.AccessToken); code != fakeexchange.CodeUnknownKey {
 		t.Errorf("revoked key at the exchange: code %d", code)
 	}
-	status, body = f.refresh(relayURL, a.Refresh, f.proof(opRefresh, a.Refresh))
-	if e := wantError(t, status, body, http.StatusBadRequest, "invalid_request"); e.Source != sourceProvider {
+	status, body = f.refresh(relayURL, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
+	if e := wantError(t, status, body, http.StatusBadRequest, "invalid_request"); e.Source != relayproto.SourceProvider {
 		t.Errorf("refresh after revoke: source %q, want provider", e.Source)
 	}
 }
@@ -54,7 +55,7 @@ func TestRevokeRFC7009(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body := f.revoke(relayURL, revokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(opRevoke, blob)})
+	status, body := f.revoke(relayURL, relayproto.RevokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(relayproto.OpRevoke, blob)})
 	if status != http.StatusNoContent {
 		t.Fatalf("revoke = %d %s", status, body)
 	}
@@ -76,13 +77,13 @@ func TestRevokeRefusals(t *testing.T) {
 	a := f.connect(relayURL)
 	tests := []struct {
 		name   string
-		req    revokeRequest
+		req    relayproto.RevokeRequest
 		status int
 		code   string
 	}{
-		{"no proof", revokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken}, 401, "invalid_proof"},
-		{"refresh proof", revokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken, Proof: f.proof(opRefresh, a.Refresh)}, 401, "invalid_proof"},
-		{"unknown provider", revokeRequest{Provider: "nope", Refresh: a.Refresh, Proof: f.proof(opRevoke, a.Refresh)}, 400, "unknown_provider"},
+		{"no proof", relayproto.RevokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken}, 401, "invalid_proof"},
+		{"refresh proof", relayproto.RevokeRequest{Provider: "exchange", Refresh: a.Refresh, AccessToken: a.AccessToken, Proof: f.proof(relayproto.OpRefresh, a.Refresh)}, 401, "invalid_proof"},
+		{"unknown provider", relayproto.RevokeRequest{Provider: "nope", Refresh: a.Refresh, Proof: f.proof(relayproto.OpRevoke, a.Refresh)}, 400, "unknown_provider"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +121,7 @@ func TestRevokeOutlivesProviderTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body := f.revoke(relayURL, revokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(opRevoke, blob)})
+	status, body := f.revoke(relayURL, relayproto.RevokeRequest{Provider: "other", Refresh: blob, Proof: f.proof(relayproto.OpRevoke, blob)})
 	close(answered)
 	wantError(t, status, body, http.StatusBadGateway, "provider_unavailable")
 	select {

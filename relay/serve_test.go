@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // served is a relay running Serve on real loopback listeners.
@@ -128,7 +130,7 @@ func TestServeTLS(t *testing.T) {
 	// The whole flow runs over TLS: the callback, the redeem and a refresh.
 	f.client.Transport = client.Transport
 	a := f.connect(r.url)
-	if status, body := f.refresh(r.url, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(r.url, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Fatalf("refresh over TLS = %d %s", status, body)
 	}
 	old := &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}
@@ -228,7 +230,7 @@ func TestProviderCallsCapped(t *testing.T) {
 	for _, b := range blobs {
 		go func() {
 			resp, err := f.client.Post(r.url+"/v1/refresh", "application/json",
-				jsonBody(t, refreshRequest{Provider: "exchange", Refresh: b, Proof: f.proof(opRefresh, b)}))
+				jsonBody(t, relayproto.RefreshRequest{Provider: "exchange", Refresh: b, Proof: f.proof(relayproto.OpRefresh, b)}))
 			if err != nil {
 				answers <- answer{status: -1, body: []byte(err.Error())}
 				return
@@ -246,7 +248,7 @@ func TestProviderCallsCapped(t *testing.T) {
 			ok++
 		default:
 			e := wantError(t, a.status, a.body, http.StatusServiceUnavailable, "provider_busy")
-			if e.Source != sourceRelay || a.retryAfter != "1" {
+			if e.Source != relayproto.SourceRelay || a.retryAfter != "1" {
 				t.Errorf("busy answer: source %q, Retry-After %q; want relay, 1", e.Source, a.retryAfter)
 			}
 			busy++

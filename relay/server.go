@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // maxRequestBody bounds a JSON request body; larger ones answer 413.
@@ -249,57 +251,10 @@ func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "ok")
 }
 
-// providerInfo is the public description of a provider: never its client id, secret
-// or endpoints.
-type providerInfo struct {
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	TokenFormat     string            `json:"token_format"`
-	DefaultLifetime string            `json:"default_lifetime"`
-	APIBase         string            `json:"api_base"`
-	MePath          string            `json:"me_path"`
-	Label           string            `json:"label"`
-	AccountField    string            `json:"account_field"`
-	AllowedHosts    []string          `json:"allowed_hosts"`
-	DefaultParams   map[string]string `json:"default_params"`
-	Scopes          []Scope           `json:"scopes"`
-	Fields          []Field           `json:"fields"`
-}
-
 func (s *Server) serveProviders(w http.ResponseWriter, _ *http.Request) {
-	list := make([]providerInfo, 0, len(s.order))
+	list := make([]relayproto.Provider, 0, len(s.order))
 	for _, c := range s.order {
-		p := c.cfg
-		info := providerInfo{
-			ID: p.ID, Name: p.Name, TokenFormat: p.TokenFormat,
-			DefaultLifetime: formatDuration(p.DefaultLifetime),
-			APIBase:         p.APIBase, MePath: p.MePath, Label: p.Label, AccountField: p.AccountField,
-			AllowedHosts: nonNil(p.AllowedHosts), DefaultParams: p.DefaultParams,
-			Scopes: nonNil(p.Scopes), Fields: nonNil(p.Fields),
-		}
-		if info.DefaultParams == nil {
-			info.DefaultParams = map[string]string{}
-		}
-		list = append(list, info)
+		list = append(list, c.cfg.Public())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"providers": list})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-// formatDuration writes d as a short Go duration string: "4h", not "4h0m0s".
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if len(s) > 3 && s[len(s)-3:] == "m0s" {
-		s = s[:len(s)-2]
-	}
-	if len(s) > 3 && s[len(s)-3:] == "h0m" {
-		s = s[:len(s)-2]
-	}
-	return s
+	writeJSON(w, http.StatusOK, relayproto.ProvidersAnswer{Providers: list})
 }

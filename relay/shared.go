@@ -3,6 +3,8 @@ package relay
 import (
 	"context"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // Single-flight locks in the store: a lock expires lockTTL after its last renewal, so
@@ -36,7 +38,7 @@ func (s *Server) once(ctx context.Context, kind string, set *expiringSet, key [3
 // a replica that finds the lock taken waits for the holder's answer, or for the lock to
 // be free again (the holder failed or died). It gives up after providerCallCap +
 // lockTTL, as a slow provider.
-func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob) (*tokenAnswer, *apiError) {
+func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob) (*relayproto.TokenAnswer, *apiError) {
 	ctx := context.Background()
 	deadline := time.Now().Add(s.cfg.providerCallCap() + lockTTL)
 	owner := randomString(16)
@@ -65,7 +67,7 @@ func (s *Server) sharedRefresh(c *providerClient, key [32]byte, rb *refreshBlob)
 // refreshLocked makes the provider call while owner holds key's lock, then keeps the
 // answer in the store, sealed, for the answer window and releases the lock in one step.
 // A failed call releases the lock for the next try.
-func (s *Server) refreshLocked(ctx context.Context, c *providerClient, key [32]byte, rb *refreshBlob, owner string) (*tokenAnswer, *apiError) {
+func (s *Server) refreshLocked(ctx context.Context, c *providerClient, key [32]byte, rb *refreshBlob, owner string) (*relayproto.TokenAnswer, *apiError) {
 	stop := s.keepLock(ctx, key, owner)
 	a, e := s.callProviderRefresh(c, rb)
 	stop()
@@ -90,8 +92,8 @@ func (s *Server) refreshLocked(ctx context.Context, c *providerClient, key [32]b
 }
 
 // openAnswer opens an answer kept in the store.
-func (s *Server) openAnswer(c *providerClient, sealed string) (*tokenAnswer, *apiError) {
-	var a tokenAnswer
+func (s *Server) openAnswer(c *providerClient, sealed string) (*relayproto.TokenAnswer, *apiError) {
+	var a relayproto.TokenAnswer
 	if err := s.sealer.openJSON(purposeReply, c.cfg.ID, c.cfg.ClientID, sealed, &a); err != nil {
 		// Sealed under a key this replica no longer has, or not ours: never served.
 		s.log.Error("refresh answer in the shared store does not open", "provider", c.cfg.ID)

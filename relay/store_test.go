@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/redistest"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // withStore makes the fixture's relays share the store at url, its password in a file.
@@ -72,13 +73,13 @@ func TestStoreHealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz with the store up = %d %s", resp.StatusCode, body)
 	}
 	a := f.connect(r.url)
-	if status, body := f.refresh(r.url, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(r.url, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Fatalf("refresh = %d %s", status, body)
 	}
 	rs.Stop()
-	status, body := f.refresh(r.url, a.Refresh, f.proof(opRefresh, a.Refresh))
+	status, body := f.refresh(r.url, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh))
 	e := wantError(t, status, body, http.StatusServiceUnavailable, "store_unavailable")
-	if e.Source != sourceRelay {
+	if e.Source != relayproto.SourceRelay {
 		t.Errorf("source = %q, want relay", e.Source)
 	}
 	down := false
@@ -132,7 +133,7 @@ func TestStorePasswordFromEnv(t *testing.T) {
 	}
 	_, u := f.newRelay()
 	a := f.connect(u)
-	if status, body := f.refresh(u, a.Refresh, f.proof(opRefresh, a.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(u, a.Refresh, f.proof(relayproto.OpRefresh, a.Refresh)); status != http.StatusOK {
 		t.Fatalf("refresh = %d %s", status, body)
 	}
 	t.Setenv("TT_REDIS_PASSWORD", "")
@@ -200,7 +201,7 @@ func TestStoreSharesProviderLimit(t *testing.T) {
 	}
 	calls := f.ex.Calls("/oauth/token")
 	for _, u := range []string{a, b} {
-		status, body := f.refresh(u, conn.Refresh, f.proof(opRefresh, conn.Refresh))
+		status, body := f.refresh(u, conn.Refresh, f.proof(relayproto.OpRefresh, conn.Refresh))
 		wantError(t, status, body, http.StatusServiceUnavailable, "provider_busy")
 	}
 	if n := f.ex.Calls("/oauth/token"); n != calls {
@@ -209,7 +210,7 @@ func TestStoreSharesProviderLimit(t *testing.T) {
 	if err := c.Del(ctx, key).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if status, body := f.refresh(b, conn.Refresh, f.proof(opRefresh, conn.Refresh)); status != http.StatusOK {
+	if status, body := f.refresh(b, conn.Refresh, f.proof(relayproto.OpRefresh, conn.Refresh)); status != http.StatusOK {
 		t.Errorf("refresh with the bucket back = %d %s", status, body)
 	}
 }

@@ -8,16 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-)
 
-// tokenAnswer is the body of a successful redeem or refresh (docs/relay.md §2).
-type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope"`
-	Refresh     string `json:"refresh,omitempty"`
-}
+	"github.com/tokentray/tokentray/relayproto"
+)
 
 // refreshBlob is the provider's refresh token bound to one device key (docs/relay.md §3).
 type refreshBlob struct {
@@ -27,35 +20,17 @@ type refreshBlob struct {
 	Scope     string `json:"sc,omitempty"`
 }
 
-type redeemRequest struct {
-	Result       string `json:"result"`
-	CodeVerifier string `json:"code_verifier"`
-}
-
-type refreshRequest struct {
-	Provider string `json:"provider"`
-	Refresh  string `json:"refresh"`
-	Proof    *proof `json:"proof"`
-}
-
-type revokeRequest struct {
-	Provider    string `json:"provider"`
-	Refresh     string `json:"refresh"`
-	AccessToken string `json:"access_token"`
-	Proof       *proof `json:"proof"`
-}
-
 // answer turns a provider's token response into the device's answer, sealing the refresh
 // token (or, when the provider did not rotate it, the old one) to deviceKey.
-func (s *Server) answer(c *providerClient, tr *tokenResponse, deviceKey, oldRefresh, scope string) (*tokenAnswer, error) {
+func (s *Server) answer(c *providerClient, tr *tokenResponse, deviceKey, oldRefresh, scope string) (*relayproto.TokenAnswer, error) {
 	expires, err := strconv.ParseInt(string(tr.ExpiresIn), 10, 64)
 	if err != nil || expires <= 0 {
-		expires = int64(c.cfg.DefaultLifetime / time.Second)
+		expires = int64(time.Duration(c.cfg.DefaultLifetime) / time.Second)
 	}
 	if tr.Scope != "" {
 		scope = tr.Scope
 	}
-	a := &tokenAnswer{AccessToken: tr.AccessToken, TokenType: tr.TokenType, ExpiresIn: expires, Scope: scope}
+	a := &relayproto.TokenAnswer{AccessToken: tr.AccessToken, TokenType: tr.TokenType, ExpiresIn: expires, Scope: scope}
 	rt := tr.RefreshToken
 	if rt == "" {
 		rt = oldRefresh // RFC 6749 §6: the old refresh token stays valid
@@ -75,7 +50,7 @@ func (s *Server) answer(c *providerClient, tr *tokenResponse, deviceKey, oldRefr
 // serveRedeem opens a result for the holder of its PKCE verifier (RFC 7636 §4.6). A wrong
 // verifier does not spend the result; a right one spends it, so each result answers once.
 func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
-	var req redeemRequest
+	var req relayproto.RedeemRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, e)
 		return
@@ -124,7 +99,7 @@ func (s *Server) serveRedeem(w http.ResponseWriter, r *http.Request) {
 }
 
 // openRefresh finds the provider, opens its refresh blob and checks the proof for op.
-func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *proof, op string) (*providerClient, *refreshBlob, *apiError) {
+func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *relayproto.Proof, op string) (*providerClient, *refreshBlob, *apiError) {
 	c, ok := s.providers[providerID]
 	if !ok {
 		return nil, nil, badRequest("unknown_provider", "the relay has no provider with this id")
@@ -155,19 +130,19 @@ func (s *Server) openRefresh(ctx context.Context, providerID, blob string, p *pr
 // a retry with a new proof, and concurrent refreshes of one blob share one call
 // (docs/relay.md §3).
 func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
-	var req refreshRequest
+	var req relayproto.RefreshRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, e)
 		return
 	}
-	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRefresh)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, relayproto.OpRefresh)
 	if e != nil {
 		s.log.Info("refresh refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)
 		return
 	}
 	key := sha256.Sum256([]byte(req.Refresh))
-	answer, e := s.refreshes.do(r.Context(), key, s.cfg.ProviderTimeout, func() (*tokenAnswer, *apiError) {
+	answer, e := s.refreshes.do(r.Context(), key, s.cfg.ProviderTimeout, func() (*relayproto.TokenAnswer, *apiError) {
 		return s.refreshOnce(c, key, rb)
 	})
 	if e != nil {
@@ -179,7 +154,7 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 // refreshOnce is the one flight of a refresh of the blob whose SHA256 is key.
-func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (*tokenAnswer, *apiError) {
+func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (*relayproto.TokenAnswer, *apiError) {
 	if s.store != nil {
 		return s.sharedRefresh(c, key, rb)
 	}
@@ -188,7 +163,7 @@ func (s *Server) refreshOnce(c *providerClient, key [32]byte, rb *refreshBlob) (
 
 // callProviderRefresh makes the provider call of a refresh and seals its answer. It
 // runs on no request's context, bounded by providerCallCap.
-func (s *Server) callProviderRefresh(c *providerClient, rb *refreshBlob) (*tokenAnswer, *apiError) {
+func (s *Server) callProviderRefresh(c *providerClient, rb *refreshBlob) (*relayproto.TokenAnswer, *apiError) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.providerCallCap())
 	defer cancel()
 	tr, e := c.refresh(ctx, rb.Token)
@@ -209,7 +184,7 @@ func (s *Server) callProviderRefresh(c *providerClient, rb *refreshBlob) (*token
 // first, so a slow provider still revokes; the device's retry revokes again, which a
 // provider accepts (RFC 7009 §2.2).
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	var req revokeRequest
+	var req relayproto.RevokeRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, e)
 		return
@@ -219,12 +194,12 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		case c.cfg.RevokeURL == "":
 			writeError(w, badRequest("revoke_unsupported", "this provider has no revoke endpoint"))
 			return
-		case c.cfg.RevokeStyle == "doorkeeper" && req.AccessToken == "":
+		case c.cfg.RevokeStyle == relayproto.RevokeDoorkeeper && req.AccessToken == "":
 			writeError(w, badRequest("invalid_request", "access_token is required to revoke at this provider"))
 			return
 		}
 	}
-	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, opRevoke)
+	c, rb, e := s.openRefresh(r.Context(), req.Provider, req.Refresh, req.Proof, relayproto.OpRevoke)
 	if e != nil {
 		s.log.Info("revoke refused", "provider", s.knownID(req.Provider), "error", e.Code)
 		writeError(w, e)

@@ -15,7 +15,8 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // checkTimeout bounds the whole of demo --check.
@@ -130,7 +131,7 @@ func (s *story) readKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if tok.TokenType != oauthflow.FormatPeatio || tok.AccessKey == "" || tok.SecretKey == "" {
+	if tok.TokenType != relayproto.FormatPeatio || tok.AccessKey == "" || tok.SecretKey == "" {
 		return "", fmt.Errorf("the agent answered a %q token without an access and secret key", tok.TokenType)
 	}
 	s.key = tok
@@ -224,7 +225,7 @@ func (s *story) revoke(ctx context.Context) (string, error) {
 // expectDead calls /api/v2/members/me signed with key itself and wants the
 // exchange's 2008 (no such key).
 func (s *story) expectDead(ctx context.Context, key *localapi.Token) error {
-	q, err := (&oauthflow.PeatioSigner{}).Sign(http.MethodGet, "/api/v2/members/me", url.Values{},
+	q, err := (&peatio.Signer{}).Sign(http.MethodGet, "/api/v2/members/me", url.Values{},
 		key.AccessKey, key.SecretKey, nil)
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
@@ -175,7 +176,7 @@ func (d *demo) close() {
 // through the auto-approving exchange and the relay to the agent's loopback
 // listener, in the background as a browser would.
 func followOpener(ctx context.Context, u string) error {
-	if err := oauthflow.CheckOpenURL(u); err != nil {
+	if err := browser.CheckURL(u); err != nil {
 		return err
 	}
 	go func() {

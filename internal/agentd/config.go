@@ -6,7 +6,6 @@ package agentd
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/paths"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // FileConfig is config.toml (docs/config.md).
@@ -61,12 +61,16 @@ func LoadConfig(path string) (FileConfig, error) {
 	default:
 		return FileConfig{}, fmt.Errorf("config %s: vault = %q: want keyring, passphrase or memory", path, fc.Vault)
 	}
-	for i, p := range fc.Providers {
-		if err := p.CheckLocal(); err != nil {
-			return FileConfig{}, fmt.Errorf("config %s: provider %d: %w", path, i+1, err)
+	for i := range fc.Providers {
+		p := &fc.Providers[i]
+		if p.TokenFormat == "" {
+			p.TokenFormat = relayproto.FormatBearer
 		}
-		if fc.Providers[i].TokenFormat == "" {
-			fc.Providers[i].TokenFormat = oauthflow.FormatBearer
+		if err := p.CheckLocal(); err != nil {
+			if p.ID != "" {
+				return FileConfig{}, fmt.Errorf("config %s: provider %q: %w", path, p.ID, err)
+			}
+			return FileConfig{}, fmt.Errorf("config %s: provider #%d: %w", path, i+1, err)
 		}
 	}
 	return fc, nil
@@ -82,12 +86,8 @@ func RelayURL(getenv func(string) string, fc FileConfig) (string, error) {
 	if raw == "" {
 		return "", nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("relay URL %q is not a URL", raw)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && oauthflow.IsLoopbackHost(u.Hostname())) {
-		return "", fmt.Errorf("relay URL %q must be https (http only on loopback)", raw)
+	if _, err := relayproto.CheckURL(raw); err != nil {
+		return "", fmt.Errorf("relay URL %q: %w", raw, err)
 	}
 	return strings.TrimRight(raw, "/"), nil
 }

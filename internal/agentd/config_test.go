@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
+	"github.com/tokentray/tokentray/relayproto/prototest"
 )
 
 const directProvider = `
@@ -33,8 +35,8 @@ func TestLoadConfigDirectProviderProfileFields(t *testing.T) {
 	}{
 		{"every profile field", "auth_style = \"basic\"\nrevoke_style = \"doorkeeper\"\npkce_to_provider = true\ndefault_lifetime = \"2h\"\n", "",
 			func(p oauthflow.Provider) bool {
-				return p.AuthStyle == oauthflow.AuthBasic && p.RevokeStyle == oauthflow.RevokeDoorkeeper &&
-					p.PKCEToProvider != nil && *p.PKCEToProvider && p.TokenFormat == oauthflow.FormatBearer
+				return p.AuthStyle == relayproto.AuthBasic && p.RevokeStyle == relayproto.RevokeDoorkeeper &&
+					p.PKCEToProvider != nil && *p.PKCEToProvider && p.TokenFormat == relayproto.FormatBearer
 			}},
 		{"no pkce refused", "pkce_to_provider = false\n", "pkce_to_provider = false is refused", nil},
 		{"bad revoke style", "revoke_style = \"post\"\n", `revoke_style "post" must be`, nil},
@@ -60,5 +62,51 @@ func TestLoadConfigDirectProviderProfileFields(t *testing.T) {
 				t.Fatalf("LoadConfig gave %+v", fc.Providers)
 			}
 		})
+	}
+}
+
+// TestLoadConfigDirectProviderStrongChecks: a local provider passes the relay's own
+// validator (relayproto.Provider.Validate), not a weaker one.
+func TestLoadConfigDirectProviderStrongChecks(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new string // one edit of directProvider
+		wantErr  string
+	}{
+		{"api_base outside allowed_hosts", `allowed_hosts = ["api.example.com"]`, `allowed_hosts = ["x.com"]`, `api_base host "api.example.com" is not in allowed_hosts`},
+		{"http endpoint", "%s", `token_url = "http://auth.example.com/token"`, "token_url"},
+		{"bad id", `id = "example"`, `id = "Example"`, `id "Example" must match`},
+		{"label", "%s", `label = "{{"`, "label"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(strings.Replace(directProvider, tt.old, tt.new, 1), "%s", "", 1)
+			path := filepath.Join(t.TempDir(), "config.toml")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("LoadConfig = %v, want an error with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRelayURLRuleSharedWithTheRelay checks $TOKENTRAY_RELAY against the cases the relay's
+// public_url is checked against too (relayproto/prototest).
+func TestRelayURLRuleSharedWithTheRelay(t *testing.T) {
+	for _, tc := range prototest.URLs {
+		if tc.URL == "" {
+			continue // no relay at all: RelayURL answers ""
+		}
+		env := func(k string) string {
+			if k == "TOKENTRAY_RELAY" {
+				return tc.URL
+			}
+			return ""
+		}
+		if _, err := RelayURL(env, FileConfig{}); (err == nil) != tc.OK {
+			t.Errorf("RelayURL(%q) = %v, want ok %v", tc.URL, err, tc.OK)
+		}
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -34,12 +36,12 @@ type Options struct {
 	// RelayURL, when set, wins over $TOKENTRAY_RELAY and config.toml.
 	RelayURL string
 	// RelayTimeout bounds each call to the relay; default
-	// oauthflow.DefaultRelayTimeout. A relay silent for longer is
+	// relayclient.DefaultTimeout. A relay silent for longer is
 	// relay_unreachable.
 	RelayTimeout time.Duration
 	// LocalProviders are added to config.toml's.
 	LocalProviders []oauthflow.Provider
-	// Open opens authorize URLs; default $BROWSER, else oauthflow.SystemOpen.
+	// Open opens authorize URLs; default $BROWSER, else browser.System.
 	Open oauthflow.Opener
 	// Clock drives the agent; default the system clock.
 	Clock agent.Clock
@@ -156,7 +158,7 @@ func openVault(ctx context.Context, opts Options, fc FileConfig) (*vault.Vault, 
 func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*agent.Agent, error) {
 	open := opts.Open
 	if open == nil {
-		open = oauthflow.BrowserOpener(opts.Getenv, nil)
+		open = browser.FromEnv(opts.Getenv, nil)
 	}
 	cfg := agent.Config{
 		Vault:          v,
@@ -167,7 +169,7 @@ func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*ag
 		Version:        opts.Version,
 	}
 	if relayURL != "" {
-		rc := &oauthflow.RelayClient{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
+		rc := &relayclient.Client{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
 		if opts.Clock != nil {
 			rc.Now = opts.Clock.Now
 		}

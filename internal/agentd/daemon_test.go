@@ -115,7 +115,7 @@ func TestRelayURLRules(t *testing.T) {
 		{"localhost any case", "http://LocalHost:8787", "http://LocalHost:8787", ""},
 		{"http to a lookalike", "http://localhost.example.com:8787", "", "must be https"},
 		{"plain http", "http://relay.example.com", "", "must be https"},
-		{"not a url", "relay", "", "not a URL"},
+		{"not a url", "relay", "", "has no host"},
 		{"unset", "", "", ""},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // ProviderID is the id of the simulated exchange at the relay.
@@ -42,7 +43,7 @@ type Options struct {
 	// Fields, Label and DefaultParams change the relay's provider profile;
 	// by default it has no fields, the label "{{.name}}'s EXchange" and no
 	// default parameters.
-	Fields        []relay.Field
+	Fields        []relayproto.Field
 	Label         string
 	DefaultParams map[string]string
 }
@@ -133,28 +134,30 @@ func relayConfig(s *Stack, opts Options, keys, secret string) *relay.Config {
 		ProviderCallsPerSecond: 1000,
 		ProviderTimeout:        10 * time.Second,
 		Providers: []relay.Provider{{
-			ID:              ProviderID,
-			Name:            "EXchange",
-			AuthorizeURL:    s.ExchangeURL + "/oauth/authorize",
-			TokenURL:        s.ExchangeURL + "/oauth/token",
-			RevokeURL:       s.ExchangeURL + "/oauth/revoke",
-			RevokeStyle:     "doorkeeper",
-			ClientID:        "tokentray-demo",
-			ClientSecret:    secret,
-			AuthStyle:       "params",
-			TokenFormat:     "peatio",
-			DefaultLifetime: 4 * time.Hour,
-			APIBase:         s.ExchangeURL + "/api/v2",
-			MePath:          "/members/me",
-			Label:           label,
-			AccountField:    "sn",
-			AllowedHosts:    []string{"127.0.0.1"},
-			DefaultParams:   params,
-			Fields:          opts.Fields,
-			Scopes: []relay.Scope{
-				{Name: "profile", Description: "basic user information", Default: true, Required: true},
-				{Name: "history", Description: "your orders and trades", Default: true},
-				{Name: "trade", Description: "place and cancel orders"},
+			ClientSecret: secret,
+			Provider: relayproto.Provider{
+				ID:              ProviderID,
+				Name:            "EXchange",
+				AuthorizeURL:    s.ExchangeURL + "/oauth/authorize",
+				TokenURL:        s.ExchangeURL + "/oauth/token",
+				RevokeURL:       s.ExchangeURL + "/oauth/revoke",
+				RevokeStyle:     relayproto.RevokeDoorkeeper,
+				ClientID:        "tokentray-demo",
+				AuthStyle:       relayproto.AuthParams,
+				TokenFormat:     relayproto.FormatPeatio,
+				DefaultLifetime: relayproto.Duration(4 * time.Hour),
+				APIBase:         s.ExchangeURL + "/api/v2",
+				MePath:          "/members/me",
+				Label:           label,
+				AccountField:    "sn",
+				AllowedHosts:    []string{"127.0.0.1"},
+				DefaultParams:   params,
+				Fields:          opts.Fields,
+				Scopes: []relayproto.Scope{
+					{Name: "profile", Description: "basic user information", Default: true, Required: true},
+					{Name: "history", Description: "your orders and trades", Default: true},
+					{Name: "trade", Description: "place and cancel orders"},
+				},
 			},
 		}},
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
 	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 )
 
 // bins holds the binaries TestMain built.
@@ -283,7 +283,7 @@ func (w *world) connect() *localapi.Connection {
 // for conn and returns the HTTP status: 200 means the key is live there.
 func (w *world) meStatus(ak, sk string) int {
 	w.t.Helper()
-	q, err := (&oauthflow.PeatioSigner{}).Sign("GET", "/api/v2/members/me", url.Values{}, ak, sk, nil)
+	q, err := (&peatio.Signer{}).Sign("GET", "/api/v2/members/me", url.Values{}, ak, sk, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -322,7 +322,7 @@ func serveEcho(path string) (string, func(), error) {
 // the agent's), signs itself and calls the exchange with a kept-alive client.
 func directMe(stack *devstack.Stack) (op, func(), error) {
 	ak, sk, _ := strings.Cut(stack.Exchange.Issue("profile").AccessToken, ":")
-	signer := &oauthflow.PeatioSigner{}
+	signer := &peatio.Signer{}
 	hc := &http.Client{}
 	return func() error {
 		q, err := signer.Sign("GET", "/api/v2/members/me", url.Values{}, ak, sk, nil)

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 const clientID = "bench-client"
@@ -249,13 +249,11 @@ func (p *relayPath) conns() int   { return len(p.blobs) }
 func (p *relayPath) connect() (string, error) {
 	verifier := randomText(32)
 	sum := sha256.Sum256([]byte(verifier))
-	var auth struct {
-		AuthorizeURL string `json:"authorize_url"`
-	}
-	if err := p.post(context.Background(), "/v1/authorize", map[string]any{
-		"provider": "exchange", "loopback": "http://127.0.0.1:9/cb", "state": randomText(16),
-		"code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]), "code_challenge_method": "S256",
-		"device_key": p.pub,
+	var auth relayproto.AuthorizeAnswer
+	if err := p.post(context.Background(), "/v1/authorize", relayproto.AuthorizeRequest{
+		Provider: "exchange", Loopback: "http://127.0.0.1:9/cb", State: randomText(16),
+		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), CodeChallengeMethod: "S256",
+		DeviceKey: p.pub,
 	}, &auth); err != nil {
 		return "", err
 	}
@@ -271,25 +269,17 @@ func (p *relayPath) connect() (string, error) {
 	if err != nil || u.Query().Get("result") == "" {
 		return "", fmt.Errorf("the callback answered an error: %s", u.Query().Get("error"))
 	}
-	var ans struct {
-		Refresh string `json:"refresh"`
-	}
-	err = p.post(context.Background(), "/v1/redeem", map[string]any{"result": u.Query().Get("result"), "code_verifier": verifier}, &ans)
+	var ans relayproto.TokenAnswer
+	err = p.post(context.Background(), "/v1/redeem", relayproto.RedeemRequest{Result: u.Query().Get("result"), CodeVerifier: verifier}, &ans)
 	return ans.Refresh, err
 }
 
 func (p *relayPath) refresh(ctx context.Context, i int) error {
 	blob := p.blobs[i]
-	ts := time.Now().Unix()
-	nonce := randomText(16)
-	sum := sha256.Sum256([]byte(blob))
-	msg := "tokentray-proof|refresh|" + hex.EncodeToString(sum[:]) + "|" + strconv.FormatInt(ts, 10) + "|" + nonce
-	proof := map[string]any{"sig": base64.RawURLEncoding.EncodeToString(ed25519.Sign(p.priv, []byte(msg))), "ts": ts, "nonce": nonce}
-	var ans struct {
-		AccessToken string `json:"access_token"`
-		Refresh     string `json:"refresh"`
-	}
-	if err := p.post(ctx, "/v1/refresh", map[string]any{"provider": "exchange", "refresh": blob, "proof": proof}, &ans); err != nil {
+	proof := &relayproto.Proof{TS: json.Number(strconv.FormatInt(time.Now().Unix(), 10)), Nonce: randomText(16)}
+	proof.Sig = base64.RawURLEncoding.EncodeToString(ed25519.Sign(p.priv, relayproto.ProofMessage(relayproto.OpRefresh, blob, string(proof.TS), proof.Nonce)))
+	var ans relayproto.TokenAnswer
+	if err := p.post(ctx, "/v1/refresh", relayproto.RefreshRequest{Provider: "exchange", Refresh: blob, Proof: proof}, &ans); err != nil {
 		return err
 	}
 	if ans.Refresh == "" || ans.AccessToken == "" {

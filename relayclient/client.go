@@ -1,13 +1,17 @@
-package oauthflow
+// Package relayclient speaks the relay's HTTP API for the device
+// (docs/relay.md §2, §3): the provider list, authorize and redeem for the
+// brokered flow (oauthflow.ConnectRelay runs it with a Client), and refresh
+// and revoke with a fresh proof signed by the device key. Refusals are
+// *oauthflow.Error with their source; a relay that cannot be reached or does
+// not answer in time is ErrRelayUnreachable.
+package relayclient
 
 import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,17 +19,23 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-// maxBody caps every answer read from the relay or a provider.
+// maxBody caps every answer read from the relay.
 const maxBody = 1 << 20
 
-// DefaultRelayTimeout is RelayClient.Timeout's default: twice the relay's
-// default provider_timeout (15 s).
-const DefaultRelayTimeout = 30 * time.Second
+// DefaultTimeout is Client.Timeout's default: twice the relay's default
+// provider_timeout (15 s).
+const DefaultTimeout = 30 * time.Second
+
+// ErrRelayUnreachable reports that the relay could not be reached at all
+// (connection refused, DNS, TLS, a cut connection) or did not answer in time.
+var ErrRelayUnreachable = errors.New("relay unreachable")
 
 // DeviceSigner is the device's Ed25519 key (the vault holds it). Sign must
 // return an Ed25519 signature of msg by the key of PublicKey.
@@ -34,9 +44,9 @@ type DeviceSigner interface {
 	Sign(msg []byte) ([]byte, error)
 }
 
-// RelayClient speaks the relay's HTTP API (docs/relay.md §2, §3). Its exported
+// Client speaks the relay's HTTP API (docs/relay.md §2, §3). Its exported
 // fields are set once before use; after that it is safe for concurrent use.
-type RelayClient struct {
+type Client struct {
 	// BaseURL is the relay's base URL: https, or http on a loopback host.
 	BaseURL string
 	// HTTPClient sends the requests; nil means http.DefaultClient.
@@ -47,7 +57,7 @@ type RelayClient struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Timeout bounds each call, answer included; 0 means
-	// DefaultRelayTimeout. A relay that does not answer within it is
+	// DefaultTimeout. A relay that does not answer within it is
 	// ErrRelayUnreachable, like one that cannot be reached (docs/socket-api.md).
 	// It must exceed the relay's provider_timeout, after which the relay
 	// answers a slow provider's call itself.
@@ -57,20 +67,10 @@ type RelayClient struct {
 	offset time.Duration // relay clock minus ours, from stale_proof; guarded by mu
 }
 
-// AuthorizeRequest is the device's part of POST /v1/authorize.
-type AuthorizeRequest struct {
-	Provider      string            // provider id
-	Scopes        []string          // requested scopes
-	Fields        map[string]string // extra Connect fields
-	Loopback      string            // http://127.0.0.1:PORT/callback
-	State         string            // the device's state, echoed to the loopback
-	CodeChallenge string            // S256 challenge of the device's verifier
-}
-
 // Providers fetches GET /v1/providers.
-func (c *RelayClient) Providers(ctx context.Context) ([]Provider, error) {
+func (c *Client) Providers(ctx context.Context) ([]oauthflow.Provider, error) {
 	var out struct {
-		Providers []Provider `json:"providers"`
+		Providers []oauthflow.Provider `json:"providers"` // relayproto.ProvidersAnswer, read as the device's Provider
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/providers", nil, "", &out); err != nil {
 		return nil, fmt.Errorf("relay providers: %w", err)
@@ -79,31 +79,26 @@ func (c *RelayClient) Providers(ctx context.Context) ([]Provider, error) {
 }
 
 // Authorize asks the relay to start a flow (POST /v1/authorize) and returns
-// the provider's authorize URL to open in the browser.
-func (c *RelayClient) Authorize(ctx context.Context, r AuthorizeRequest) (string, error) {
+// the provider's authorize URL to open in the browser. r names the provider,
+// scopes, fields, loopback, state and S256 challenge; Authorize adds the
+// method and the device key.
+func (c *Client) Authorize(ctx context.Context, r relayproto.AuthorizeRequest) (string, error) {
 	if c.Device == nil {
 		return "", errors.New("relay authorize: no device key")
 	}
-	body := map[string]any{
-		"provider":              r.Provider,
-		"scopes":                nonNil(r.Scopes),
-		"fields":                r.Fields,
-		"loopback":              r.Loopback,
-		"state":                 r.State,
-		"code_challenge":        r.CodeChallenge,
-		"code_challenge_method": "S256",
-		"device_key":            base64.RawURLEncoding.EncodeToString(c.Device.PublicKey()),
+	r.CodeChallengeMethod = "S256"
+	r.DeviceKey = base64.RawURLEncoding.EncodeToString(c.Device.PublicKey())
+	if r.Scopes == nil {
+		r.Scopes = []string{} // JSON [] rather than null
 	}
 	if r.Fields == nil {
-		body["fields"] = map[string]string{}
+		r.Fields = map[string]string{}
 	}
-	var out struct {
-		AuthorizeURL string `json:"authorize_url"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/v1/authorize", body, "", &out); err != nil {
+	var out relayproto.AuthorizeAnswer
+	if err := c.do(ctx, http.MethodPost, "/v1/authorize", r, "", &out); err != nil {
 		return "", fmt.Errorf("relay authorize: %w", err)
 	}
-	if _, err := checkServerURL(out.AuthorizeURL); err != nil {
+	if _, err := relayproto.CheckURL(out.AuthorizeURL); err != nil {
 		return "", fmt.Errorf("relay authorize: authorize_url: %w", err)
 	}
 	return out.AuthorizeURL, nil
@@ -112,13 +107,13 @@ func (c *RelayClient) Authorize(ctx context.Context, r AuthorizeRequest) (string
 // Redeem trades a flow result and the PKCE verifier for tokens
 // (POST /v1/redeem). p gives the token format and default lifetime;
 // requested are the scopes the user asked for.
-func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string, result, codeVerifier string) (*Token, error) {
-	body := map[string]string{"result": result, "code_verifier": codeVerifier}
+func (c *Client) Redeem(ctx context.Context, p oauthflow.Provider, requested []string, result, codeVerifier string) (*oauthflow.Token, error) {
+	body := relayproto.RedeemRequest{Result: result, CodeVerifier: codeVerifier}
 	var raw json.RawMessage
 	if err := c.do(ctx, http.MethodPost, "/v1/redeem", body, "", &raw); err != nil {
 		return nil, fmt.Errorf("relay redeem: %w", err)
 	}
-	tok, err := parseTokenResponse(raw, specFor(p, requested, c.now()))
+	tok, err := oauthflow.TokenFromAnswer(raw, p, requested, nil, c.now())
 	clear(raw)
 	if err != nil {
 		return nil, fmt.Errorf("relay redeem: %w", err)
@@ -126,25 +121,23 @@ func (c *RelayClient) Redeem(ctx context.Context, p Provider, requested []string
 	return tok, nil
 }
 
-// Refresh renews old through the relay (POST /v1/refresh) with old.Refresh,
+// Refresh renews old through the relay (POST /v1/refresh) with old.RefreshCredential,
 // the sealed blob, and a fresh proof; the answer holds a new blob. When the
 // answer names no scope, the old granted scopes stay (RFC 6749 §6).
 // A stale_proof answer corrects the clock offset and is retried once.
-func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Token, error) {
-	if old == nil || old.Refresh == "" {
+func (c *Client) Refresh(ctx context.Context, p oauthflow.Provider, old *oauthflow.Token) (*oauthflow.Token, error) {
+	if old == nil || old.RefreshCredential == "" {
 		return nil, errors.New("relay refresh: no refresh blob")
 	}
 	var raw json.RawMessage
-	err := c.withProof(ctx, "refresh", old.Refresh, func(proof map[string]any) error {
-		body := map[string]any{"provider": p.ID, "refresh": old.Refresh, "proof": proof}
-		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.Refresh, &raw)
+	err := c.withProof(ctx, relayproto.OpRefresh, old.RefreshCredential, func(proof *relayproto.Proof) error {
+		body := relayproto.RefreshRequest{Provider: p.ID, Refresh: old.RefreshCredential, Proof: proof}
+		return c.do(ctx, http.MethodPost, "/v1/refresh", body, old.RefreshCredential, &raw)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("relay refresh: %w", err)
 	}
-	spec := specFor(p, old.ScopesRequested, c.now())
-	spec.fallback = old.ScopesGranted
-	tok, err := parseTokenResponse(raw, spec)
+	tok, err := oauthflow.TokenFromAnswer(raw, p, old.ScopesRequested, old.ScopesGranted, c.now())
 	clear(raw)
 	if err != nil {
 		return nil, fmt.Errorf("relay refresh: %w", err)
@@ -153,14 +146,14 @@ func (c *RelayClient) Refresh(ctx context.Context, p Provider, old *Token) (*Tok
 }
 
 // Revoke revokes tok at the provider through the relay (POST /v1/revoke)
-// with tok.Refresh and tok.AccessToken; nil means the provider accepted.
-func (c *RelayClient) Revoke(ctx context.Context, p Provider, tok *Token) error {
-	if tok == nil || tok.Refresh == "" {
+// with tok.RefreshCredential and tok.AccessToken; nil means the provider accepted.
+func (c *Client) Revoke(ctx context.Context, p oauthflow.Provider, tok *oauthflow.Token) error {
+	if tok == nil || tok.RefreshCredential == "" {
 		return errors.New("relay revoke: no refresh blob")
 	}
-	err := c.withProof(ctx, "revoke", tok.Refresh, func(proof map[string]any) error {
-		body := map[string]any{"provider": p.ID, "refresh": tok.Refresh, "access_token": tok.AccessToken, "proof": proof}
-		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.Refresh, nil)
+	err := c.withProof(ctx, relayproto.OpRevoke, tok.RefreshCredential, func(proof *relayproto.Proof) error {
+		body := relayproto.RevokeRequest{Provider: p.ID, Refresh: tok.RefreshCredential, AccessToken: tok.AccessToken, Proof: proof}
+		return c.do(ctx, http.MethodPost, "/v1/revoke", body, tok.RefreshCredential, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("relay revoke: %w", err)
@@ -170,7 +163,7 @@ func (c *RelayClient) Revoke(ctx context.Context, p Provider, tok *Token) error 
 
 // ClockOffset returns the relay's clock minus ours, as learnt from
 // stale_proof answers.
-func (c *RelayClient) ClockOffset() time.Duration {
+func (c *Client) ClockOffset() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.offset
@@ -179,14 +172,14 @@ func (c *RelayClient) ClockOffset() time.Duration {
 // withProof runs call with a fresh proof for op over blob; a 401
 // stale_proof carrying server_time sets the offset and retries once with
 // another fresh proof.
-func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(map[string]any) error) error {
+func (c *Client) withProof(ctx context.Context, op, blob string, call func(*relayproto.Proof) error) error {
 	for attempt := 0; ; attempt++ {
 		proof, err := c.proof(op, blob)
 		if err != nil {
 			return err
 		}
 		err = call(proof)
-		var e *Error
+		var e *oauthflow.Error
 		if attempt == 0 && errors.As(err, &e) && e.Code == "stale_proof" && e.ServerTime > 0 {
 			c.mu.Lock()
 			c.offset = time.Unix(e.ServerTime, 0).Sub(c.localNow())
@@ -197,9 +190,9 @@ func (c *RelayClient) withProof(ctx context.Context, op, blob string, call func(
 	}
 }
 
-// proof builds {"sig","ts","nonce"} over "tokentray-proof|OP|hex(SHA256(blob))|T|N"
-// (docs/relay.md §3) with T the corrected Unix time.
-func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
+// proof signs a fresh proof for op over blob (relayproto.ProofMessage) with
+// the corrected Unix time.
+func (c *Client) proof(op, blob string) (*relayproto.Proof, error) {
 	if c.Device == nil {
 		return nil, errors.New("no device key")
 	}
@@ -207,35 +200,27 @@ func (c *RelayClient) proof(op, blob string) (map[string]any, error) {
 	if _, err := rand.Read(n[:]); err != nil {
 		return nil, fmt.Errorf("proof nonce: %w", err)
 	}
-	nonce := base64.RawURLEncoding.EncodeToString(n[:])
-	ts := c.now().Unix()
-	sig, err := c.Device.Sign(proofMessage(op, blob, ts, nonce))
+	p := &relayproto.Proof{
+		TS:    json.Number(strconv.FormatInt(c.now().Unix(), 10)),
+		Nonce: base64.RawURLEncoding.EncodeToString(n[:]),
+	}
+	sig, err := c.Device.Sign(relayproto.ProofMessage(op, blob, string(p.TS), p.Nonce))
 	if err != nil {
 		return nil, fmt.Errorf("sign proof: %w", err)
 	}
-	return map[string]any{"sig": base64.RawURLEncoding.EncodeToString(sig), "ts": ts, "nonce": nonce}, nil
-}
-
-// proofMessage is the byte string a proof signs.
-func proofMessage(op, blob string, ts int64, nonce string) []byte {
-	return []byte("tokentray-proof|" + op + "|" + blobHash(blob) + "|" + strconv.FormatInt(ts, 10) + "|" + nonce)
-}
-
-// blobHash is hex(SHA256(blob)), also sent as X-Tokentray-Blob.
-func blobHash(blob string) string {
-	sum := sha256.Sum256([]byte(blob))
-	return hex.EncodeToString(sum[:])
+	p.Sig = base64.RawURLEncoding.EncodeToString(sig)
+	return p, nil
 }
 
 // localNow is our clock; now is it corrected by the relay's offset.
-func (c *RelayClient) localNow() time.Time {
+func (c *Client) localNow() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}
 	return time.Now()
 }
 
-func (c *RelayClient) now() time.Time {
+func (c *Client) now() time.Time {
 	c.mu.Lock()
 	off := c.offset
 	c.mu.Unlock()
@@ -244,9 +229,9 @@ func (c *RelayClient) now() time.Time {
 
 // do sends one JSON request and decodes a 2xx answer into out (nil: the
 // answer is ignored). Transport failures wrap ErrRelayUnreachable; error
-// answers become *Error.
-func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob string, out any) error {
-	base, err := checkServerURL(c.BaseURL)
+// answers become *oauthflow.Error.
+func (c *Client) do(ctx context.Context, method, path string, in any, blob string, out any) error {
+	base, err := relayproto.CheckURL(c.BaseURL)
 	if err != nil {
 		return fmt.Errorf("relay url: %w", err)
 	}
@@ -261,7 +246,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
-		timeout = DefaultRelayTimeout
+		timeout = DefaultTimeout
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -274,7 +259,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if blob != "" {
-		req.Header.Set("X-Tokentray-Blob", blobHash(blob))
+		req.Header.Set("X-Tokentray-Blob", relayproto.BlobHash(blob))
 	}
 	hc := c.HTTPClient
 	if hc == nil {
@@ -282,7 +267,11 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return unreachable(ctx, callCtx, method, path, redactURLError(err))
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL may carry a query
+		}
+		return unreachable(ctx, callCtx, method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -291,7 +280,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		return unreachable(ctx, callCtx, method, path, fmt.Errorf("read answer: %w", err))
 	}
 	if len(data) > maxBody {
-		return fmt.Errorf("%s %s: answer over %d bytes: %w", method, path, maxBody, ErrBadResponse)
+		return fmt.Errorf("%s %s: answer over %d bytes: %w", method, path, maxBody, oauthflow.ErrBadResponse)
 	}
 	if resp.StatusCode/100 != 2 {
 		return relayError(resp.StatusCode, data)
@@ -300,7 +289,7 @@ func (c *RelayClient) do(ctx context.Context, method, path string, in any, blob 
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, path, ErrBadResponse)
+		return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, path, oauthflow.ErrBadResponse)
 	}
 	return nil
 }
@@ -318,40 +307,17 @@ func unreachable(ctx, callCtx context.Context, method, path string, err error) e
 	return fmt.Errorf("%s %s: %w: %w", method, path, ErrRelayUnreachable, err)
 }
 
-// relayError turns an error answer into *Error. A body that is not the
-// contract's error shape still yields an *Error (code "http_STATUS"),
+// relayError turns an error answer into *oauthflow.Error. A body that is not the
+// contract's error shape still yields an *oauthflow.Error (code "http_STATUS"),
 // without quoting the body.
 func relayError(status int, data []byte) error {
-	var b struct {
-		Code           string `json:"error"`
-		Description    string `json:"error_description"`
-		Source         string `json:"source"`
-		ProviderStatus int    `json:"provider_status"`
-		ServerTime     int64  `json:"server_time"`
-	}
+	var b relayproto.ErrorBody
 	if err := json.Unmarshal(data, &b); err != nil || b.Code == "" {
-		return &Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: SourceRelay, HTTPStatus: status}
+		return &oauthflow.Error{Code: "http_" + strconv.Itoa(status), Description: http.StatusText(status), Source: relayproto.SourceRelay, HTTPStatus: status}
 	}
-	if b.Source != SourceProvider {
-		b.Source = SourceRelay
+	if b.Source != relayproto.SourceProvider {
+		b.Source = relayproto.SourceRelay
 	}
-	return &Error{Code: b.Code, Description: b.Description, Source: b.Source, HTTPStatus: status,
+	return &oauthflow.Error{Code: b.Code, Description: b.Description, Source: b.Source, HTTPStatus: status,
 		ProviderStatus: b.ProviderStatus, ServerTime: b.ServerTime}
-}
-
-// redactURLError drops the URL (which may carry a query) from a *url.Error.
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
-	}
-	return err
-}
-
-// nonNil returns s, or an empty slice for nil so JSON has [] not null.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

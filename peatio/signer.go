@@ -1,4 +1,4 @@
-package oauthflow
+package peatio
 
 import (
 	"crypto/hmac"
@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// PeatioInvalidTonce is the Peatio API error code for a tonce outside the
+// InvalidTonce is the Peatio API error code for a tonce outside the
 // server's window; its message carries the server's time in milliseconds.
-const PeatioInvalidTonce = 2007
+const InvalidTonce = 2007
 
 // SignedQuery is a signed Peatio API request.
 type SignedQuery struct {
@@ -29,11 +29,11 @@ type SignedQuery struct {
 	Query string `json:"query"`
 }
 
-// PeatioSigner signs Peatio API v2 requests. Tonces are per access key
+// Signer signs Peatio API v2 requests. Tonces are per access key
 // max(now_ms + clock offset, last + 1), so they strictly increase even
 // under concurrent use. The zero value is ready; it is safe for concurrent
 // use by many goroutines.
-type PeatioSigner struct {
+type Signer struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -52,7 +52,7 @@ var reservedParams = map[string]bool{"access_key": true, "tonce": true, "signatu
 // the signature is hex(HMAC-SHA256(secretKey, payload)). path is absolute
 // as the exchange sees it ("/api/v2/orders"); method is one of GET, POST,
 // PUT, PATCH, DELETE and HEAD, in any case.
-func (s *PeatioSigner) Sign(method, path string, params url.Values, accessKey, secretKey string, defaultParams map[string]string) (SignedQuery, error) {
+func (s *Signer) Sign(method, path string, params url.Values, accessKey, secretKey string, defaultParams map[string]string) (SignedQuery, error) {
 	sk := []byte(secretKey)
 	defer clear(sk) // one copy fewer of the secret left in the heap
 	return s.SignKey(method, path, params, accessKey, sk, defaultParams)
@@ -61,13 +61,13 @@ func (s *PeatioSigner) Sign(method, path string, params url.Values, accessKey, s
 // SignKey is Sign with the secret key given as bytes, which it reads in
 // place and never copies: the caller may hand it a view of locked memory and
 // wipe it after SignKey returns.
-func (s *PeatioSigner) SignKey(method, path string, params url.Values, accessKey string, secretKey []byte, defaultParams map[string]string) (SignedQuery, error) {
+func (s *Signer) SignKey(method, path string, params url.Values, accessKey string, secretKey []byte, defaultParams map[string]string) (SignedQuery, error) {
 	method = strings.ToUpper(strings.TrimSpace(method))
 	switch {
 	case !signableMethods[method]:
-		return SignedQuery{}, fmt.Errorf("sign: method %q is not one of GET POST PUT PATCH DELETE", truncate(method, 16))
+		return SignedQuery{}, fmt.Errorf("sign: method %.16q is not one of GET POST PUT PATCH DELETE", method)
 	case !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#| \t\r\n"):
-		return SignedQuery{}, fmt.Errorf("sign: path %q must be absolute, without query, fragment or spaces", truncate(path, 64))
+		return SignedQuery{}, fmt.Errorf("sign: path %.64q must be absolute, without query, fragment or spaces", path)
 	case accessKey == "" || len(secretKey) == 0:
 		return SignedQuery{}, errors.New("sign: missing access or secret key")
 	}
@@ -108,21 +108,21 @@ func (s *PeatioSigner) SignKey(method, path string, params url.Values, accessKey
 		payload.WriteString(k + "=" + all[k])
 		query.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(all[k]))
 	}
-	sig := peatioSignature(secretKey, payload.String())
+	sig := signature(secretKey, payload.String())
 	query.WriteString("&signature=" + sig)
 	return SignedQuery{AccessKey: accessKey, Tonce: tonce, Signature: sig, Query: query.String()}, nil
 }
 
-// PeatioSignature is hex(HMAC-SHA256(secretKey, payload)).
-func PeatioSignature(secretKey, payload string) string {
+// Signature is hex(HMAC-SHA256(secretKey, payload)).
+func Signature(secretKey, payload string) string {
 	sk := []byte(secretKey)
 	defer clear(sk)
-	return peatioSignature(sk, payload)
+	return signature(sk, payload)
 }
 
-// peatioSignature is PeatioSignature reading the key in place: HMAC keeps
+// signature is Signature reading the key in place: HMAC keeps
 // only the key XORed with its pads, never the key itself.
-func peatioSignature(secretKey []byte, payload string) string {
+func signature(secretKey []byte, payload string) string {
 	m := hmac.New(sha256.New, secretKey)
 	m.Write([]byte(payload))
 	return hex.EncodeToString(m.Sum(nil))
@@ -136,7 +136,7 @@ var signableMethods = map[string]bool{
 }
 
 // nextTonce returns max(now_ms + offset, last + 1) for accessKey and records it.
-func (s *PeatioSigner) nextTonce(accessKey string) int64 {
+func (s *Signer) nextTonce(accessKey string) int64 {
 	now := s.now().UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,7 +148,7 @@ func (s *PeatioSigner) nextTonce(accessKey string) int64 {
 	return t
 }
 
-func (s *PeatioSigner) now() time.Time {
+func (s *Signer) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -157,23 +157,24 @@ func (s *PeatioSigner) now() time.Time {
 
 // Offset returns the clock offset (server minus local) learnt from 2007
 // answers.
-func (s *PeatioSigner) Offset() time.Duration {
+func (s *Signer) Offset() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return time.Duration(s.offset) * time.Millisecond
 }
 
-// peatioError is the Peatio API error body {"error":{"code":N,"message":M}}.
-type peatioError struct {
+// errorBody is the Peatio API error body {"error":{"code":N,"message":M}}.
+type errorBody struct {
 	Error struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
 }
 
-// parsePeatioError reads a Peatio API error body; ok is false for anything else.
-func parsePeatioError(body []byte) (code int, message string, ok bool) {
-	var e peatioError
+// ParseError reads a Peatio API error body {"error":{"code":N,"message":M}};
+// ok is false for anything else.
+func ParseError(body []byte) (code int, message string, ok bool) {
+	var e errorBody
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == 0 {
 		return 0, "", false
 	}
@@ -188,9 +189,9 @@ var msDigits = regexp.MustCompile(`\b[0-9]{12,16}\b`)
 // clock offset used for later tonces, and restarts at server time the
 // sequence of any key whose last tonce is beyond the server's ±30 s window;
 // it reports whether it did. Every other body is ignored.
-func (s *PeatioSigner) ObserveError(body []byte) bool {
-	code, msg, ok := parsePeatioError(body)
-	if !ok || code != PeatioInvalidTonce {
+func (s *Signer) ObserveError(body []byte) bool {
+	code, msg, ok := ParseError(body)
+	if !ok || code != InvalidTonce {
 		return false
 	}
 	server, ok := serverTimeMS(msg)
@@ -205,15 +206,15 @@ func (s *PeatioSigner) ObserveError(body []byte) bool {
 	// a clock that is ahead: max(now, last+1) would stay out of range until
 	// real time caught up, so its sequence restarts at server time.
 	for k, last := range s.last {
-		if last > server+peatioTonceWindow {
+		if last > server+tonceWindow {
 			s.last[k] = server - 1
 		}
 	}
 	return true
 }
 
-// peatioTonceWindow is how far from its clock Peatio accepts a tonce (ms).
-const peatioTonceWindow = 30_000
+// tonceWindow is how far from its clock Peatio accepts a tonce (ms).
+const tonceWindow = 30_000
 
 // serverTimeMS extracts the server time from a 2007 message: the number
 // after "timestamp is" or "server time", else the last 12–16 digit number

@@ -1,4 +1,9 @@
-package oauthflow
+// Package browser opens a URL in the user's browser: $BROWSER as Python's
+// webbrowser reads it, else the system's opener (xdg-open, open(1),
+// ShellExecute). It opens only https URLs, or http to a loopback host, and
+// never one that starts with '-' (docs/config.md). The flows never open a
+// browser themselves; they are handed one of these.
+package browser
 
 import (
 	"context"
@@ -8,46 +13,48 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
-// CheckOpenURL reports, as an error wrapping ErrURLRefused, whether u may
+// CheckURL reports, as an error wrapping relayproto.ErrURLRefused, whether u may
 // not be opened: only https URLs, or http to a loopback host, and never
 // one starting with "-" (it would read as a command-line option).
-func CheckOpenURL(u string) error {
+func CheckURL(u string) error {
 	if strings.HasPrefix(u, "-") {
-		return fmt.Errorf("url starts with '-': %w", ErrURLRefused)
+		return fmt.Errorf("url starts with '-': %w", relayproto.ErrURLRefused)
 	}
 	if strings.ContainsAny(u, "\x00\r\n") {
-		return fmt.Errorf("url holds control characters: %w", ErrURLRefused)
+		return fmt.Errorf("url holds control characters: %w", relayproto.ErrURLRefused)
 	}
-	_, err := checkServerURL(u)
+	_, err := relayproto.CheckURL(u)
 	return err
 }
 
 // XDGOpen opens url with xdg-open, the desktop's opener on Linux and other
-// Unix desktops. SystemOpen picks the opener of the running system.
+// Unix desktops. System picks the opener of the running system.
 func XDGOpen(ctx context.Context, url string) error {
-	if err := CheckOpenURL(url); err != nil {
+	if err := CheckURL(url); err != nil {
 		return err
 	}
 	return startDetached([]string{"xdg-open", url})
 }
 
-// BrowserOpener returns the default Opener. It reads BROWSER through env
+// FromEnv returns the default opener. It reads BROWSER through env
 // (os.Getenv in production) on every call, as Python's webbrowser and
 // xdg-open do (docs/config.md): a list of commands separated by the system's
 // path-list separator (':', or ';' on Windows, as Python's os.pathsep), each
 // split on spaces and run without a shell; "%s" in an argument is replaced
 // by the URL, else the URL is appended. The first command that starts wins;
 // it is not waited for (but is reaped), and no display is required. When
-// BROWSER is unset or empty, fallback opens the URL (nil means SystemOpen).
-// URLs CheckOpenURL refuses are never handed to any command.
-func BrowserOpener(env func(string) string, fallback Opener) Opener {
+// BROWSER is unset or empty, fallback opens the URL (nil means System).
+// URLs CheckURL refuses are never handed to any command.
+func FromEnv(env func(string) string, fallback func(ctx context.Context, url string) error) func(ctx context.Context, url string) error {
 	if fallback == nil {
-		fallback = SystemOpen
+		fallback = System
 	}
 	return func(ctx context.Context, url string) error {
-		if err := CheckOpenURL(url); err != nil {
+		if err := CheckURL(url); err != nil {
 			return err
 		}
 		spec := ""

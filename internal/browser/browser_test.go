@@ -1,4 +1,4 @@
-package oauthflow
+package browser
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
+	"github.com/tokentray/tokentray/relayproto/prototest"
 )
 
 // fakeBrowser writes a script that records its arguments, one per line.
@@ -36,7 +39,7 @@ func waitFile(t *testing.T, path string) []string {
 	return nil
 }
 
-func TestBrowserOpener(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	const u = "https://f1cx.com/oauth/authorize?client_id=a&state=b%20c"
 	tests := []struct {
 		name    string
@@ -59,7 +62,7 @@ func TestBrowserOpener(t *testing.T) {
 				return "" // no DISPLAY, no WAYLAND_DISPLAY
 			}
 			fallback := func(context.Context, string) error { t.Error("fallback used though BROWSER is set"); return nil }
-			if err := BrowserOpener(env, fallback)(context.Background(), u); err != nil {
+			if err := FromEnv(env, fallback)(context.Background(), u); err != nil {
 				t.Fatalf("open: %v", err)
 			}
 			if got := waitFile(t, out); !slices.Equal(got, tt.want) {
@@ -69,15 +72,15 @@ func TestBrowserOpener(t *testing.T) {
 	}
 }
 
-func TestBrowserOpenerFallbackAndFailures(t *testing.T) {
+func TestFromEnvFallbackAndFailures(t *testing.T) {
 	var got string
 	fallback := func(_ context.Context, u string) error { got = u; return nil }
 	unset := func(string) string { return "" }
-	if err := BrowserOpener(unset, fallback)(context.Background(), "https://x.example/a"); err != nil || got != "https://x.example/a" {
+	if err := FromEnv(unset, fallback)(context.Background(), "https://x.example/a"); err != nil || got != "https://x.example/a" {
 		t.Errorf("unset BROWSER: err %v, fallback got %q", err, got)
 	}
 	all := func(string) string { return "/nonexistent/a:/nonexistent/b %s" }
-	err := BrowserOpener(all, fallback)(context.Background(), "https://x.example/secret-query")
+	err := FromEnv(all, fallback)(context.Background(), "https://x.example/secret-query")
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/b") {
 		t.Fatalf("all browsers failing = %v, want an error naming them", err)
 	}
@@ -86,27 +89,37 @@ func TestBrowserOpenerFallbackAndFailures(t *testing.T) {
 	}
 }
 
-func TestOpenerRefusesURLs(t *testing.T) {
+func TestRefusedURLs(t *testing.T) {
 	bin, out := fakeBrowser(t, t.TempDir(), "browser")
 	env := func(string) string { return bin }
-	open := BrowserOpener(env, func(context.Context, string) error { t.Error("fallback called"); return nil })
+	open := FromEnv(env, func(context.Context, string) error { t.Error("fallback called"); return nil })
 	for _, u := range []string{
 		"-https://x.example", "--help", "http://relay.example.com/x", "file:///etc/passwd", "javascript:alert(1)",
 		"https://", "ftp://127.0.0.1/", "https://a.example/\nx", "", "/relative",
 	} {
-		if err := open(context.Background(), u); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("open(%q) = %v, want ErrURLRefused", u, err)
+		if err := open(context.Background(), u); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("open(%q) = %v, want relayproto.ErrURLRefused", u, err)
 		}
-		if err := XDGOpen(context.Background(), u); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("XDGOpen(%q) = %v, want ErrURLRefused", u, err)
+		if err := XDGOpen(context.Background(), u); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("XDGOpen(%q) = %v, want relayproto.ErrURLRefused", u, err)
 		}
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a refused URL reached the browser")
 	}
 	for _, u := range []string{"http://127.0.0.1:8787/x", "http://[::1]:1/", "http://localhost:1/"} {
-		if err := CheckOpenURL(u); err != nil {
-			t.Errorf("CheckOpenURL(%q) = %v, want loopback http allowed", u, err)
+		if err := CheckURL(u); err != nil {
+			t.Errorf("CheckURL(%q) = %v, want loopback http allowed", u, err)
+		}
+	}
+}
+
+// TestCheckURLSharesTheRelayRule checks the opener against the cases the relay and the
+// device's relay URL are checked against (relayproto/prototest).
+func TestCheckURLSharesTheRelayRule(t *testing.T) {
+	for _, tc := range prototest.URLs {
+		if err := CheckURL(tc.URL); (err == nil) != tc.OK {
+			t.Errorf("CheckURL(%q) = %v, want ok %v", tc.URL, err, tc.OK)
 		}
 	}
 }

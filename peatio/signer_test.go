@@ -1,4 +1,4 @@
-package oauthflow
+package peatio
 
 import (
 	"fmt"
@@ -14,10 +14,10 @@ func fixedClock(ms int64) func() time.Time {
 }
 
 func TestPeatioSignatureVector(t *testing.T) {
-	got := PeatioSignature("yyy", "GET|/api/v2/markets|access_key=xxx&foo=bar&tonce=123456789")
+	got := Signature("yyy", "GET|/api/v2/markets|access_key=xxx&foo=bar&tonce=123456789")
 	want := "e324059be4491ed8e528aa7b8735af1e96547fbec96db962d51feb7bf1b64dee"
 	if got != want {
-		t.Fatalf("PeatioSignature = %s, want %s", got, want)
+		t.Fatalf("Signature = %s, want %s", got, want)
 	}
 }
 
@@ -67,7 +67,7 @@ func TestPeatioSign(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &PeatioSigner{Now: fixedClock(123456789)}
+			s := &Signer{Now: fixedClock(123456789)}
 			got, err := s.Sign(tt.method, tt.path, tt.params, "xxx", "yyy", tt.defaults)
 			if err != nil {
 				t.Fatalf("Sign: %v", err)
@@ -76,7 +76,7 @@ func TestPeatioSign(t *testing.T) {
 				t.Errorf("Sign tonce, key = %d, %q, want 123456789, xxx", got.Tonce, got.AccessKey)
 			}
 			payload := strings.ReplaceAll(tt.payload, "TONCE", "123456789")
-			if want := PeatioSignature("yyy", payload); got.Signature != want {
+			if want := Signature("yyy", payload); got.Signature != want {
 				t.Errorf("Sign signature = %s, want signature of %q", got.Signature, payload)
 			}
 			wantQ := strings.ReplaceAll(tt.query, "TONCE", "123456789") + "&signature=" + got.Signature
@@ -106,7 +106,7 @@ func TestPeatioSignRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s PeatioSigner
+			var s Signer
 			_, err := s.Sign(tt.method, tt.path, tt.params, tt.ak, tt.sk, tt.defaults)
 			if err == nil {
 				t.Fatalf("Sign(%q, %q) succeeded, want error", tt.method, tt.path)
@@ -119,7 +119,7 @@ func TestPeatioSignRefuses(t *testing.T) {
 }
 
 func TestPeatioTonceMonotonicConcurrent(t *testing.T) {
-	s := &PeatioSigner{Now: fixedClock(1_700_000_000_000)} // a frozen clock forces last+1
+	s := &Signer{Now: fixedClock(1_700_000_000_000)} // a frozen clock forces last+1
 	const n = 100
 	tonces := make(chan int64, 2*n)
 	var wg sync.WaitGroup
@@ -181,7 +181,7 @@ func TestPeatioObserveError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &PeatioSigner{Now: fixedClock(local)}
+			s := &Signer{Now: fixedClock(local)}
 			if got := s.ObserveError([]byte(tt.body)); got != tt.ok {
 				t.Fatalf("ObserveError(%s) = %v, want %v", tt.body, got, tt.ok)
 			}
@@ -198,7 +198,7 @@ func TestPeatioObserveError(t *testing.T) {
 
 func TestPeatioObserveErrorRestartsAheadClock(t *testing.T) {
 	local := int64(1_700_000_000_000)
-	s := &PeatioSigner{Now: func() time.Time { return time.UnixMilli(local) }}
+	s := &Signer{Now: func() time.Time { return time.UnixMilli(local) }}
 	for range 3 {
 		s.Sign("GET", "/a", nil, "k", "s", nil)
 	}

@@ -1,4 +1,4 @@
-package oauthflow
+package browser
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// SystemOpen opens url with the shell's URL handler (ShellExecute "open"),
+// System opens url with the shell's URL handler (ShellExecute "open"),
 // the default browser for https; no command line or cmd.exe is involved, so
 // nothing in the URL is parsed as shell syntax (xdg-open on Linux, open(1)
-// on macOS). URLs CheckOpenURL refuses are never opened. The error never
+// on macOS). URLs CheckURL refuses are never opened. The error never
 // holds the URL.
-func SystemOpen(ctx context.Context, url string) error {
-	if err := CheckOpenURL(url); err != nil {
+func System(ctx context.Context, url string) error {
+	if err := CheckURL(url); err != nil {
 		return err
 	}
 	verb, err := windows.UTF16PtrFromString("open")

@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"crypto/ed25519"
@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // testDevice is an in-memory DeviceSigner.
@@ -221,7 +223,7 @@ func (d *relayDouble) serveProofed(w http.ResponseWriter, r *http.Request, op st
 		return
 	}
 	ts, _ := in.Proof.TS.Int64()
-	msg := "tokentray-proof|" + op + "|" + blobHash(in.Refresh) + "|" + strconv.FormatInt(ts, 10) + "|" + in.Proof.Nonce
+	msg := "tokentray-proof|" + op + "|" + relayproto.BlobHash(in.Refresh) + "|" + strconv.FormatInt(ts, 10) + "|" + in.Proof.Nonce
 	if !ed25519.Verify(key, []byte(msg), sig) {
 		relayErrBody(w, 401, "invalid_proof", "bad signature", "relay")
 		return

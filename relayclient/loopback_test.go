@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // TestLoopbackBadCallbacks sends the loopback every wrong request before
@@ -43,7 +46,7 @@ func TestLoopbackBadCallbacks(t *testing.T) {
 		f := d.flows[pu.Query().Get("state")]
 		d.mu.Unlock()
 		lb, _ := url.Parse(f.loopback)
-		if lb.Hostname() != "127.0.0.1" || lb.Path != CallbackPath {
+		if lb.Hostname() != "127.0.0.1" || lb.Path != oauthflow.CallbackPath {
 			t.Errorf("loopback = %q, want http://127.0.0.1:PORT/callback", f.loopback)
 		}
 		for _, s := range steps {
@@ -68,8 +71,8 @@ func TestLoopbackBadCallbacks(t *testing.T) {
 		}
 		return b.open(ctx, authURL) // now the real answer
 	}
-	tok, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: open, Timeout: 10 * time.Second,
+	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: open, Timeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatalf("ConnectRelay after bad callbacks: %v", err)
@@ -105,11 +108,11 @@ func TestLoopbackListensOnLoopbackOnly(t *testing.T) {
 		}
 		return errors.New("no browser here") // logged, the flow keeps waiting
 	}
-	_, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: open, Timeout: 300 * time.Millisecond,
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: open, Timeout: 300 * time.Millisecond,
 	})
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("ConnectRelay = %v, want ErrTimeout after an opener error", err)
+	if !errors.Is(err, oauthflow.ErrTimeout) {
+		t.Fatalf("ConnectRelay = %v, want oauthflow.ErrTimeout after an opener error", err)
 	}
 	if port == "" || port == "0" {
 		t.Errorf("port = %q, want an ephemeral port", port)
@@ -122,11 +125,11 @@ func TestLoopbackRedeemFailure(t *testing.T) {
 	d := newRelayDouble(t)
 	d.callbackQ = url.Values{"result": {"not-a-result"}, "state": {"DEVICE_STATE"}}
 	b := &browser{}
-	_, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: b.open, Timeout: 10 * time.Second,
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: b.open, Timeout: 10 * time.Second,
 	})
-	var e *Error
-	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != SourceRelay {
+	var e *oauthflow.Error
+	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceRelay {
 		t.Fatalf("ConnectRelay = %v, want the relay's invalid_grant", err)
 	}
 	if _, body, _ := b.page(); !strings.Contains(body, "invalid_grant") {

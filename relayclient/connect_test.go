@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // browser is a test opener: it follows the URL with a plain http.Client,
@@ -47,15 +50,15 @@ func (b *browser) page() (int, string, http.Header) {
 	return b.status, b.body, b.header
 }
 
-var exchangeProvider = Provider{ID: "exchange", Name: "EXchange", TokenFormat: FormatPeatio, DefaultLifetime: Duration(4 * time.Hour)}
+var exchangeProvider = oauthflow.Provider{Provider: relayproto.Provider{ID: "exchange", Name: "EXchange", TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour)}}
 
 func TestConnectRelay(t *testing.T) {
 	d := newRelayDouble(t)
 	dev := newTestDevice(t)
 	b := &browser{}
 	var onURL string
-	tok, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay:    &RelayClient{BaseURL: d.srv.URL, Device: dev},
+	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay:    &Client{BaseURL: d.srv.URL, Device: dev},
 		Provider: exchangeProvider,
 		Scopes:   []string{"profile", "history", "trade"},
 		Open:     b.open,
@@ -65,14 +68,14 @@ func TestConnectRelay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConnectRelay: %v", err)
 	}
-	if tok.AccessKey != "AK1" || tok.SecretKey != "SK1" || tok.TokenType != FormatPeatio {
+	if tok.AccessKey != "AK1" || tok.SecretKey != "SK1" || tok.TokenType != relayproto.FormatPeatio {
 		t.Errorf("token keys = %q/%q (%s), want AK1/SK1 peatio", tok.AccessKey, tok.SecretKey, tok.TokenType)
 	}
 	if !slices.Equal(tok.ScopesGranted, []string{"profile", "history"}) || !slices.Equal(tok.ScopesRequested, []string{"profile", "history", "trade"}) {
 		t.Errorf("scopes = %q granted, %q requested", tok.ScopesGranted, tok.ScopesRequested)
 	}
-	if !strings.HasPrefix(tok.Refresh, "BLOB-") {
-		t.Errorf("Refresh = %q, want the relay's blob", tok.Refresh)
+	if !strings.HasPrefix(tok.RefreshCredential, "BLOB-") {
+		t.Errorf("Refresh = %q, want the relay's blob", tok.RefreshCredential)
 	}
 	d.mu.Lock()
 	for _, f := range d.flows {
@@ -115,12 +118,12 @@ func TestConnectRelayErrors(t *testing.T) {
 		{
 			name:     "provider refusal verbatim",
 			callback: url.Values{"error": {"access_denied"}, "error_description": {"The resource owner <b>denied</b> the request."}, "error_source": {"provider"}, "state": {"DEVICE_STATE"}},
-			wantCode: "access_denied", wantSrc: SourceProvider, wantText: "The resource owner &lt;b&gt;denied&lt;/b&gt; the request.",
+			wantCode: "access_denied", wantSrc: relayproto.SourceProvider, wantText: "The resource owner &lt;b&gt;denied&lt;/b&gt; the request.",
 		},
 		{
 			name:     "relay refusal",
 			callback: url.Values{"error": {"ticket_expired"}, "error_description": {"the flow took too long"}, "error_source": {"relay"}, "state": {"DEVICE_STATE"}},
-			wantCode: "ticket_expired", wantSrc: SourceRelay, wantText: "the flow took too long",
+			wantCode: "ticket_expired", wantSrc: relayproto.SourceRelay, wantText: "the flow took too long",
 		},
 	}
 	for _, tt := range tests {
@@ -128,13 +131,13 @@ func TestConnectRelayErrors(t *testing.T) {
 			d := newRelayDouble(t)
 			d.callbackQ = tt.callback
 			b := &browser{}
-			_, err := ConnectRelay(context.Background(), RelayConnect{
-				Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+			_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+				Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
 				Scopes: []string{"profile"}, Open: b.open, Timeout: 10 * time.Second,
 			})
-			var e *Error
+			var e *oauthflow.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("ConnectRelay error = %v, want *Error", err)
+				t.Fatalf("ConnectRelay error = %v, want *oauthflow.Error", err)
 			}
 			if e.Code != tt.wantCode || e.Source != tt.wantSrc || e.Description != tt.callback.Get("error_description") {
 				t.Errorf("error = %+v, want code %s source %s, description verbatim", e, tt.wantCode, tt.wantSrc)
@@ -151,8 +154,8 @@ func TestConnectRelayErrors(t *testing.T) {
 func TestConnectRelayDown(t *testing.T) {
 	d := newRelayDouble(t)
 	d.srv.Close()
-	_, err := ConnectRelay(context.Background(), RelayConnect{
-		Relay: &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
 		Open: func(context.Context, string) error { t.Error("opener called though the relay is down"); return nil },
 	})
 	if !errors.Is(err, ErrRelayUnreachable) {
@@ -162,7 +165,7 @@ func TestConnectRelayDown(t *testing.T) {
 
 func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 	d := newRelayDouble(t)
-	relay := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	relay := &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}
 	var loopback string
 	noBrowser := func(_ context.Context, u string) error {
 		pu, _ := url.Parse(u)
@@ -171,9 +174,9 @@ func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 		d.mu.Unlock()
 		return nil
 	}
-	_, err := ConnectRelay(context.Background(), RelayConnect{Relay: relay, Provider: exchangeProvider, Open: noBrowser, Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("ConnectRelay after its timeout = %v, want ErrTimeout", err)
+	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: relay, Provider: exchangeProvider, Open: noBrowser, Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, oauthflow.ErrTimeout) {
+		t.Fatalf("ConnectRelay after its timeout = %v, want oauthflow.ErrTimeout", err)
 	}
 	if _, err := http.Get(loopback); err == nil {
 		t.Errorf("loopback %s still answers after the flow ended", loopback)
@@ -182,7 +185,7 @@ func TestConnectRelayTimeoutAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := ConnectRelay(ctx, RelayConnect{Relay: relay, Provider: exchangeProvider, OnURL: func(string) { cancel() }})
+		_, err := oauthflow.ConnectRelay(ctx, oauthflow.RelayConnect{Relay: relay, Provider: exchangeProvider, OnURL: func(string) { cancel() }})
 		errc <- err
 	}()
 	select {

@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/internal/fakeexchange"
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relay"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // realRelay is the relay server in front of the simulated exchange, both
@@ -26,8 +29,8 @@ type realRelay struct {
 	ex       *fakeexchange.Exchange
 	exURL    string
 	url      string
-	provider Provider // as the device sees it, from GET /v1/providers
-	client   *RelayClient
+	provider oauthflow.Provider // as the device sees it, from GET /v1/providers
+	client   *Client
 }
 
 func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
@@ -54,15 +57,15 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	cfg := &relay.Config{
 		Listen: "127.0.0.1:0", PublicURL: relaySrv.URL, SealKeysFile: sealKeys,
 		RatePerMinute: 600, ProviderCallsPerSecond: 50, ProviderTimeout: 5 * time.Second,
-		Providers: []relay.Provider{{
+		Providers: []relay.Provider{{ClientSecret: "demo-client-secret", Provider: relayproto.Provider{
 			ID: "exchange", Name: "EXchange",
 			AuthorizeURL: exSrv.URL + "/oauth/authorize", TokenURL: exSrv.URL + "/oauth/token", RevokeURL: exSrv.URL + "/oauth/revoke",
-			RevokeStyle: "doorkeeper", ClientID: "tokentray-demo", ClientSecret: "demo-client-secret", AuthStyle: "params",
-			TokenFormat: "peatio", DefaultLifetime: 4 * time.Hour,
+			RevokeStyle: relayproto.RevokeDoorkeeper, ClientID: "tokentray-demo", AuthStyle: relayproto.AuthParams,
+			TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour),
 			APIBase: exSrv.URL + "/api/v2", MePath: "/members/me", Label: "{{.name}}'s EXchange", AccountField: "sn",
 			AllowedHosts: []string{"127.0.0.1"},
-			Scopes:       []relay.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
-		}},
+			Scopes:       []relayproto.Scope{{Name: "profile", Default: true, Required: true}, {Name: "history", Default: true}, {Name: "trade"}},
+		}}},
 	}
 	opts := []relay.Option{relay.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	if relayClock != nil {
@@ -74,7 +77,7 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	}
 	h.Store(s)
 
-	rr.client = &RelayClient{BaseURL: relaySrv.URL, Device: newTestDevice(t)}
+	rr.client = &Client{BaseURL: relaySrv.URL, Device: newTestDevice(t)}
 	ps, err := rr.client.Providers(context.Background())
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("Providers = %v, %v", ps, err)
@@ -83,10 +86,10 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	return rr
 }
 
-func (rr *realRelay) connect(t *testing.T, scopes ...string) (*Token, *browser, error) {
+func (rr *realRelay) connect(t *testing.T, scopes ...string) (*oauthflow.Token, *browser, error) {
 	t.Helper()
 	b := &browser{}
-	tok, err := ConnectRelay(context.Background(), RelayConnect{Relay: rr.client, Provider: rr.provider, Scopes: scopes,
+	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: rr.client, Provider: rr.provider, Scopes: scopes,
 		Fields: map[string]string{}, Open: b.open, Timeout: 10 * time.Second})
 	return tok, b, err
 }
@@ -94,14 +97,14 @@ func (rr *realRelay) connect(t *testing.T, scopes ...string) (*Token, *browser, 
 func TestRealRelayLifecycle(t *testing.T) {
 	rr := newRealRelay(t, nil)
 	p := rr.provider
-	if p.TokenFormat != FormatPeatio || time.Duration(p.DefaultLifetime) != 4*time.Hour || p.ClientID != "" || p.AuthorizeURL != "" {
+	if p.TokenFormat != relayproto.FormatPeatio || time.Duration(p.DefaultLifetime) != 4*time.Hour || p.ClientID != "" || p.AuthorizeURL != "" {
 		t.Fatalf("provider from the relay = %+v", p)
 	}
 	tok, b, err := rr.connect(t, "profile", "history")
 	if err != nil {
 		t.Fatalf("ConnectRelay through the real relay: %v", err)
 	}
-	if tok.AccessKey == "" || tok.SecretKey == "" || tok.Refresh == "" {
+	if tok.AccessKey == "" || tok.SecretKey == "" || tok.RefreshCredential == "" {
 		t.Fatalf("token = %v", tok)
 	}
 	if _, body, h := b.page(); !strings.Contains(body, "Connected") {
@@ -113,30 +116,30 @@ func TestRealRelayLifecycle(t *testing.T) {
 		t.Errorf("expiry in %v, want about 4h", d)
 	}
 
-	signer := &PeatioSigner{}
-	me, err := FetchMe(context.Background(), nil, p, tok, nil, signer)
+	signer := &peatio.Signer{}
+	me, err := oauthflow.FetchMe(context.Background(), nil, p, tok, nil, signer)
 	if err != nil || me.Account != "ID1A2B3C4D5E" || me.Label != "Alice Trader's EXchange" {
 		t.Fatalf("FetchMe = %+v, %v", me, err)
 	}
 
 	rr.ex.ExpireAllKeys()
-	if _, err := FetchMe(context.Background(), nil, p, tok, nil, signer); !errors.Is(err, &Error{Code: "2010"}) {
+	if _, err := oauthflow.FetchMe(context.Background(), nil, p, tok, nil, signer); !errors.Is(err, &oauthflow.Error{Code: "2010"}) {
 		t.Fatalf("FetchMe with an expired key = %v, want 2010", err)
 	}
 	nt, err := rr.client.Refresh(context.Background(), p, tok)
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	if nt.AccessKey == tok.AccessKey || nt.Refresh == tok.Refresh || len(nt.ScopesGranted) == 0 {
-		t.Errorf("refresh did not rotate: same key %v, same blob %v", nt.AccessKey == tok.AccessKey, nt.Refresh == tok.Refresh)
+	if nt.AccessKey == tok.AccessKey || nt.RefreshCredential == tok.RefreshCredential || len(nt.ScopesGranted) == 0 {
+		t.Errorf("refresh did not rotate: same key %v, same blob %v", nt.AccessKey == tok.AccessKey, nt.RefreshCredential == tok.RefreshCredential)
 	}
-	if _, err := FetchMe(context.Background(), nil, p, nt, nil, signer); err != nil {
+	if _, err := oauthflow.FetchMe(context.Background(), nil, p, nt, nil, signer); err != nil {
 		t.Fatalf("FetchMe with the refreshed key: %v", err)
 	}
 
 	// Another device holding the blob gets nowhere: the proof is bound.
-	thief := &RelayClient{BaseURL: rr.url, Device: newTestDevice(t)}
-	if _, err := thief.Refresh(context.Background(), p, nt); !errors.As(err, new(*Error)) {
+	thief := &Client{BaseURL: rr.url, Device: newTestDevice(t)}
+	if _, err := thief.Refresh(context.Background(), p, nt); !errors.As(err, new(*oauthflow.Error)) {
 		t.Errorf("Refresh with another device key = %v, want a relay refusal", err)
 	}
 
@@ -152,8 +155,8 @@ func TestRealRelayProviderDenies(t *testing.T) {
 	rr := newRealRelay(t, nil)
 	rr.ex.SetApproval(fakeexchange.AutoDeny)
 	_, b, err := rr.connect(t, "profile")
-	var e *Error
-	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != SourceProvider || e.Description == "" {
+	var e *oauthflow.Error
+	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("ConnectRelay when the user denies = %v, want the provider's access_denied", err)
 	}
 	if _, body, _ := b.page(); !strings.Contains(body, "access_denied") {
@@ -183,8 +186,8 @@ func TestRealRelayProviderDown(t *testing.T) {
 	}
 	rr.ex.FailNext("/oauth/token", 1, fakeexchange.Fail500)
 	_, err = rr.client.Refresh(context.Background(), rr.provider, tok)
-	var e *Error
-	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != SourceProvider || e.Code != "provider_unavailable" {
+	var e *oauthflow.Error
+	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != relayproto.SourceProvider || e.Code != "provider_unavailable" {
 		t.Fatalf("Refresh with the provider down = %v, want 502 provider_unavailable", err)
 	}
 }

@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func TestRelayClientTimeout(t *testing.T) {
 	}))
 	defer hung.Close()
 	defer close(release)
-	c := &RelayClient{BaseURL: hung.URL, Timeout: 200 * time.Millisecond}
+	c := &Client{BaseURL: hung.URL, Timeout: 200 * time.Millisecond}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

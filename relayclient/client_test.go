@@ -1,4 +1,4 @@
-package oauthflow
+package relayclient
 
 import (
 	"context"
@@ -10,13 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/relayproto"
 )
 
 // connectedToken runs a full relay flow against d and returns its token.
-func connectedToken(t *testing.T, d *relayDouble, c *RelayClient) *Token {
+func connectedToken(t *testing.T, d *relayDouble, c *Client) *oauthflow.Token {
 	t.Helper()
 	b := &browser{}
-	tok, err := ConnectRelay(context.Background(), RelayConnect{Relay: c, Provider: exchangeProvider,
+	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: c, Provider: exchangeProvider,
 		Scopes: []string{"profile", "history"}, Open: b.open, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("ConnectRelay: %v", err)
@@ -26,19 +29,19 @@ func connectedToken(t *testing.T, d *relayDouble, c *RelayClient) *Token {
 
 func TestRelayRefreshAndRevoke(t *testing.T) {
 	d := newRelayDouble(t)
-	c := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	c := &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}
 	tok := connectedToken(t, d, c)
 	nt, err := c.Refresh(context.Background(), exchangeProvider, tok)
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	if nt.AccessKey != "AK2" || nt.Refresh != tok.Refresh+"-2" {
-		t.Errorf("refreshed = %q, blob %q; want AK2 and the new blob", nt.AccessKey, nt.Refresh)
+	if nt.AccessKey != "AK2" || nt.RefreshCredential != tok.RefreshCredential+"-2" {
+		t.Errorf("refreshed = %q, blob %q; want AK2 and the new blob", nt.AccessKey, nt.RefreshCredential)
 	}
 	if !slices.Equal(nt.ScopesGranted, tok.ScopesGranted) {
 		t.Errorf("ScopesGranted after a refresh without scope = %q, want the old %q", nt.ScopesGranted, tok.ScopesGranted)
 	}
-	if want := blobHash(tok.Refresh); d.blobHeader != want || len(want) != 64 {
+	if want := relayproto.BlobHash(tok.RefreshCredential); d.blobHeader != want || len(want) != 64 {
 		t.Errorf("X-Tokentray-Blob = %q, want hex(SHA256(blob)) %q", d.blobHeader, want)
 	}
 	if _, err := hex.DecodeString(d.blobHeader); err != nil {
@@ -51,7 +54,7 @@ func TestRelayRefreshAndRevoke(t *testing.T) {
 
 func TestRelayStaleProofRetriesOnce(t *testing.T) {
 	d := newRelayDouble(t)
-	c := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	c := &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}
 	tok := connectedToken(t, d, c)
 	// The relay's clock is 10 minutes ahead of ours.
 	d.mu.Lock()
@@ -79,7 +82,7 @@ func TestRelayStaleProofRetriesOnce(t *testing.T) {
 
 func TestRelayStaleProofTwiceGivesUp(t *testing.T) {
 	d := newRelayDouble(t)
-	c := &RelayClient{BaseURL: d.srv.URL, Device: newTestDevice(t)}
+	c := &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}
 	tok := connectedToken(t, d, c)
 	// The relay answers stale_proof whatever the proof says.
 	d.refreshOp = func(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +90,7 @@ func TestRelayStaleProofTwiceGivesUp(t *testing.T) {
 	}
 	d.proofs = 0
 	_, err := c.Refresh(context.Background(), exchangeProvider, tok)
-	if !errors.Is(err, &Error{Code: "stale_proof"}) {
+	if !errors.Is(err, &oauthflow.Error{Code: "stale_proof"}) {
 		t.Fatalf("Refresh = %v, want stale_proof", err)
 	}
 	if d.proofs != 2 {
@@ -100,18 +103,18 @@ func TestRelayErrors(t *testing.T) {
 		name     string
 		status   int
 		body     string
-		want     Error
+		want     oauthflow.Error
 		leakFree string
 	}{
 		{"provider refusal", 400, `{"error":"invalid_grant","error_description":"The provided authorization grant is invalid, expired, revoked","source":"provider","provider_status":401}`,
-			Error{Code: "invalid_grant", Description: "The provided authorization grant is invalid, expired, revoked", Source: SourceProvider, HTTPStatus: 400, ProviderStatus: 401}, ""},
+			oauthflow.Error{Code: "invalid_grant", Description: "The provided authorization grant is invalid, expired, revoked", Source: relayproto.SourceProvider, HTTPStatus: 400, ProviderStatus: 401}, ""},
 		{"provider down", 502, `{"error":"provider_unavailable","error_description":"timeout","source":"provider"}`,
-			Error{Code: "provider_unavailable", Description: "timeout", Source: SourceProvider, HTTPStatus: 502}, ""},
+			oauthflow.Error{Code: "provider_unavailable", Description: "timeout", Source: relayproto.SourceProvider, HTTPStatus: 502}, ""},
 		{"rate limited", 429, `{"error":"rate_limited","error_description":"slow down","source":"relay"}`,
-			Error{Code: "rate_limited", Description: "slow down", Source: SourceRelay, HTTPStatus: 429}, ""},
+			oauthflow.Error{Code: "rate_limited", Description: "slow down", Source: relayproto.SourceRelay, HTTPStatus: 429}, ""},
 		{"not json", 500, `<html>SECRETPAGE</html>`,
-			Error{Code: "http_500", Description: "Internal Server Error", Source: SourceRelay, HTTPStatus: 500}, "SECRETPAGE"},
-		{"unknown source is the relay", 400, `{"error":"x","source":"mars"}`, Error{Code: "x", Source: SourceRelay, HTTPStatus: 400}, ""},
+			oauthflow.Error{Code: "http_500", Description: "Internal Server Error", Source: relayproto.SourceRelay, HTTPStatus: 500}, "SECRETPAGE"},
+		{"unknown source is the relay", 400, `{"error":"x","source":"mars"}`, oauthflow.Error{Code: "x", Source: relayproto.SourceRelay, HTTPStatus: 400}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,11 +123,11 @@ func TestRelayErrors(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			c := &RelayClient{BaseURL: srv.URL, Device: newTestDevice(t)}
-			_, err := c.Refresh(context.Background(), exchangeProvider, &Token{Refresh: "BLOBSECRET"})
-			var e *Error
+			c := &Client{BaseURL: srv.URL, Device: newTestDevice(t)}
+			_, err := c.Refresh(context.Background(), exchangeProvider, &oauthflow.Token{RefreshCredential: "BLOBSECRET"})
+			var e *oauthflow.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("Refresh = %v, want *Error", err)
+				t.Fatalf("Refresh = %v, want *oauthflow.Error", err)
 			}
 			if *e != tt.want {
 				t.Errorf("error = %+v, want %+v", *e, tt.want)
@@ -140,16 +143,16 @@ func TestRelayErrors(t *testing.T) {
 
 func TestRelayBaseURL(t *testing.T) {
 	for _, base := range []string{"http://relay.example.com", "ftp://127.0.0.1", "", "https://user:pw@relay.example.com"} {
-		c := &RelayClient{BaseURL: base, Device: newTestDevice(t)}
-		if _, err := c.Providers(context.Background()); !errors.Is(err, ErrURLRefused) {
-			t.Errorf("Providers with BaseURL %q = %v, want ErrURLRefused", base, err)
+		c := &Client{BaseURL: base, Device: newTestDevice(t)}
+		if _, err := c.Providers(context.Background()); !errors.Is(err, relayproto.ErrURLRefused) {
+			t.Errorf("Providers with BaseURL %q = %v, want relayproto.ErrURLRefused", base, err)
 		}
 	}
 }
 
 func TestRelayProviders(t *testing.T) {
 	d := newRelayDouble(t)
-	c := &RelayClient{BaseURL: d.srv.URL}
+	c := &Client{BaseURL: d.srv.URL}
 	ps, err := c.Providers(context.Background())
 	if err != nil {
 		t.Fatalf("Providers: %v", err)
@@ -160,8 +163,8 @@ func TestRelayProviders(t *testing.T) {
 }
 
 func TestRelayMissingBlob(t *testing.T) {
-	c := &RelayClient{BaseURL: "http://127.0.0.1:1", Device: newTestDevice(t)}
-	if _, err := c.Refresh(context.Background(), exchangeProvider, &Token{}); err == nil {
+	c := &Client{BaseURL: "http://127.0.0.1:1", Device: newTestDevice(t)}
+	if _, err := c.Refresh(context.Background(), exchangeProvider, &oauthflow.Token{}); err == nil {
 		t.Error("Refresh without a blob succeeded")
 	}
 	if err := c.Revoke(context.Background(), exchangeProvider, nil); err == nil {
