@@ -15,7 +15,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -25,25 +25,25 @@ func Example() {
 	socket, stop := startDemoAgent() // a real script skips this: the agent runs already
 	defer stop()
 
-	c := localapi.NewClient(socket) // a real script passes "": $TOKENTRAY_SOCK or the default path
+	c := localclient.NewClient(socket) // a real script passes "": $TOKENTRAY_SOCK or the default path
 	ctx := context.Background()
 
 	// "exchange" is the provider id; it names the connection while there is
 	// only one connection of that provider.
 	tok, err := c.Token(ctx, "exchange", 0)
 	switch {
-	case errors.Is(err, localapi.ErrAgentNotRunning):
+	case errors.Is(err, localclient.ErrAgentNotRunning):
 		log.Fatal("start the agent: tokentray agent")
-	case errors.Is(err, localapi.ErrNotFound), errors.Is(err, localapi.ErrNeedsReconnect):
+	case errors.Is(err, localclient.ErrNotFound), errors.Is(err, localclient.ErrNeedsReconnect):
 		log.Fatal("connect first: tokentray connect exchange")
-	case errors.Is(err, localapi.ErrForbidden):
+	case errors.Is(err, localclient.ErrForbidden):
 		log.Fatal("raw keys are off for this connection: use Sign")
 	case err != nil:
 		log.Fatal(err)
 	}
 	fmt.Println("token type:", tok.TokenType)
 
-	signed, err := c.Sign(ctx, "exchange", localapi.SignRequest{
+	signed, err := c.Sign(ctx, "exchange", localclient.SignRequest{
 		Method: "GET",
 		Path:   "/api/v2/orders",
 		Params: map[string]string{"market": "btcusd"},
@@ -66,7 +66,7 @@ func Example() {
 func ExampleClient_Refresh() {
 	socket, stop := startDemoAgent()
 	defer stop()
-	c := localapi.NewClient(socket)
+	c := localclient.NewClient(socket)
 	ctx := context.Background()
 
 	tok, err := c.Token(ctx, "exchange", 0)
@@ -118,8 +118,8 @@ func startDemoAgent() (socket string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := localapi.NewClient(d.Socket)
-	if _, err := c.Connect(context.Background(), localapi.ConnectRequest{Provider: "exchange"}, nil); err != nil {
+	c := localclient.NewClient(d.Socket)
+	if _, err := c.Connect(context.Background(), localclient.ConnectRequest{Provider: "exchange"}, nil); err != nil {
 		log.Fatal(err)
 	}
 	return d.Socket, func() {

@@ -19,7 +19,7 @@ import (
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeclock"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -30,7 +30,7 @@ type env struct {
 	stack  *devstack.Stack
 	daemon *agentd.Daemon
 	sock   string
-	client *localapi.Client
+	client *localclient.Client
 	clock  *fakeclock.Clock // nil unless asked for
 	logs   *syncBuffer
 
@@ -124,7 +124,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		tb.Fatal(err)
 	}
 	e.daemon = d
-	e.client = localapi.NewClient(e.sock)
+	e.client = localclient.NewClient(e.sock)
 	tb.Cleanup(func() {
 		d.Stop()
 		e.checkLogsHoldNoSecret()
@@ -133,11 +133,11 @@ func newEnv(tb testing.TB, o envOptions) *env {
 }
 
 // connect makes a connection to the simulated exchange through the socket.
-func (e *env) connect() localapi.Connection {
+func (e *env) connect() localclient.Connection {
 	e.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := e.client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	c, err := e.client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		e.tb.Fatalf("Connect: %v", err)
 	}
@@ -145,7 +145,7 @@ func (e *env) connect() localapi.Connection {
 }
 
 // token reads a key and remembers its secrets for the log check.
-func (e *env) token(id string) *localapi.Token {
+func (e *env) token(id string) *localclient.Token {
 	e.tb.Helper()
 	tok, err := e.client.Token(context.Background(), id, 0)
 	if err != nil {

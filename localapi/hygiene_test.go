@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TestSignMethods: /sign signs only GET POST PUT PATCH DELETE (any case); a
@@ -30,7 +31,7 @@ func TestSignMethods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Quote(tt.method), func(t *testing.T) {
-			body, _ := json.Marshal(localapi.SignRequest{Method: tt.method, Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
+			body, _ := json.Marshal(localclient.SignRequest{Method: tt.method, Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
 			status, _, answer := e.raw("POST", "/v1/connections/"+c.ID+"/sign", bytes.NewReader(body), nil)
 			if tt.ok && status != 200 {
 				t.Errorf("sign %q = %d %s, want 200", tt.method, status, answer)

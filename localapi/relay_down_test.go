@@ -16,7 +16,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -86,10 +86,10 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Stop)
-	client := localapi.NewClient(sock)
+	client := localclient.NewClient(sock)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	conn, err := client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -100,10 +100,10 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := f(ctx)
-		if !errors.Is(err, localapi.ErrRelayUnreachable) {
+		if !errors.Is(err, localclient.ErrRelayUnreachable) {
 			t.Errorf("%s = %v, want relay_unreachable", what, err)
 		}
-		var le *localapi.Error
+		var le *localclient.Error
 		if errors.As(err, &le) && le.Status != 0 && le.Status != http.StatusServiceUnavailable { // 0: inside the connect stream
 			t.Errorf("%s: HTTP %d, want 503", what, le.Status)
 		}
@@ -115,18 +115,18 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 		return err
 	})
 	within("connect with the relay hung", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 		return err
 	})
 	within("connect to a provider not in the cache, relay hung", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
 		return err
 	})
 
 	front.hang.Store(false)
 	front.down.Store(true)
 	within("connect to a provider not in the cache, relay down", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
 		return err
 	})
 	within("refresh with the relay down", func(ctx context.Context) error {
@@ -138,8 +138,8 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 	// A provider id the agent does not know makes it fetch the relay's list
 	// again before it refuses; then the answer is not_found.
 	before := stack.RelayCalls("/v1/providers")
-	_, err = client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
-	if !errors.Is(err, localapi.ErrNotFound) {
+	_, err = client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
+	if !errors.Is(err, localclient.ErrNotFound) {
 		t.Errorf("connect to a provider the relay does not know = %v, want not_found", err)
 	}
 	if after := stack.RelayCalls("/v1/providers"); after != before+1 {

@@ -26,8 +26,8 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
+	"github.com/tokentray/tokentray/safesocket"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -104,7 +104,7 @@ func serveReal(ctx context.Context, socket string) error {
 // serveFake answers the GUI's calls with n fixed connections; the event
 // stream stays open and silent.
 func serveFake(ctx context.Context, socket string, n int) error {
-	ln, err := localapi.Listen(socket)
+	ln, err := safesocket.Listen(socket)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/vault"
 )
@@ -87,18 +87,18 @@ func run(dur time.Duration, clients []int) error {
 	defer stopEcho()
 
 	ctx := context.Background()
-	signReq := localapi.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
+	signReq := localclient.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
 	benches := []bench{
 		{"agent: GET /v1/connections/{id}/token", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error { _, err := c.Token(ctx, "exchange", 0); return err }, func() {}, nil
 		}},
 		{"agent: POST /v1/connections/{id}/sign", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error { _, err := c.Sign(ctx, "exchange", signReq); return err }, func() {}, nil
 		}},
 		{"agent proxy: GET members/me at the exchange", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error {
 				resp, err := c.Proxy(ctx, "exchange", "GET", "members/me", nil)
 				if err != nil {
@@ -253,7 +253,7 @@ func startAgent(dir string) (string, *devstack.Stack, func(), error) {
 	stop := func() { d.Stop(); stack.Close() }
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := localapi.NewClient(d.Socket).Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
+	if _, err := localclient.NewClient(d.Socket).Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		stop()
 		return "", nil, nil, fmt.Errorf("connect: %w", err)
 	}
