@@ -34,7 +34,7 @@ func checks(a *addDialog) []string {
 }
 
 func TestAddDialogOffersTheAgentsProviders(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
@@ -101,7 +101,7 @@ func TestAddDialogFields(t *testing.T) {
 }
 
 func TestAddConnectsThroughTheAgent(t *testing.T) {
-	c, stack := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, stack := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	a := u.openAdd(nil)
@@ -128,7 +128,7 @@ func TestAddConnectsThroughTheAgent(t *testing.T) {
 }
 
 func TestAddShowsTheProvidersError(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoDeny, follow)
+	c, _ := startAgent(t, fakeexchange.AutoDeny, devstack.Browser)
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
@@ -177,7 +177,7 @@ func TestAddCancelWhileWaitingForTheBrowser(t *testing.T) {
 }
 
 func TestReconnectPrefillsTheDialog(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c, "profile", "trade")
@@ -197,7 +197,7 @@ func TestReconnectPrefillsTheDialog(t *testing.T) {
 }
 
 func TestAddingAConnectedAccountAgainSaysSoAndKeepsItsScopes(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c, "profile", "trade")

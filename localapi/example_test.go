@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
-	"log/slog"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
-	"github.com/tokentray/tokentray/vault"
 )
 
 // A script reads the key of its exchange connection, or asks the agent to
@@ -83,48 +78,20 @@ func ExampleClient_Refresh() {
 	// new generation: true
 }
 
-// startDemoAgent starts the simulated exchange, a relay and an agent with a
-// memory vault on a socket in a temporary folder, and connects the exchange
-// once. stop shuts everything down and removes the folder.
+// startDemoAgent starts the simulated world (exchange, relay and an agent
+// with a memory vault on a socket in a temporary folder), and connects the
+// exchange once, approved in the world's browser. stop shuts everything
+// down and removes the folder.
 func startDemoAgent() (socket string, stop func()) {
-	dir, err := os.MkdirTemp("", "lapi-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		log.Fatal(err)
-	}
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return dir
-			}
-			return ""
-		},
-		Socket: filepath.Join(dir, "run", "agent.sock"), VaultDir: dir, VaultMode: &memory,
-		RelayURL: stack.RelayURL, Logger: slog.New(slog.DiscardHandler),
-		Open: func(_ context.Context, u string) error {
-			go func() { // the user approves in the browser
-				if resp, err := http.Get(u); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		},
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Open: devstack.Browser},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := localclient.NewClient(d.Socket)
-	if _, err := c.Connect(context.Background(), localclient.ConnectRequest{Provider: "exchange"}, nil); err != nil {
+	if _, err := w.Connect(context.Background()); err != nil {
 		log.Fatal(err)
 	}
-	return d.Socket, func() {
-		d.Stop()
-		stack.Close()
-		os.RemoveAll(dir)
-	}
+	return w.Socket, func() { w.Close() }
 }

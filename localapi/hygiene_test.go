@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
 )
@@ -51,7 +52,7 @@ func TestSignMethods(t *testing.T) {
 func TestSlowBodyIsCut(t *testing.T) {
 	defer localapi.SetBodyReadTimeout(300 * time.Millisecond)()
 	e := newEnv(t, envOptions{browser: func(_ context.Context, u string) error {
-		time.AfterFunc(time.Second, func() { get(u) }) // the stream outlives the deadline
+		time.AfterFunc(time.Second, func() { devstack.Browse(context.Background(), u) }) // the stream outlives the deadline
 		return nil
 	}})
 	c := e.connect()

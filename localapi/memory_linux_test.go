@@ -55,7 +55,7 @@ func TestSecretKeyStaysInLockedMemory(t *testing.T) {
 			return ""
 		},
 		Socket: sock, VaultDir: home, VaultMode: &memory, RelayURL: relayURL,
-		Open: follow, Version: "test", Logger: slog.New(slog.DiscardHandler),
+		Open: devstack.Browser, Version: "test", Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,21 +3,19 @@ package localapi_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
-	"github.com/tokentray/tokentray/vault"
 )
 
 // relayFront stands between the agent and the devstack's relay: it passes
@@ -69,24 +67,15 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 	}
 	t.Cleanup(stack.Close)
 	front := newRelayFront(t, stack.RelayURL)
-	home := t.TempDir()
-	sock := filepath.Join(shortDir(t), "run", "agent.sock")
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return home
-			}
-			return ""
-		},
-		Socket: sock, VaultDir: home, VaultMode: &memory, RelayURL: front.srv.URL, RelayTimeout: 2 * time.Second,
-		Open: follow, Version: "test", Logger: slog.New(slog.DiscardHandler),
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		RunningStack: stack,
+		Agent:        agentd.Options{RelayURL: front.srv.URL, RelayTimeout: 2 * time.Second, Open: devstack.Browser, Version: "test"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Stop)
-	client := localclient.NewClient(sock)
+	t.Cleanup(func() { w.Close() })
+	client := w.Client
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)

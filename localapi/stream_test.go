@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
 )
@@ -28,7 +29,7 @@ func (b *gatedBrowser) open(ctx context.Context, u string) error {
 	go func() {
 		select {
 		case <-b.release:
-			get(u)
+			devstack.Browse(context.Background(), u)
 		case <-ctx.Done(): // the flow ended without the user
 		}
 	}()
@@ -61,7 +62,7 @@ func (g *urlGate) open(ctx context.Context, u string) error {
 	go func() {
 		select {
 		case <-ch:
-			get(u)
+			devstack.Browse(context.Background(), u)
 		case <-ctx.Done():
 		}
 	}()

@@ -72,15 +72,15 @@ func runCheck(ctx context.Context, env cli.Env) int {
 		if err != nil {
 			return "", err
 		}
-		return "exchange " + d.stack.ExchangeURL + ", relay " + d.stack.RelayURL, nil
+		return "exchange " + d.Stack.ExchangeURL + ", relay " + d.Stack.RelayURL, nil
 	})
 	if !ok {
 		return cli.ExitError
 	}
 	defer d.close()
 	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
-		shellQuote(d.socket), shellQuote(d.stack.ExchangeURL))
-	s := &story{agent: localclient.NewClient(d.socket), exchange: d.stack.ExchangeURL}
+		shellQuote(d.Socket), shellQuote(d.Stack.ExchangeURL))
+	s := &story{agent: d.Client, exchange: d.Stack.ExchangeURL}
 	for _, st := range []struct {
 		what string
 		f    func(context.Context) (string, error)

@@ -3,9 +3,7 @@ package agentd
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +15,6 @@ import (
 	"github.com/tokentray/tokentray/safesocket"
 	"github.com/tokentray/tokentray/vault"
 )
-
-// follow is the test's browser: it follows the authorize URL to the end.
-func follow(ctx context.Context, u string) error {
-	go func() {
-		if resp, err := http.Get(u); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-}
 
 func startDaemon(t *testing.T, env map[string]string) (*Daemon, *devstack.Stack) {
 	t.Helper()
@@ -46,7 +33,7 @@ func startDaemon(t *testing.T, env map[string]string) (*Daemon, *devstack.Stack)
 	memory := vault.ModeMemory
 	d, err := Start(context.Background(), Options{
 		Getenv: getenv, Socket: filepath.Join(t.TempDir(), "s", "agent.sock"), VaultDir: home,
-		VaultMode: &memory, RelayURL: stack.RelayURL, Open: follow,
+		VaultMode: &memory, RelayURL: stack.RelayURL, Open: devstack.Browser,
 		Logger: slog.New(slog.DiscardHandler), Version: "test",
 	})
 	if err != nil {

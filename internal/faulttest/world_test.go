@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
 	"github.com/tokentray/tokentray/localclient"
@@ -265,14 +266,7 @@ func (w *world) connect() *localclient.Connection {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := w.client.Connect(ctx, localclient.ConnectRequest{Provider: "exchange"}, func(u string) {
-		go func() {
-			if resp, err := http.Get(u); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	})
+	c, err := w.client.Connect(ctx, localclient.ConnectRequest{Provider: "exchange"}, func(u string) { devstack.Browser(ctx, u) })
 	if err != nil {
 		w.t.Fatalf("connect: %v", err)
 	}

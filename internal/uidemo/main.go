@@ -7,7 +7,7 @@
 // so a tray app started in the same D-Bus session keeps its window hidden:
 // the "tray only" case of scripts/idle-cost.
 //
-//	go run ./app/internal/uidemo -socket /tmp/ui/agent.sock [-fake 10] [-trayhost]
+//	go run ./internal/uidemo -socket /tmp/ui/agent.sock [-fake 10] [-trayhost]
 package main
 
 import (
@@ -15,8 +15,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,10 +23,10 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/safesocket"
-	"github.com/tokentray/tokentray/vault"
 )
 
 func main() {
@@ -63,37 +61,15 @@ func main() {
 }
 
 func serveReal(ctx context.Context, socket string) error {
-	dir, err := os.MkdirTemp("", "uidemo")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		return err
-	}
-	defer stack.Close()
-	memory := vault.ModeMemory
-	d, err := agentd.Start(ctx, agentd.Options{
-		Getenv: func(k string) string { return map[string]string{"TOKENTRAY_HOME": dir}[k] },
-		Socket: socket, VaultDir: dir, VaultMode: &memory, RelayURL: stack.RelayURL,
-		Open: func(_ context.Context, u string) error {
-			go func() {
-				if resp, err := http.Get(u); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		},
-		Logger: slog.New(slog.DiscardHandler), Version: "uidemo",
+	w, err := devworld.Start(ctx, devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Socket: socket, Open: devstack.Browser, Version: "uidemo"},
 	})
 	if err != nil {
 		return err
 	}
-	defer d.Stop()
-	c := localclient.NewClient(socket)
-	if _, err := c.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "trade"}}, nil); err != nil {
+	defer w.Close()
+	if _, err := w.Connect(ctx, "profile", "trade"); err != nil {
 		return err
 	}
 	fmt.Println("ready", socket)
