@@ -2,12 +2,10 @@
 // tray app: by default a real agent (simulated exchange, relay, memory
 // vault) with one auto-approved connection; with -fake N a static stand-in
 // that answers N connections, for the idle measurement (the simulated
-// exchange has one account, so a real agent holds one connection). With
-// -trayhost it also owns the StatusNotifierWatcher name on the session bus,
-// so a tray app started in the same D-Bus session keeps its window hidden:
-// the "tray only" case of scripts/idle-cost.
+// exchange has one account, so a real agent holds one connection). A tray
+// host for the "tray only" case of scripts/idle-cost is app/internal/sniwatch.
 //
-//	go run ./internal/uidemo -socket /tmp/ui/agent.sock [-fake 10] [-trayhost]
+//	go run ./internal/uidemo -socket /tmp/ui/agent.sock [-fake 10]
 package main
 
 import (
@@ -32,19 +30,10 @@ import (
 func main() {
 	socket := flag.String("socket", "", "the socket to serve (required)")
 	fake := flag.Int("fake", 0, "serve N static connections instead of a real agent")
-	trayHost := flag.Bool("trayhost", false, "own the StatusNotifierWatcher name on the session bus")
 	flag.Parse()
 	if *socket == "" {
 		fmt.Fprintln(os.Stderr, "uidemo: -socket is required")
 		os.Exit(2)
-	}
-	if *trayHost {
-		stopHost, err := serveTrayHost()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "uidemo:", err)
-			os.Exit(1)
-		}
-		defer stopHost()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
