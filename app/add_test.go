@@ -111,7 +111,11 @@ func TestAddConnectsThroughTheAgent(t *testing.T) {
 	if !a.progress.Visible() || a.form.Visible() {
 		t.Fatal("no progress shown while waiting for the browser")
 	}
-	q.until(t, "the connection", func() bool { return len(u.conns) == 1 && u.conns[0].State == localclient.StateConnected })
+	// The event stream may bring the connection before the connect call's
+	// own answer (URL line, then result) is handled: wait for both.
+	q.until(t, "the connection", func() bool {
+		return len(u.conns) == 1 && u.conns[0].State == localclient.StateConnected && a.stop == nil
+	})
 	if !strings.HasPrefix(a.url.Text, stack.ExchangeURL+"/oauth/authorize?") || a.copyURL.Disabled() {
 		t.Fatalf("the URL to copy is %q (copy disabled %v)", a.url.Text, a.copyURL.Disabled())
 	}
