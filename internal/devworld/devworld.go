@@ -55,6 +55,7 @@ type World struct {
 	Client *localclient.Client // a client of the agent's socket
 
 	ownStack bool
+	relayURL string // the relay the agent calls
 	getenv   func(string) string
 }
 
@@ -98,6 +99,7 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	if ao.RelayURL == "" {
 		ao.RelayURL = w.Stack.RelayURL
 	}
+	w.relayURL = ao.RelayURL
 	if ao.Logger == nil {
 		ao.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -114,8 +116,8 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	return w, nil
 }
 
-// Getenv is the world's environment: the home, socket, relay and exchange
-// of the world, and the rest from Options.Getenv. XDG_CONFIG_HOME points
+// Getenv is the world's environment: the home, socket, relay (the one the
+// agent calls) and exchange of the world, and the rest from Options.Getenv. XDG_CONFIG_HOME points
 // into the home too, so that nothing a tray app writes there (the "Start at
 // login" entry, its theme) reaches the user's own folders.
 func (w *World) Getenv(key string) string {
@@ -127,7 +129,7 @@ func (w *World) Getenv(key string) string {
 	case "TOKENTRAY_SOCK":
 		return w.Socket
 	case "TOKENTRAY_RELAY":
-		return w.Stack.RelayURL
+		return w.relayURL
 	case "TOKENTRAY_EXCHANGE":
 		return w.Stack.ExchangeURL
 	}
