@@ -17,7 +17,7 @@ import (
 	"github.com/tokentray/tokentray/assets"
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -36,7 +36,7 @@ func runTray(env cli.Env) int {
 		ctx = context.Background()
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	socket := localapi.SocketPath(env.Getenv)
+	socket := localclient.SocketPath(env.Getenv)
 	// One tray app per agent: a second launch shows the first one's window
 	// and leaves, before it starts anything (docs/cli.md).
 	inst, err := app.ClaimInstance(socket)
@@ -55,12 +55,12 @@ func runTray(env cli.Env) int {
 		return 1
 	}
 	defer inst.Close()
-	client := localapi.NewClient(socket)
+	client := localclient.NewClient(socket)
 	defer memguard.Purge()
 	forgets := env.QuitForgets
 	_, err = client.Status(ctx)
 	switch {
-	case errors.Is(err, localapi.ErrAgentNotRunning):
+	case errors.Is(err, localclient.ErrAgentNotRunning):
 		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version})
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "tokentray: %v\n", err)

@@ -92,7 +92,7 @@ func (e *env) start() {
 	e.vault = v
 	rc := &relayclient.Client{BaseURL: e.stack.RelayURL, Device: v.DeviceKey(), Now: e.clock.Now}
 	cfg := Config{
-		Vault: v, Relay: rc, Open: followURL, Clock: e.clock,
+		Vault: v, Relay: rc, Open: devstack.Browser, Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Version: "test",
 	}
 	if e.tune != nil {
@@ -155,19 +155,6 @@ func (e *env) me(k Key) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// followURL is the test's browser: it follows the authorize URL through the
-// exchange (auto-approving), the relay's callback and the loopback redirect.
-func followURL(ctx context.Context, u string) error {
-	go func() {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
 }
 
 // waitFor polls cond in real time until it holds or 10 s pass.

@@ -34,7 +34,7 @@ func checks(a *addDialog) []string {
 }
 
 func TestAddDialogOffersTheAgentsProviders(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
@@ -101,7 +101,7 @@ func TestAddDialogFields(t *testing.T) {
 }
 
 func TestAddConnectsThroughTheAgent(t *testing.T) {
-	c, stack := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, stack := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	a := u.openAdd(nil)
@@ -111,7 +111,11 @@ func TestAddConnectsThroughTheAgent(t *testing.T) {
 	if !a.progress.Visible() || a.form.Visible() {
 		t.Fatal("no progress shown while waiting for the browser")
 	}
-	q.until(t, "the connection", func() bool { return len(u.conns) == 1 && u.conns[0].State == localclient.StateConnected })
+	// The event stream may bring the connection before the connect call's
+	// own answer (URL line, then result) is handled: wait for both.
+	q.until(t, "the connection", func() bool {
+		return len(u.conns) == 1 && u.conns[0].State == localclient.StateConnected && a.stop == nil
+	})
 	if !strings.HasPrefix(a.url.Text, stack.ExchangeURL+"/oauth/authorize?") || a.copyURL.Disabled() {
 		t.Fatalf("the URL to copy is %q (copy disabled %v)", a.url.Text, a.copyURL.Disabled())
 	}
@@ -128,7 +132,7 @@ func TestAddConnectsThroughTheAgent(t *testing.T) {
 }
 
 func TestAddShowsTheProvidersError(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoDeny, follow)
+	c, _ := startAgent(t, fakeexchange.AutoDeny, devstack.Browser)
 	u, q := newTestUI(t, c)
 	a := u.openAdd(nil)
 	q.until(t, "the providers", func() bool { return a.chosen() != nil })
@@ -177,7 +181,7 @@ func TestAddCancelWhileWaitingForTheBrowser(t *testing.T) {
 }
 
 func TestReconnectPrefillsTheDialog(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c, "profile", "trade")
@@ -197,7 +201,7 @@ func TestReconnectPrefillsTheDialog(t *testing.T) {
 }
 
 func TestAddingAConnectedAccountAgainSaysSoAndKeepsItsScopes(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c, "profile", "trade")

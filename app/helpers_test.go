@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,9 +10,9 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
-	"github.com/tokentray/tokentray/vault"
 )
 
 // fyneThread stands in for the Fyne thread in tests: goroutines queue their
@@ -51,43 +48,23 @@ func (q fyneThread) settle() {
 	}
 }
 
-// follow is the test's browser: it follows the authorize URL to the end.
-func follow(_ context.Context, u string) error {
-	go func() {
-		if resp, err := http.Get(u); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-}
-
 // ignore is a browser that never comes back.
 func ignore(context.Context, string) error { return nil }
 
-// startAgent runs a real agent on a real socket, talking to a real relay and
-// the simulated exchange, as `tokentray demo` does.
+// startAgent runs the simulated world (as `tokentray demo` does): a real
+// agent on a real socket, a real relay and the simulated exchange, with
+// open as the agent's browser.
 func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localclient.Client, *devstack.Stack) {
 	t.Helper()
-	stack, err := devstack.Start(devstack.Options{Dir: t.TempDir(), Approval: approval})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Close)
-	home := t.TempDir()
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv:    func(k string) string { return map[string]string{"TOKENTRAY_HOME": home}[k] },
-		Socket:    filepath.Join(t.TempDir(), "s", "agent.sock"),
-		VaultDir:  home,
-		VaultMode: &memory, RelayURL: stack.RelayURL, Open: open,
-		Logger: slog.New(slog.DiscardHandler), Version: "test",
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		Stack: devstack.Options{Approval: approval},
+		Agent: agentd.Options{Open: open, Version: "test"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Stop)
-	return localclient.NewClient(d.Socket), stack
+	t.Cleanup(func() { w.Close() })
+	return w.Client, w.Stack
 }
 
 // newTestUI makes the app on Fyne's test driver, with c as its agent (nil

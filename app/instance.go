@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/safesocket"
 )
 
 // One tray app per agent (docs/cli.md): the first `tokentray` for a socket
@@ -59,8 +59,8 @@ func ClaimInstance(agentSock string) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := localapi.Listen(sockPath)
-	if errors.Is(err, localapi.ErrAgentRunning) {
+	ln, err := safesocket.Listen(sockPath)
+	if errors.Is(err, safesocket.ErrAgentRunning) {
 		// Without flock (no such thing on this OS) a live socket is the
 		// only sign of the first instance.
 		if lock != nil {
@@ -78,7 +78,7 @@ func ClaimInstance(agentSock string) (*Instance, error) {
 }
 
 // ensureFolder makes the agent socket's folder (0700) so that the lock can
-// be created in it; localapi.Listen then checks its owner and mode.
+// be created in it; safesocket.Listen then checks its owner and mode.
 func ensureFolder(agentSock string) error {
 	if err := os.MkdirAll(filepath.Dir(agentSock), 0o700); err != nil {
 		return fmt.Errorf("create the socket folder: %w", err)

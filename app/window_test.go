@@ -13,12 +13,13 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestRevokeAsksFirstAndSaysWhatHappens(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c)
@@ -47,7 +48,7 @@ func TestRevokeAsksFirstAndSaysWhatHappens(t *testing.T) {
 }
 
 func TestRefreshAndRenameThroughTheCard(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c)
@@ -91,7 +92,7 @@ func TestRefreshAndRenameThroughTheCard(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c)
@@ -164,7 +165,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestActivityShowsWhoUsedTheAgent(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c)
@@ -346,7 +347,7 @@ func TestANotificationIsSentOncePerEvent(t *testing.T) {
 }
 
 func TestMakeDefaultThroughTheCard(t *testing.T) {
-	c, _ := startAgent(t, fakeexchange.AutoApprove, follow)
+	c, _ := startAgent(t, fakeexchange.AutoApprove, devstack.Browser)
 	u, q := newTestUI(t, c)
 	startBridge(t, u, q)
 	conn := connect(t, u, q, c)

@@ -5,17 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // nextActivity returns the next "activity" event, skipping others.
-func nextActivity(t *testing.T, ch <-chan sseEvent) localapi.Activity {
+func nextActivity(t *testing.T, ch <-chan sseEvent) localclient.Activity {
 	t.Helper()
 	for ev := range ch {
 		if ev.typ != "activity" {
 			continue
 		}
-		var a localapi.Activity
+		var a localclient.Activity
 		dec := json.NewDecoder(strings.NewReader(ev.data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a); err != nil {
@@ -24,14 +24,14 @@ func nextActivity(t *testing.T, ch <-chan sseEvent) localapi.Activity {
 		return a
 	}
 	t.Fatal("the event stream ended before an activity event")
-	return localapi.Activity{}
+	return localclient.Activity{}
 }
 
 func TestActivityEventsCarryMethodAndPath(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
 	_, events := openEvents(t, e, t.Context())
-	if _, err := e.client.Sign(t.Context(), conn.ID, localapi.SignRequest{Method: "post", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
+	if _, err := e.client.Sign(t.Context(), conn.ID, localclient.SignRequest{Method: "post", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}); err != nil {
 		t.Fatal(err)
 	}
 	a := nextActivity(t, events)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // BenchmarkToken measures one token read over the socket with a kept-alive
@@ -26,7 +26,7 @@ func BenchmarkSign(b *testing.B) {
 	e := newEnv(b, envOptions{})
 	conn := e.connect()
 	ctx := context.Background()
-	req := localapi.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
+	req := localclient.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := e.client.Sign(ctx, conn.ID, req); err != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // callExchange sends a signed GET to the simulated exchange and returns its
@@ -31,7 +31,7 @@ func callExchange(t *testing.T, e *env, path, query string) int {
 func TestTokenAndSign(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
-	if conn.State != localapi.StateConnected || conn.Provider != "exchange" || !conn.RawKeys || conn.Generation != 1 {
+	if conn.State != localclient.StateConnected || conn.Provider != "exchange" || !conn.RawKeys || conn.Generation != 1 {
 		t.Fatalf("Connect = %+v", conn)
 	}
 	for _, id := range []string{conn.ID, "exchange"} {
@@ -45,7 +45,7 @@ func TestTokenAndSign(t *testing.T) {
 			if err != nil || got.ID != conn.ID {
 				t.Fatalf("Connection(%q) = %+v, %v", id, got, err)
 			}
-			s, err := e.client.Sign(t.Context(), id, localapi.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
+			s, err := e.client.Sign(t.Context(), id, localclient.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
 			if err != nil || s.AccessKey != tok.AccessKey || s.Signature == "" || s.Tonce == 0 {
 				t.Fatalf("Sign(%q) = %+v, %v", id, s, err)
 			}
@@ -69,15 +69,15 @@ func TestKeysServedWhileTheRelayIsDown(t *testing.T) {
 	conn := e.connect()
 	e.stack.SetRelayDown(true)
 	e.token(conn.ID)
-	s, err := e.client.Sign(t.Context(), conn.ID, localapi.SignRequest{Method: "GET", Path: "/api/v2/members/me"})
+	s, err := e.client.Sign(t.Context(), conn.ID, localclient.SignRequest{Method: "GET", Path: "/api/v2/members/me"})
 	if err != nil || callExchange(t, e, "/api/v2/members/me", s.Query) != http.StatusOK {
 		t.Fatalf("Sign with the relay down = %v", err)
 	}
 	_, err = e.client.Refresh(t.Context(), conn.ID, nil)
-	if !errors.Is(err, localapi.ErrRelayUnreachable) {
+	if !errors.Is(err, localclient.ErrRelayUnreachable) {
 		t.Fatalf("Refresh with the relay down = %v, want relay_unreachable", err)
 	}
-	var ae *localapi.Error
+	var ae *localclient.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
 		t.Fatalf("Refresh with the relay down: %#v, want status 503", err)
 	}
@@ -91,23 +91,23 @@ func TestRawKeysOff(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
 	off, on := false, true
-	got, err := e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{RawKeys: &off})
+	got, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{RawKeys: &off})
 	if err != nil || got.RawKeys {
 		t.Fatalf("UpdateConnection(raw_keys=false) = %+v, %v", got, err)
 	}
 	_, err = e.client.Token(t.Context(), conn.ID, 0)
-	if !errors.Is(err, localapi.ErrForbidden) {
+	if !errors.Is(err, localclient.ErrForbidden) {
 		t.Fatalf("Token with raw keys off = %v, want ErrForbidden", err)
 	}
 	status, _, b := e.raw("GET", "/v1/connections/exchange/token", nil, nil)
-	if status != http.StatusForbidden || errorOf(t, b).Code != localapi.CodeForbidden || strings.Contains(string(b), "secret") {
+	if status != http.StatusForbidden || errorOf(t, b).Code != localclient.CodeForbidden || strings.Contains(string(b), "secret") {
 		t.Fatalf("token by provider id with raw keys off = %d %s", status, b)
 	}
-	s, err := e.client.Sign(t.Context(), conn.ID, localapi.SignRequest{Method: "GET", Path: "/api/v2/members/me"})
+	s, err := e.client.Sign(t.Context(), conn.ID, localclient.SignRequest{Method: "GET", Path: "/api/v2/members/me"})
 	if err != nil || callExchange(t, e, "/api/v2/members/me", s.Query) != http.StatusOK {
 		t.Fatalf("Sign with raw keys off = %+v, %v; want a signature the exchange takes", s, err)
 	}
-	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{RawKeys: &on}); err != nil {
+	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{RawKeys: &on}); err != nil {
 		t.Fatal(err)
 	}
 	e.token(conn.ID)
@@ -117,13 +117,13 @@ func TestUpdateConnectionLabel(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
 	label := "  Trading bot  "
-	got, err := e.client.UpdateConnection(t.Context(), "exchange", localapi.ConnectionPatch{Label: &label})
+	got, err := e.client.UpdateConnection(t.Context(), "exchange", localclient.ConnectionPatch{Label: &label})
 	if err != nil || got.Label != "Trading bot" || got.ID != conn.ID {
 		t.Fatalf("UpdateConnection(label) = %+v, %v", got, err)
 	}
 	bad := strings.Repeat("x", 201)
-	_, err = e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{Label: &bad})
-	if !errors.Is(err, localapi.ErrBadRequest) {
+	_, err = e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &bad})
+	if !errors.Is(err, localclient.ErrBadRequest) {
 		t.Fatalf("a 201-byte label = %v, want bad_request", err)
 	}
 	if list, _ := e.client.Connections(t.Context()); len(list) != 1 || list[0].Label != "Trading bot" {
@@ -149,13 +149,13 @@ func TestUnknownAndRevokedConnection(t *testing.T) {
 		{"connection", func(id string) error { _, err := e.client.Connection(ctx, id); return err }},
 		{"token", func(id string) error { _, err := e.client.Token(ctx, id, 0); return err }},
 		{"sign", func(id string) error {
-			_, err := e.client.Sign(ctx, id, localapi.SignRequest{Method: "GET", Path: "/x"})
+			_, err := e.client.Sign(ctx, id, localclient.SignRequest{Method: "GET", Path: "/x"})
 			return err
 		}},
 		{"refresh", func(id string) error { _, err := e.client.Refresh(ctx, id, nil); return err }},
 		{"update", func(id string) error {
 			l := "x"
-			_, err := e.client.UpdateConnection(ctx, id, localapi.ConnectionPatch{Label: &l})
+			_, err := e.client.UpdateConnection(ctx, id, localclient.ConnectionPatch{Label: &l})
 			return err
 		}},
 		{"revoke", func(id string) error { _, err := e.client.Revoke(ctx, id); return err }},
@@ -164,8 +164,8 @@ func TestUnknownAndRevokedConnection(t *testing.T) {
 		for _, id := range []string{conn.ID, "exchange", "never-was", "a/b", "%zz"} {
 			t.Run(c.name+" "+id, func(t *testing.T) {
 				err := c.call(id)
-				var ae *localapi.Error
-				if !errors.Is(err, localapi.ErrNotFound) || !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+				var ae *localclient.Error
+				if !errors.Is(err, localclient.ErrNotFound) || !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
 					t.Fatalf("%s(%q) = %v, want 404 not_found", c.name, id, err)
 				}
 			})
@@ -191,20 +191,20 @@ func TestNeedsReconnect(t *testing.T) {
 	}
 	resp.Body.Close()
 	_, err = e.client.Refresh(t.Context(), conn.ID, nil)
-	var ae *localapi.Error
-	if !errors.Is(err, localapi.ErrNeedsReconnect) || !errors.As(err, &ae) || ae.Status != http.StatusConflict {
+	var ae *localclient.Error
+	if !errors.Is(err, localclient.ErrNeedsReconnect) || !errors.As(err, &ae) || ae.Status != http.StatusConflict {
 		t.Fatalf("Refresh of a revoked grant = %v, want 409 needs_reconnect", err)
 	}
-	if _, err := e.client.Token(t.Context(), conn.ID, 0); !errors.Is(err, localapi.ErrNeedsReconnect) {
+	if _, err := e.client.Token(t.Context(), conn.ID, 0); !errors.Is(err, localclient.ErrNeedsReconnect) {
 		t.Fatalf("Token after the refusal = %v, want needs_reconnect", err)
 	}
 	got, err := e.client.Connection(t.Context(), conn.ID)
-	if err != nil || got.State != localapi.StateNeedsReconnect {
+	if err != nil || got.State != localclient.StateNeedsReconnect {
 		t.Fatalf("Connection = %+v, %v; want state needs_reconnect", got, err)
 	}
 	// Connecting again repairs the same connection.
 	again := e.connect()
-	if again.ID != conn.ID || again.State != localapi.StateConnected {
+	if again.ID != conn.ID || again.State != localclient.StateConnected {
 		t.Fatalf("reconnect = %+v, want %s connected", again, conn.ID)
 	}
 }
@@ -217,14 +217,14 @@ func TestIfGenerationMakesOneRefresh(t *testing.T) {
 	gen := before.Generation
 	const reports = 50
 	var wg sync.WaitGroup
-	results := make([]*localapi.Connection, reports)
+	results := make([]*localclient.Connection, reports)
 	errs := make([]error, reports)
 	start := make(chan struct{})
 	for i := range reports {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := localapi.NewClient(e.sock) // each script its own socket connection
+			c := localclient.NewClient(e.sock) // each script its own socket connection
 			<-start
 			results[i], errs[i] = c.Refresh(context.Background(), conn.ID, &gen)
 		}()
@@ -250,7 +250,7 @@ func TestIfGenerationMakesOneRefresh(t *testing.T) {
 	}
 	// The body is checked as JSON: a string generation is refused.
 	status, _, b := e.raw("POST", "/v1/connections/"+conn.ID+"/refresh", strings.NewReader(`{"if_generation":"1"}`), nil)
-	if status != 400 || errorOf(t, b).Code != localapi.CodeBadRequest {
+	if status != 400 || errorOf(t, b).Code != localclient.CodeBadRequest {
 		t.Fatalf("if_generation as a string = %d %s", status, b)
 	}
 }
@@ -266,7 +266,7 @@ func TestConcurrentClientsReadTokens(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := localapi.NewClient(e.sock)
+			c := localclient.NewClient(e.sock)
 			for range reads {
 				tok, err := c.Token(context.Background(), conn.ID, 0)
 				if err != nil {
@@ -299,21 +299,21 @@ func TestConcurrentClientsReadTokens(t *testing.T) {
 
 func TestClientErrors(t *testing.T) {
 	t.Run("agent not running", func(t *testing.T) {
-		c := localapi.NewClient(shortDir(t) + "/none.sock")
-		if _, err := c.Status(t.Context()); !errors.Is(err, localapi.ErrAgentNotRunning) {
+		c := localclient.NewClient(shortDir(t) + "/none.sock")
+		if _, err := c.Status(t.Context()); !errors.Is(err, localclient.ErrAgentNotRunning) {
 			t.Fatalf("Status without an agent = %v, want ErrAgentNotRunning", err)
 		}
 	})
 	t.Run("stale socket", func(t *testing.T) {
 		e := newEnv(t, envOptions{})
 		e.daemon.Stop()
-		if _, err := e.client.Status(t.Context()); !errors.Is(err, localapi.ErrAgentNotRunning) {
+		if _, err := e.client.Status(t.Context()); !errors.Is(err, localclient.ErrAgentNotRunning) {
 			t.Fatalf("Status after the agent stopped = %v, want ErrAgentNotRunning", err)
 		}
 	})
 	t.Run("sentinels differ", func(t *testing.T) {
-		err := error(&localapi.Error{Code: localapi.CodeForbidden, Message: "no", Status: 403})
-		if !errors.Is(err, localapi.ErrForbidden) || errors.Is(err, localapi.ErrNotFound) || err.Error() != "no" {
+		err := error(&localclient.Error{Code: localclient.CodeForbidden, Message: "no", Status: 403})
+		if !errors.Is(err, localclient.ErrForbidden) || errors.Is(err, localclient.ErrNotFound) || err.Error() != "no" {
 			t.Fatalf("errors.Is on %v is wrong", err)
 		}
 	})
@@ -321,8 +321,8 @@ func TestClientErrors(t *testing.T) {
 		e := newEnv(t, envOptions{})
 		// A 404 of the agent always has a code; the client keeps it.
 		_, err := e.client.Token(t.Context(), "nope", 0)
-		var ae *localapi.Error
-		if !errors.As(err, &ae) || ae.Code != localapi.CodeNotFound || !strings.Contains(ae.Message, "nope") {
+		var ae *localclient.Error
+		if !errors.As(err, &ae) || ae.Code != localclient.CodeNotFound || !strings.Contains(ae.Message, "nope") {
 			t.Fatalf("Token(nope) = %#v", err)
 		}
 	})

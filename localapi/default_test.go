@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestPatchDefault(t *testing.T) {
@@ -14,7 +14,7 @@ func TestPatchDefault(t *testing.T) {
 		t.Fatalf("a new connection is already the default: %+v", conn)
 	}
 	on := true
-	got, err := e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{Default: &on})
+	got, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Default: &on})
 	if err != nil || !got.Default {
 		t.Fatalf("PATCH default true = %+v, %v", got, err)
 	}
@@ -22,7 +22,7 @@ func TestPatchDefault(t *testing.T) {
 		t.Fatalf("GET by the provider id = %+v, %v", byProvider, err)
 	}
 	off := false
-	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{Default: &off}); !errors.Is(err, localapi.ErrBadRequest) {
+	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Default: &off}); !errors.Is(err, localclient.ErrBadRequest) {
 		t.Fatalf("PATCH default false = %v, want bad_request", err)
 	}
 	if still, _ := e.client.Connection(t.Context(), conn.ID); !still.Default {

@@ -3,23 +3,25 @@ package localapi
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/tokentray/tokentray/localclient"
 )
 
 var statusOfCode = map[string]int{
-	CodeBadRequest:       http.StatusBadRequest,
-	CodeForbidden:        http.StatusForbidden,
-	CodeNotFound:         http.StatusNotFound,
-	CodeNeedsReconnect:   http.StatusConflict,
-	CodeProviderError:    http.StatusBadGateway,
-	CodeRelayUnreachable: http.StatusServiceUnavailable,
-	CodeInternal:         http.StatusInternalServerError,
+	localclient.CodeBadRequest:       http.StatusBadRequest,
+	localclient.CodeForbidden:        http.StatusForbidden,
+	localclient.CodeNotFound:         http.StatusNotFound,
+	localclient.CodeNeedsReconnect:   http.StatusConflict,
+	localclient.CodeProviderError:    http.StatusBadGateway,
+	localclient.CodeRelayUnreachable: http.StatusServiceUnavailable,
+	localclient.CodeInternal:         http.StatusInternalServerError,
 }
 
 // writeError writes the one JSON error body of the API.
 func writeError(w http.ResponseWriter, code, message string) {
 	status, ok := statusOfCode[code]
 	if !ok {
-		code, status = CodeInternal, http.StatusInternalServerError
+		code, status = localclient.CodeInternal, http.StatusInternalServerError
 	}
 	writeErrorStatus(w, status, code, message)
 }
@@ -31,11 +33,11 @@ func writeErrorStatus(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// Marks the agent's own refusals, so that a client of the proxy can tell
 	// them from the provider's answers, which pass through unchanged.
-	w.Header().Set(ErrorHeader, code)
+	w.Header().Set(localclient.ErrorHeader, code)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(struct {
-		Error ErrorBody `json:"error"`
-	}{ErrorBody{Code: code, Message: message}})
+		Error localclient.ErrorBody `json:"error"`
+	}{localclient.ErrorBody{Code: code, Message: message}})
 }
 
 // writeJSON writes v as a 200 JSON answer.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // sseEvent is one server-sent event as read off the wire.
@@ -51,7 +51,7 @@ func openEvents(t *testing.T, e *env, ctx context.Context) (*http.Response, <-ch
 }
 
 // next returns the next event of type typ, skipping others.
-func next(t *testing.T, ch <-chan sseEvent, typ string) localapi.Connection {
+func next(t *testing.T, ch <-chan sseEvent, typ string) localclient.Connection {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -63,7 +63,7 @@ func next(t *testing.T, ch <-chan sseEvent, typ string) localapi.Connection {
 			if ev.typ != typ {
 				continue
 			}
-			var c localapi.Connection
+			var c localclient.Connection
 			dec := json.NewDecoder(strings.NewReader(ev.data))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&c); err != nil {
@@ -83,23 +83,23 @@ func TestEventsOnRefresh(t *testing.T) {
 		t.Fatalf("events = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	conn := e.connect()
-	if got := next(t, events, "connected"); got.ID != conn.ID || got.State != localapi.StateConnected {
+	if got := next(t, events, "connected"); got.ID != conn.ID || got.State != localclient.StateConnected {
 		t.Fatalf("connected event = %+v", got)
 	}
 	if _, err := e.client.Refresh(t.Context(), conn.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := next(t, events, "state"); got.ID != conn.ID || got.State != localapi.StateRefreshing {
+	if got := next(t, events, "state"); got.ID != conn.ID || got.State != localclient.StateRefreshing {
 		t.Fatalf("state event = %+v, want refreshing", got)
 	}
 	got := next(t, events, "refreshed")
-	if got.ID != conn.ID || got.Generation != conn.Generation+1 || got.State != localapi.StateConnected || got.Label != conn.Label {
+	if got.ID != conn.ID || got.Generation != conn.Generation+1 || got.State != localclient.StateConnected || got.Label != conn.Label {
 		t.Fatalf("refreshed event = %+v, want %s at generation %d", got, conn.ID, conn.Generation+1)
 	}
 	if _, err := e.client.Revoke(t.Context(), conn.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := next(t, events, "revoked"); got.ID != conn.ID || got.State != localapi.StateConnected {
+	if got := next(t, events, "revoked"); got.ID != conn.ID || got.State != localclient.StateConnected {
 		t.Fatalf("revoked event = %+v, want %s in its last state, connected", got, conn.ID)
 	}
 }
@@ -108,13 +108,13 @@ func TestClientEvents(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
 	ctx, cancel := context.WithCancel(t.Context())
-	got := make(chan localapi.Event, 64)
+	got := make(chan localclient.Event, 64)
 	done := make(chan error, 1)
-	go func() { done <- e.client.Events(ctx, func(ev localapi.Event) { got <- ev }) }()
+	go func() { done <- e.client.Events(ctx, func(ev localclient.Event) { got <- ev }) }()
 	// Renaming emits a state event: repeat until the subscription sees one.
 	label := "bot"
 	waitFor(t, func() bool {
-		e.client.UpdateConnection(t.Context(), conn.ID, localapi.ConnectionPatch{Label: &label})
+		e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &label})
 		select {
 		case ev := <-got:
 			return ev.Type == "state" && ev.Connection.Label == "bot"
@@ -148,14 +148,14 @@ func TestClientEventsAfterSeesWhatFollowsTheLoad(t *testing.T) {
 	conn := e.connect()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	first := make(chan localapi.Event, 1)
+	first := make(chan localclient.Event, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- e.client.EventsAfter(ctx, func() error {
 			label := "renamed after the load"
-			_, err := e.client.UpdateConnection(ctx, conn.ID, localapi.ConnectionPatch{Label: &label})
+			_, err := e.client.UpdateConnection(ctx, conn.ID, localclient.ConnectionPatch{Label: &label})
 			return err
-		}, func(ev localapi.Event) {
+		}, func(ev localclient.Event) {
 			if ev.Type == "activity" {
 				return // the rename's own access record; the change is what counts
 			}
@@ -184,7 +184,7 @@ func TestClientEventsAfterSeesWhatFollowsTheLoad(t *testing.T) {
 func TestEventsAfterStopsOnItsError(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	want := errors.New("the load failed")
-	err := e.client.EventsAfter(t.Context(), func() error { return want }, func(localapi.Event) {
+	err := e.client.EventsAfter(t.Context(), func() error { return want }, func(localclient.Event) {
 		t.Error("an event after opened failed")
 	})
 	if !errors.Is(err, want) {
@@ -206,7 +206,7 @@ func TestEventStreamEndsWhenTheAgentStops(t *testing.T) {
 	for range events {
 	}
 	_, err := e.client.Status(t.Context())
-	if !errors.Is(err, localapi.ErrAgentNotRunning) {
+	if !errors.Is(err, localclient.ErrAgentNotRunning) {
 		t.Fatalf("Status after Stop = %v", err)
 	}
 }
@@ -219,7 +219,7 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("Settings = %+v, %v; want the defaults", s, err)
 	}
 	margin, on := "15m", true
-	s, err = e.client.UpdateSettings(ctx, localapi.SettingsPatch{RefreshMargin: &margin, Autostart: &on})
+	s, err = e.client.UpdateSettings(ctx, localclient.SettingsPatch{RefreshMargin: &margin, Autostart: &on})
 	if err != nil || s.RefreshMargin != "15m0s" || !s.Autostart {
 		t.Fatalf("UpdateSettings = %+v, %v", s, err)
 	}
@@ -236,7 +236,7 @@ func TestSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status, _, b := e.raw("PATCH", "/v1/settings", strings.NewReader(tt.body), nil)
 			eb := errorOf(t, b)
-			if status != 400 || eb.Code != localapi.CodeBadRequest || !strings.Contains(eb.Message, tt.want) {
+			if status != 400 || eb.Code != localclient.CodeBadRequest || !strings.Contains(eb.Message, tt.want) {
 				t.Fatalf("PATCH %s = %d %s, want 400 mentioning %q", tt.body, status, b, tt.want)
 			}
 		})

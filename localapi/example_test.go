@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
-	"log/slog"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/vault"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // A script reads the key of its exchange connection, or asks the agent to
@@ -25,25 +20,25 @@ func Example() {
 	socket, stop := startDemoAgent() // a real script skips this: the agent runs already
 	defer stop()
 
-	c := localapi.NewClient(socket) // a real script passes "": $TOKENTRAY_SOCK or the default path
+	c := localclient.NewClient(socket) // a real script passes "": $TOKENTRAY_SOCK or the default path
 	ctx := context.Background()
 
 	// "exchange" is the provider id; it names the connection while there is
 	// only one connection of that provider.
 	tok, err := c.Token(ctx, "exchange", 0)
 	switch {
-	case errors.Is(err, localapi.ErrAgentNotRunning):
+	case errors.Is(err, localclient.ErrAgentNotRunning):
 		log.Fatal("start the agent: tokentray agent")
-	case errors.Is(err, localapi.ErrNotFound), errors.Is(err, localapi.ErrNeedsReconnect):
+	case errors.Is(err, localclient.ErrNotFound), errors.Is(err, localclient.ErrNeedsReconnect):
 		log.Fatal("connect first: tokentray connect exchange")
-	case errors.Is(err, localapi.ErrForbidden):
+	case errors.Is(err, localclient.ErrForbidden):
 		log.Fatal("raw keys are off for this connection: use Sign")
 	case err != nil:
 		log.Fatal(err)
 	}
 	fmt.Println("token type:", tok.TokenType)
 
-	signed, err := c.Sign(ctx, "exchange", localapi.SignRequest{
+	signed, err := c.Sign(ctx, "exchange", localclient.SignRequest{
 		Method: "GET",
 		Path:   "/api/v2/orders",
 		Params: map[string]string{"market": "btcusd"},
@@ -66,7 +61,7 @@ func Example() {
 func ExampleClient_Refresh() {
 	socket, stop := startDemoAgent()
 	defer stop()
-	c := localapi.NewClient(socket)
+	c := localclient.NewClient(socket)
 	ctx := context.Background()
 
 	tok, err := c.Token(ctx, "exchange", 0)
@@ -83,48 +78,20 @@ func ExampleClient_Refresh() {
 	// new generation: true
 }
 
-// startDemoAgent starts the simulated exchange, a relay and an agent with a
-// memory vault on a socket in a temporary folder, and connects the exchange
-// once. stop shuts everything down and removes the folder.
+// startDemoAgent starts the simulated world (exchange, relay and an agent
+// with a memory vault on a socket in a temporary folder), and connects the
+// exchange once, approved in the world's browser. stop shuts everything
+// down and removes the folder.
 func startDemoAgent() (socket string, stop func()) {
-	dir, err := os.MkdirTemp("", "lapi-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		log.Fatal(err)
-	}
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return dir
-			}
-			return ""
-		},
-		Socket: filepath.Join(dir, "run", "agent.sock"), VaultDir: dir, VaultMode: &memory,
-		RelayURL: stack.RelayURL, Logger: slog.New(slog.DiscardHandler),
-		Open: func(_ context.Context, u string) error {
-			go func() { // the user approves in the browser
-				if resp, err := http.Get(u); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		},
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Open: devstack.Browser},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := localapi.NewClient(d.Socket)
-	if _, err := c.Connect(context.Background(), localapi.ConnectRequest{Provider: "exchange"}, nil); err != nil {
+	if _, err := w.Connect(context.Background()); err != nil {
 		log.Fatal(err)
 	}
-	return d.Socket, func() {
-		d.Stop()
-		stack.Close()
-		os.RemoveAll(dir)
-	}
+	return w.Socket, func() { w.Close() }
 }

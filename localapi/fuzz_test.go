@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -57,8 +58,8 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Cleanup(a.Close)
 	srv := localapi.NewServer(a, slog.New(slog.DiscardHandler))
 	statusOf := map[string]int{
-		localapi.CodeBadRequest: 400, localapi.CodeForbidden: 403, localapi.CodeNotFound: 404,
-		localapi.CodeNeedsReconnect: 409, localapi.CodeProviderError: 502, localapi.CodeRelayUnreachable: 503,
+		localclient.CodeBadRequest: 400, localclient.CodeForbidden: 403, localclient.CodeNotFound: 404,
+		localclient.CodeNeedsReconnect: 409, localclient.CodeProviderError: 502, localclient.CodeRelayUnreachable: 503,
 	}
 
 	f.Fuzz(func(t *testing.T, method, path, body, origin string) {
@@ -81,7 +82,7 @@ func FuzzServeHTTP(f *testing.F) {
 			return
 		}
 		var e struct {
-			Error localapi.ErrorBody `json:"error"`
+			Error localclient.ErrorBody `json:"error"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))
 		dec.DisallowUnknownFields()
@@ -90,7 +91,7 @@ func FuzzServeHTTP(f *testing.F) {
 		}
 		want, known := statusOf[e.Error.Code]
 		if w.Code == http.StatusMethodNotAllowed {
-			want, known = 405, e.Error.Code == localapi.CodeBadRequest && w.Header().Get("Allow") != ""
+			want, known = 405, e.Error.Code == localclient.CodeBadRequest && w.Header().Get("Allow") != ""
 		}
 		if !known || w.Code != want {
 			t.Fatalf("%s %q: status %d with code %q", method, path, w.Code, e.Error.Code)

@@ -1,14 +1,12 @@
 package localapi_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +15,11 @@ import (
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeclock"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/vault"
+	"github.com/tokentray/tokentray/internal/syncbuf"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // env is one test's world: the simulated exchange and a real relay
@@ -30,9 +29,9 @@ type env struct {
 	stack  *devstack.Stack
 	daemon *agentd.Daemon
 	sock   string
-	client *localapi.Client
+	client *localclient.Client
 	clock  *fakeclock.Clock // nil unless asked for
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 
 	mu      sync.Mutex // guards secrets
 	secrets []string   // keys the test has seen; the log must hold none of them
@@ -43,38 +42,6 @@ type envOptions struct {
 	clock *fakeclock.Clock
 	// browser opens authorize URLs; default: follows them at once.
 	browser func(ctx context.Context, url string) error
-}
-
-// syncBuffer is a log sink that tests read while the agent writes.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// follow is the default test browser: it follows the authorize URL to the
-// end (the exchange approves at once, the relay redirects to the loopback).
-func follow(_ context.Context, u string) error {
-	go get(u)
-	return nil
-}
-
-func get(u string) {
-	if resp, err := http.Get(u); err == nil {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
 }
 
 // shortDir returns a fresh folder with a short path: a socket path must fit
@@ -89,7 +56,9 @@ func shortDir(tb testing.TB) string {
 	return dir
 }
 
-// newEnv starts the devstack and an agent on a socket in a fresh folder.
+// newEnv starts the simulated world: devstack and an agent on a socket in a
+// fresh folder, whose browser approves at once unless o.browser says
+// otherwise.
 func newEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
 	var now func() time.Time
@@ -97,47 +66,34 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	if o.clock != nil {
 		now, clock = o.clock.Now, o.clock
 	}
-	stack, err := devstack.Start(devstack.Options{Dir: tb.TempDir(), Now: now, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(stack.Close)
 	if o.browser == nil {
-		o.browser = follow
+		o.browser = devstack.Browser
 	}
-	e := &env{tb: tb, stack: stack, clock: o.clock, logs: &syncBuffer{}}
-	home := tb.TempDir()
-	e.sock = filepath.Join(shortDir(tb), "run", "agent.sock")
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return home
-			}
-			return ""
+	e := &env{tb: tb, clock: o.clock, logs: &syncbuf.Buffer{}}
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		Stack: devstack.Options{Now: now, Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{
+			Open: o.browser, Clock: clock, Version: "test",
+			Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		},
-		Socket: e.sock, VaultDir: home, VaultMode: &memory, RelayURL: stack.RelayURL,
-		Open: o.browser, Clock: clock, Version: "test",
-		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.daemon = d
-	e.client = localapi.NewClient(e.sock)
+	e.stack, e.daemon, e.sock, e.client = w.Stack, w.Agent, w.Socket, w.Client
 	tb.Cleanup(func() {
-		d.Stop()
+		w.Close()
 		e.checkLogsHoldNoSecret()
 	})
 	return e
 }
 
 // connect makes a connection to the simulated exchange through the socket.
-func (e *env) connect() localapi.Connection {
+func (e *env) connect() localclient.Connection {
 	e.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := e.client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	c, err := e.client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		e.tb.Fatalf("Connect: %v", err)
 	}
@@ -145,7 +101,7 @@ func (e *env) connect() localapi.Connection {
 }
 
 // token reads a key and remembers its secrets for the log check.
-func (e *env) token(id string) *localapi.Token {
+func (e *env) token(id string) *localclient.Token {
 	e.tb.Helper()
 	tok, err := e.client.Token(context.Background(), id, 0)
 	if err != nil {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TestSignMethods: /sign signs only GET POST PUT PATCH DELETE (any case); a
@@ -30,7 +32,7 @@ func TestSignMethods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Quote(tt.method), func(t *testing.T) {
-			body, _ := json.Marshal(localapi.SignRequest{Method: tt.method, Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
+			body, _ := json.Marshal(localclient.SignRequest{Method: tt.method, Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}})
 			status, _, answer := e.raw("POST", "/v1/connections/"+c.ID+"/sign", bytes.NewReader(body), nil)
 			if tt.ok && status != 200 {
 				t.Errorf("sign %q = %d %s, want 200", tt.method, status, answer)
@@ -50,7 +52,7 @@ func TestSignMethods(t *testing.T) {
 func TestSlowBodyIsCut(t *testing.T) {
 	defer localapi.SetBodyReadTimeout(300 * time.Millisecond)()
 	e := newEnv(t, envOptions{browser: func(_ context.Context, u string) error {
-		time.AfterFunc(time.Second, func() { get(u) }) // the stream outlives the deadline
+		time.AfterFunc(time.Second, func() { devstack.Browse(context.Background(), u) }) // the stream outlives the deadline
 		return nil
 	}})
 	c := e.connect()

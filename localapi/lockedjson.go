@@ -10,6 +10,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/relayproto"
 )
 
@@ -17,8 +18,8 @@ import (
 // write of more than net/http's 2 KiB response buffer
 // (bufferBeforeChunkingSize), padded with JSON white space: bufio then hands
 // it straight to the connection's own buffer instead of keeping a copy in a
-// pooled one, and peerConn.Write wipes that buffer once it is sent. So no
-// buffer of net/http keeps a key after the answer has gone.
+// pooled one, and the safesocket connection's Write wipes that buffer once
+// it is sent. So no buffer of net/http keeps a key after the answer has gone.
 const (
 	keyAnswerMin = 2048 + 1
 	keyAnswerCap = 4096 // the pooled buffers' size; a larger answer gets a buffer of its own
@@ -111,7 +112,7 @@ type keyAnswer struct {
 // marshalled as usual, the key fields written from locked memory into a
 // locked buffer. It does no I/O, so it may run under the connection's lock.
 func newKeyAnswer(v agent.KeyView) (*keyAnswer, error) {
-	head, err := json.Marshal(Token{TokenType: v.TokenType, ExpiresAt: v.ExpiresAt.UTC(), Scopes: nonNil(v.Scopes), Generation: v.Generation})
+	head, err := json.Marshal(localclient.Token{TokenType: v.TokenType, ExpiresAt: v.ExpiresAt.UTC(), Scopes: nonNil(v.Scopes), Generation: v.Generation})
 	if err != nil {
 		return nil, fmt.Errorf("encode token answer: %w", err)
 	}
@@ -144,8 +145,8 @@ func newKeyAnswer(v agent.KeyView) (*keyAnswer, error) {
 }
 
 // writeTo sends the answer in one write. net/http copies it into the
-// connection's buffer (which peerConn.Write wipes once sent) before Write
-// returns, so the answer may be wiped right after.
+// connection's buffer (which the safesocket connection's Write wipes once
+// sent) before Write returns, so the answer may be wiped right after.
 func (k *keyAnswer) writeTo(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(k.n))

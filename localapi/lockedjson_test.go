@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TestKeyAnswer checks that the token answer built in locked memory decodes
@@ -16,13 +17,13 @@ import (
 func TestKeyAnswer(t *testing.T) {
 	tests := []struct {
 		name, format, key string
-		want              Token
+		want              localclient.Token
 	}{
-		{"peatio", "peatio", "AK1:SK1", Token{AccessKey: "AK1", SecretKey: "SK1"}},
-		{"peatio escapes", "peatio", "a\"k:s\\k\n\x01\x7f", Token{AccessKey: "a\"k", SecretKey: "s\\k\n\x01\x7f"}},
-		{"invalid utf-8", "peatio", "ak:\xff\xfeé", Token{AccessKey: "ak", SecretKey: "\ufffd\ufffdé"}},
-		{"bearer", "bearer", "tok.en:with:colons", Token{AccessToken: "tok.en:with:colons"}},
-		{"long key", "bearer", strings.Repeat("x", 5000), Token{AccessToken: strings.Repeat("x", 5000)}},
+		{"peatio", "peatio", "AK1:SK1", localclient.Token{AccessKey: "AK1", SecretKey: "SK1"}},
+		{"peatio escapes", "peatio", "a\"k:s\\k\n\x01\x7f", localclient.Token{AccessKey: "a\"k", SecretKey: "s\\k\n\x01\x7f"}},
+		{"invalid utf-8", "peatio", "ak:\xff\xfeé", localclient.Token{AccessKey: "ak", SecretKey: "\ufffd\ufffdé"}},
+		{"bearer", "bearer", "tok.en:with:colons", localclient.Token{AccessToken: "tok.en:with:colons"}},
+		{"long key", "bearer", strings.Repeat("x", 5000), localclient.Token{AccessToken: strings.Repeat("x", 5000)}},
 	}
 	exp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tt := range tests {
@@ -38,7 +39,7 @@ func TestKeyAnswer(t *testing.T) {
 			if len(body) <= 2048 {
 				t.Errorf("answer of %d bytes, want more than net/http's 2048-byte buffer", len(body))
 			}
-			var got Token
+			var got localclient.Token
 			dec := json.NewDecoder(rec.Body)
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&got); err != nil {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -55,7 +55,7 @@ func TestSecretKeyStaysInLockedMemory(t *testing.T) {
 			return ""
 		},
 		Socket: sock, VaultDir: home, VaultMode: &memory, RelayURL: relayURL,
-		Open: follow, Version: "test", Logger: slog.New(slog.DiscardHandler),
+		Open: devstack.Browser, Version: "test", Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestSecretKeyStaysInLockedMemory(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := localapi.NewClient(sock).Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
+	if _, err := localclient.NewClient(sock).Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 

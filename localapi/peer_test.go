@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // TestAnotherUserRefusedAtAccept opens the folder and socket modes so that
@@ -90,7 +90,7 @@ func TestActivityRecordsThePeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.token(conn.ID)
-	if _, err := e.client.Sign(t.Context(), conn.ID, localapi.SignRequest{Method: "GET", Path: "/api/v2/members/me"}); err != nil {
+	if _, err := e.client.Sign(t.Context(), conn.ID, localclient.SignRequest{Method: "GET", Path: "/api/v2/members/me"}); err != nil {
 		t.Fatal(err)
 	}
 	acts, err := e.client.Activity(t.Context())

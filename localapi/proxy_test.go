@@ -10,13 +10,13 @@ import (
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/devstack"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 func TestProxy(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx := context.Background()
-	if _, err := e.client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "history", "trade"}}, nil); err != nil {
+	if _, err := e.client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "history", "trade"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	status, h, body := e.raw("GET", "/v1/connections/exchange/proxy/members/me", nil, nil)

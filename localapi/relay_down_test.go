@@ -3,21 +3,19 @@ package localapi_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
-	"github.com/tokentray/tokentray/vault"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // relayFront stands between the agent and the devstack's relay: it passes
@@ -69,27 +67,18 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 	}
 	t.Cleanup(stack.Close)
 	front := newRelayFront(t, stack.RelayURL)
-	home := t.TempDir()
-	sock := filepath.Join(shortDir(t), "run", "agent.sock")
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return home
-			}
-			return ""
-		},
-		Socket: sock, VaultDir: home, VaultMode: &memory, RelayURL: front.srv.URL, RelayTimeout: 2 * time.Second,
-		Open: follow, Version: "test", Logger: slog.New(slog.DiscardHandler),
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		RunningStack: stack,
+		Agent:        agentd.Options{RelayURL: front.srv.URL, RelayTimeout: 2 * time.Second, Open: devstack.Browser, Version: "test"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Stop)
-	client := localapi.NewClient(sock)
+	t.Cleanup(func() { w.Close() })
+	client := w.Client
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+	conn, err := client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -100,10 +89,10 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := f(ctx)
-		if !errors.Is(err, localapi.ErrRelayUnreachable) {
+		if !errors.Is(err, localclient.ErrRelayUnreachable) {
 			t.Errorf("%s = %v, want relay_unreachable", what, err)
 		}
-		var le *localapi.Error
+		var le *localclient.Error
 		if errors.As(err, &le) && le.Status != 0 && le.Status != http.StatusServiceUnavailable { // 0: inside the connect stream
 			t.Errorf("%s: HTTP %d, want 503", what, le.Status)
 		}
@@ -115,18 +104,18 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 		return err
 	})
 	within("connect with the relay hung", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 		return err
 	})
 	within("connect to a provider not in the cache, relay hung", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
 		return err
 	})
 
 	front.hang.Store(false)
 	front.down.Store(true)
 	within("connect to a provider not in the cache, relay down", func(ctx context.Context) error {
-		_, err := client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
+		_, err := client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
 		return err
 	})
 	within("refresh with the relay down", func(ctx context.Context) error {
@@ -138,8 +127,8 @@ func TestRelayNotAnsweringIsRelayUnreachable(t *testing.T) {
 	// A provider id the agent does not know makes it fetch the relay's list
 	// again before it refuses; then the answer is not_found.
 	before := stack.RelayCalls("/v1/providers")
-	_, err = client.Connect(ctx, localapi.ConnectRequest{Provider: "added-later"}, nil)
-	if !errors.Is(err, localapi.ErrNotFound) {
+	_, err = client.Connect(ctx, localclient.ConnectRequest{Provider: "added-later"}, nil)
+	if !errors.Is(err, localclient.ErrNotFound) {
 		t.Errorf("connect to a provider the relay does not know = %v, want not_found", err)
 	}
 	if after := stack.RelayCalls("/v1/providers"); after != before+1 {

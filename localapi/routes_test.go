@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // errorOf decodes an error answer strictly: exactly {"error":{"code","message"}}.
-func errorOf(t *testing.T, body []byte) localapi.ErrorBody {
+func errorOf(t *testing.T, body []byte) localclient.ErrorBody {
 	t.Helper()
 	var e struct {
-		Error localapi.ErrorBody `json:"error"`
+		Error localclient.ErrorBody `json:"error"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -44,7 +44,7 @@ func TestRequestsFromWebPagesRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := strings.NewReader(`{"method":"GET","path":"/api/v2/members/me"}`)
 			status, h, b := e.raw(tt.method, tt.path, body, tt.header)
-			if status != http.StatusForbidden || errorOf(t, b).Code != localapi.CodeForbidden {
+			if status != http.StatusForbidden || errorOf(t, b).Code != localclient.CodeForbidden {
 				t.Fatalf("%s %s with %v = %d %s, want 403 forbidden", tt.method, tt.path, tt.header, status, b)
 			}
 			if ct := h.Get("Content-Type"); ct != "application/json" {
@@ -70,26 +70,26 @@ func TestWrongMethodsAndPaths(t *testing.T) {
 		status             int
 		code, allow        string
 	}{
-		{"post status", "POST", "/v1/status", 405, localapi.CodeBadRequest, "GET"},
-		{"delete providers", "DELETE", "/v1/providers", 405, localapi.CodeBadRequest, "GET"},
-		{"post connections", "POST", "/v1/connections", 405, localapi.CodeBadRequest, "GET"},
-		{"put connection", "PUT", "/v1/connections/" + id, 405, localapi.CodeBadRequest, "GET, PATCH, DELETE"},
-		{"post token", "POST", "/v1/connections/" + id + "/token", 405, localapi.CodeBadRequest, "GET"},
-		{"get sign", "GET", "/v1/connections/" + id + "/sign", 405, localapi.CodeBadRequest, "POST"},
-		{"get refresh", "GET", "/v1/connections/" + id + "/refresh", 405, localapi.CodeBadRequest, "POST"},
-		{"get connect", "GET", "/v1/connect", 405, localapi.CodeBadRequest, "POST"},
-		{"post activity", "POST", "/v1/activity", 405, localapi.CodeBadRequest, "GET"},
-		{"post events", "POST", "/v1/events", 405, localapi.CodeBadRequest, "GET"},
-		{"post settings", "POST", "/v1/settings", 405, localapi.CodeBadRequest, "GET, PATCH"},
-		{"unknown path", "GET", "/v1/nope", 404, localapi.CodeNotFound, ""},
-		{"root", "GET", "/", 404, localapi.CodeNotFound, ""},
-		{"v2", "GET", "/v2/status", 404, localapi.CodeNotFound, ""},
-		{"too deep", "GET", "/v1/connections/" + id + "/token/extra", 404, localapi.CodeNotFound, ""},
-		{"empty id", "GET", "/v1/connections//token", 404, localapi.CodeNotFound, ""},
-		{"unknown connection", "GET", "/v1/connections/nope", 404, localapi.CodeNotFound, ""},
-		{"token of unknown connection", "GET", "/v1/connections/nope/token", 404, localapi.CodeNotFound, ""},
-		{"refresh of unknown connection", "POST", "/v1/connections/nope/refresh", 404, localapi.CodeNotFound, ""},
-		{"revoke unknown connection", "DELETE", "/v1/connections/nope", 404, localapi.CodeNotFound, ""},
+		{"post status", "POST", "/v1/status", 405, localclient.CodeBadRequest, "GET"},
+		{"delete providers", "DELETE", "/v1/providers", 405, localclient.CodeBadRequest, "GET"},
+		{"post connections", "POST", "/v1/connections", 405, localclient.CodeBadRequest, "GET"},
+		{"put connection", "PUT", "/v1/connections/" + id, 405, localclient.CodeBadRequest, "GET, PATCH, DELETE"},
+		{"post token", "POST", "/v1/connections/" + id + "/token", 405, localclient.CodeBadRequest, "GET"},
+		{"get sign", "GET", "/v1/connections/" + id + "/sign", 405, localclient.CodeBadRequest, "POST"},
+		{"get refresh", "GET", "/v1/connections/" + id + "/refresh", 405, localclient.CodeBadRequest, "POST"},
+		{"get connect", "GET", "/v1/connect", 405, localclient.CodeBadRequest, "POST"},
+		{"post activity", "POST", "/v1/activity", 405, localclient.CodeBadRequest, "GET"},
+		{"post events", "POST", "/v1/events", 405, localclient.CodeBadRequest, "GET"},
+		{"post settings", "POST", "/v1/settings", 405, localclient.CodeBadRequest, "GET, PATCH"},
+		{"unknown path", "GET", "/v1/nope", 404, localclient.CodeNotFound, ""},
+		{"root", "GET", "/", 404, localclient.CodeNotFound, ""},
+		{"v2", "GET", "/v2/status", 404, localclient.CodeNotFound, ""},
+		{"too deep", "GET", "/v1/connections/" + id + "/token/extra", 404, localclient.CodeNotFound, ""},
+		{"empty id", "GET", "/v1/connections//token", 404, localclient.CodeNotFound, ""},
+		{"unknown connection", "GET", "/v1/connections/nope", 404, localclient.CodeNotFound, ""},
+		{"token of unknown connection", "GET", "/v1/connections/nope/token", 404, localclient.CodeNotFound, ""},
+		{"refresh of unknown connection", "POST", "/v1/connections/nope/refresh", 404, localclient.CodeNotFound, ""},
+		{"revoke unknown connection", "DELETE", "/v1/connections/nope", 404, localclient.CodeNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestBadBodiesRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status, _, b := e.raw(tt.method, tt.path, strings.NewReader(tt.body), http.Header{"Content-Type": {"application/json"}})
 			eb := errorOf(t, b)
-			if status != http.StatusBadRequest || eb.Code != localapi.CodeBadRequest || !strings.Contains(eb.Message, tt.want) {
+			if status != http.StatusBadRequest || eb.Code != localclient.CodeBadRequest || !strings.Contains(eb.Message, tt.want) {
 				t.Fatalf("%s %s %.40q = %d %s, want 400 bad_request mentioning %q", tt.method, tt.path, tt.body, status, b, tt.want)
 			}
 		})
@@ -165,7 +165,7 @@ func TestRefreshTakesAnEmptyBody(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	conn := e.connect()
 	status, _, b := e.raw("POST", "/v1/connections/"+conn.ID+"/refresh", http.NoBody, nil)
-	var got localapi.Connection
+	var got localclient.Connection
 	if status != http.StatusOK || json.Unmarshal(b, &got) != nil || got.Generation != conn.Generation+1 {
 		t.Fatalf("refresh with no body = %d %s, want 200 and generation %d", status, b, conn.Generation+1)
 	}

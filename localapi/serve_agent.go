@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // serveStatus: GET /v1/status.
@@ -16,7 +17,7 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.agent.Status()
-	writeJSON(w, Status{Version: st.Version, PID: os.Getpid(), Connections: st.Connections, PendingRevocations: st.PendingRevocations})
+	writeJSON(w, localclient.Status{Version: st.Version, PID: os.Getpid(), Connections: st.Connections, PendingRevocations: st.PendingRevocations})
 }
 
 // serveProviders: GET /v1/providers — the relay's list (cached while the
@@ -30,23 +31,23 @@ func (s *Server) serveProviders(w http.ResponseWriter, r *http.Request) {
 		writeAgentError(w, err)
 		return
 	}
-	out := make([]Provider, 0, len(list))
+	out := make([]localclient.Provider, 0, len(list))
 	for _, p := range list {
-		wp := Provider{
+		wp := localclient.Provider{
 			ID: p.ID, Name: p.Name, TokenFormat: p.TokenFormat,
 			DefaultLifetime: time.Duration(p.DefaultLifetime).String(),
 			APIBase:         p.APIBase, MePath: p.MePath, Label: p.Label, AccountField: p.AccountField,
 			AllowedHosts: nonNil(p.AllowedHosts), DefaultParams: p.DefaultParams,
-			Scopes: []Scope{}, Fields: []Field{}, Local: s.agent.IsLocal(p.ID),
+			Scopes: []localclient.Scope{}, Fields: []localclient.Field{}, Local: s.agent.IsLocal(p.ID),
 		}
 		if wp.DefaultParams == nil {
 			wp.DefaultParams = map[string]string{}
 		}
 		for _, sc := range p.Scopes {
-			wp.Scopes = append(wp.Scopes, Scope{Name: sc.Name, Description: sc.Description, Default: sc.Default, Required: sc.Required})
+			wp.Scopes = append(wp.Scopes, localclient.Scope{Name: sc.Name, Description: sc.Description, Default: sc.Default, Required: sc.Required})
 		}
 		for _, f := range p.Fields {
-			wp.Fields = append(wp.Fields, Field{Name: f.Name, Label: f.Label, Kind: f.Kind, Options: f.Options, Required: f.Required, Default: f.Default})
+			wp.Fields = append(wp.Fields, localclient.Field{Name: f.Name, Label: f.Label, Kind: f.Kind, Options: f.Options, Required: f.Required, Default: f.Default})
 		}
 		out = append(out, wp)
 	}
@@ -60,12 +61,12 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
 	}
-	var req ConnectRequest
+	var req localclient.ConnectRequest
 	if !decodeBody(w, r, &req, false) {
 		return
 	}
 	if req.Provider == "" {
-		writeError(w, CodeBadRequest, `connect needs "provider"`)
+		writeError(w, localclient.CodeBadRequest, `connect needs "provider"`)
 		return
 	}
 	s.logActivity(r, req.Provider, "connect")
@@ -76,7 +77,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	enc := json.NewEncoder(w)
 	started := false
-	line := func(l ConnectLine) {
+	line := func(l localclient.ConnectLine) {
 		if !started {
 			w.WriteHeader(http.StatusOK)
 			started = true
@@ -86,16 +87,16 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := s.agent.Connect(ctx, agent.ConnectRequest{
 		Provider: req.Provider, Scopes: req.Scopes, Fields: req.Fields,
-	}, func(u string) { line(ConnectLine{AuthorizeURL: u}) })
+	}, func(u string) { line(localclient.ConnectLine{AuthorizeURL: u}) })
 	switch {
 	case err != nil && !started:
 		// Refused before the flow began: a plain error answer with its status.
 		writeAgentError(w, err)
 	case err != nil:
-		line(ConnectLine{Error: &ErrorBody{Code: codeOf(err), Message: err.Error()}})
+		line(localclient.ConnectLine{Error: &localclient.ErrorBody{Code: codeOf(err), Message: err.Error()}})
 	default:
 		wc := wireConnection(conn)
-		line(ConnectLine{Connection: &wc})
+		line(localclient.ConnectLine{Connection: &wc})
 	}
 }
 
@@ -105,7 +106,7 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acts := s.agent.Activity()
-	out := make([]Activity, len(acts))
+	out := make([]localclient.Activity, len(acts))
 	for i, a := range acts {
 		out[i] = wireActivity(a)
 	}
@@ -159,7 +160,7 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPatch {
-		var p SettingsPatch
+		var p localclient.SettingsPatch
 		if !decodeBody(w, r, &p, false) {
 			return
 		}
@@ -167,7 +168,7 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 		if p.RefreshMargin != nil {
 			d, err := time.ParseDuration(*p.RefreshMargin)
 			if err != nil {
-				writeError(w, CodeBadRequest, fmt.Sprintf("refresh_margin must be a Go duration such as \"10m\", not %q", *p.RefreshMargin))
+				writeError(w, localclient.CodeBadRequest, fmt.Sprintf("refresh_margin must be a Go duration such as \"10m\", not %q", *p.RefreshMargin))
 				return
 			}
 			patch.RefreshMargin = &d
@@ -180,5 +181,5 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := s.agent.Settings()
-	writeJSON(w, Settings{RefreshMargin: st.RefreshMargin.String(), Autostart: st.Autostart})
+	writeJSON(w, localclient.Settings{RefreshMargin: st.RefreshMargin.String(), Autostart: st.Autostart})
 }

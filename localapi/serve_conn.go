@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // wireConnection maps the agent's connection to the API's.
-func wireConnection(c agent.Connection) Connection {
-	return Connection{
+func wireConnection(c agent.Connection) localclient.Connection {
+	return localclient.Connection{
 		ID: c.ID, Provider: c.Provider, Label: c.Label, Account: c.Account,
 		Fields: c.Fields, ScopesGranted: nonNil(c.ScopesGranted), ScopesRequested: nonNil(c.ScopesRequested),
 		ExpiresAt: c.ExpiresAt.UTC(), State: c.State, Generation: c.Generation, RawKeys: c.RawKeys,
@@ -54,14 +55,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bo
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, CodeBadRequest, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
+			writeError(w, localclient.CodeBadRequest, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
 			return false
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			writeError(w, CodeBadRequest, fmt.Sprintf("request body did not arrive within %v", bodyReadTimeout))
+			writeError(w, localclient.CodeBadRequest, fmt.Sprintf("request body did not arrive within %v", bodyReadTimeout))
 			return false
 		}
-		writeError(w, CodeBadRequest, "request body is not valid JSON: "+err.Error())
+		writeError(w, localclient.CodeBadRequest, "request body is not valid JSON: "+err.Error())
 		return false
 	}
 	return true
@@ -73,7 +74,7 @@ func (s *Server) serveConnections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conns := s.agent.Connections()
-	out := make([]Connection, len(conns))
+	out := make([]localclient.Connection, len(conns))
 	for i, c := range conns {
 		out[i] = wireConnection(c)
 	}
@@ -95,7 +96,7 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, wireConnection(c))
 	case http.MethodPatch:
-		var p ConnectionPatch
+		var p localclient.ConnectionPatch
 		if !decodeBody(w, r, &p, false) {
 			return
 		}
@@ -113,7 +114,7 @@ func (s *Server) serveConnection(w http.ResponseWriter, r *http.Request) {
 			writeAgentError(w, err)
 			return
 		}
-		writeJSON(w, RevokeResult{RevokedAtProvider: res.RevokedAtProvider, Message: res.Message})
+		writeJSON(w, localclient.RevokeResult{RevokedAtProvider: res.RevokedAtProvider, Message: res.Message})
 	}
 }
 
@@ -137,7 +138,7 @@ func (s *Server) serveOnlyToken(w http.ResponseWriter, r *http.Request) {
 	conns := s.agent.Connections()
 	switch len(conns) {
 	case 0:
-		writeError(w, CodeNotFound, "there is no connection yet; connect an account first")
+		writeError(w, localclient.CodeNotFound, "there is no connection yet; connect an account first")
 		return
 	case 1:
 		s.writeToken(w, r, conns[0].ID)
@@ -147,7 +148,7 @@ func (s *Server) serveOnlyToken(w http.ResponseWriter, r *http.Request) {
 	for i, c := range conns {
 		ids[i] = c.ID
 	}
-	writeError(w, CodeBadRequest, fmt.Sprintf("there are %d connections (%s): name one", len(conns), strings.Join(ids, ", ")))
+	writeError(w, localclient.CodeBadRequest, fmt.Sprintf("there are %d connections (%s): name one", len(conns), strings.Join(ids, ", ")))
 }
 
 // writeToken answers the key of connection id (the id or a provider id).
@@ -156,7 +157,7 @@ func (s *Server) writeToken(w http.ResponseWriter, r *http.Request, id string) {
 	if v := r.URL.Query().Get("min_valid"); v != "" {
 		secs, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || secs < 0 {
-			writeError(w, CodeBadRequest, fmt.Sprintf("min_valid must be a whole number of seconds, not %q", v))
+			writeError(w, localclient.CodeBadRequest, fmt.Sprintf("min_valid must be a whole number of seconds, not %q", v))
 			return
 		}
 		minValid = time.Duration(secs) * time.Second
@@ -195,18 +196,18 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
 	}
-	var req SignRequest
+	var req localclient.SignRequest
 	if !decodeBody(w, r, &req, false) {
 		return
 	}
 	if req.Method == "" || req.Path == "" {
-		writeError(w, CodeBadRequest, `sign needs "method" and "path"`)
+		writeError(w, localclient.CodeBadRequest, `sign needs "method" and "path"`)
 		return
 	}
 	// The method is part of the signed payload "METHOD|PATH|QUERY": a "|"
 	// or a line break in it would let a caller shape what gets signed.
 	if !signMethods[strings.ToUpper(req.Method)] {
-		writeError(w, CodeBadRequest, fmt.Sprintf("sign: method %q is not one of GET POST PUT PATCH DELETE", truncate(req.Method, 16)))
+		writeError(w, localclient.CodeBadRequest, fmt.Sprintf("sign: method %q is not one of GET POST PUT PATCH DELETE", truncate(req.Method, 16)))
 		return
 	}
 	id := r.PathValue("id")
@@ -217,7 +218,7 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, Signed{AccessKey: signed.AccessKey, Tonce: signed.Tonce, Signature: signed.Signature, Query: signed.Query})
+	writeJSON(w, localclient.Signed{AccessKey: signed.AccessKey, Tonce: signed.Tonce, Signature: signed.Signature, Query: signed.Query})
 }
 
 // serveRefresh: POST /v1/connections/{id}/refresh {"if_generation"?: N}.
@@ -225,7 +226,7 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
 	}
-	var req RefreshRequest
+	var req localclient.RefreshRequest
 	if !decodeBody(w, r, &req, true) {
 		return
 	}

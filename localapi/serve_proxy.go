@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
 )
 
@@ -41,19 +42,19 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rel, ok := rawProxyPath(r, id)
 	if !ok {
-		writeError(w, CodeBadRequest, "the proxied path could not be read")
+		writeError(w, localclient.CodeBadRequest, "the proxied path could not be read")
 		return
 	}
 	req := oauthflow.APIRequest{Method: r.Method, Path: rel, Params: r.URL.Query()}
 	if err := readProxyBody(r, &req); err != nil {
-		writeError(w, CodeBadRequest, err.Error())
+		writeError(w, localclient.CodeBadRequest, err.Error())
 		return
 	}
 	s.logCall(r, id, "proxy", r.Method, rel)
 	resp, err := s.agent.Proxy(r.Context(), id, req)
 	if err != nil {
 		if errors.Is(err, oauthflow.ErrPathRefused) || errors.Is(err, oauthflow.ErrHostNotAllowed) {
-			writeError(w, CodeForbidden, err.Error())
+			writeError(w, localclient.CodeForbidden, err.Error())
 			return
 		}
 		writeAgentError(w, err)

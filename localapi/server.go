@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
+	"github.com/tokentray/tokentray/safesocket"
 )
 
 // maxBody caps request bodies; no request of this API needs more.
@@ -51,7 +53,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/events", s.serveEvents)
 	s.mux.HandleFunc("/v1/settings", s.serveSettings)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, CodeNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		writeError(w, localclient.CodeNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
 	})
 }
 
@@ -61,7 +63,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the CLI never do. Refusing them keeps pages away from the keys.
 	// Present counts, empty or not.
 	if r.Header.Values("Origin") != nil || r.Header.Values("Referer") != nil {
-		writeError(w, CodeForbidden, "requests from web pages are refused")
+		writeError(w, localclient.CodeForbidden, "requests from web pages are refused")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -76,7 +78,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// ServeMux would answer an unclean path ("//", "/./", "/../") with a
 	// redirect, which no client of this API follows usefully.
 	if p := r.URL.Path; p == "" || path.Clean(p) != p {
-		writeError(w, CodeNotFound, fmt.Sprintf("no such endpoint: %q", p))
+		writeError(w, localclient.CodeNotFound, fmt.Sprintf("no such endpoint: %q", p))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -85,17 +87,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve answers on ln until ctx ends, then shuts down, giving requests in
 // flight up to 5 seconds. Streams (/v1/events, /v1/connect) end at once when
 // the shutdown begins: they would otherwise hold it for the whole 5 seconds.
-// ln normally comes from Listen.
+// ln normally comes from safesocket.Listen.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if pl, ok := ln.(*peerListener); ok {
-		pl.log = s.log // refused peers go to the agent's log, not slog.Default
-	}
-	stop := make(chan struct{}) // closed when the shutdown begins
+	safesocket.SetLogger(ln, s.log) // refused peers go to the agent's log, not slog.Default
+	stop := make(chan struct{})     // closed when the shutdown begins
 	base := context.WithValue(context.Background(), stopKey{}, (<-chan struct{})(stop))
 	srv := &http.Server{
 		Handler:           s,
 		BaseContext:       func(net.Listener) context.Context { return base },
-		ConnContext:       ConnContext,
+		ConnContext:       safesocket.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -150,7 +150,7 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 		}
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeErrorStatus(w, http.StatusMethodNotAllowed, CodeBadRequest,
+	writeErrorStatus(w, http.StatusMethodNotAllowed, localclient.CodeBadRequest,
 		fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(methods, " or ")))
 	return false
 }
@@ -164,13 +164,13 @@ func (s *Server) logActivity(r *http.Request, connection, op string) {
 // method and path (a proxied path relative to api_base; the agent makes it
 // absolute).
 func (s *Server) logCall(r *http.Request, connection, op, method, path string) {
-	p, _ := PeerFromContext(r.Context())
+	p, _ := safesocket.PeerFromContext(r.Context())
 	s.agent.LogActivity(agent.Activity{PID: p.PID, Exe: p.Exe, Connection: connection, Op: op, Method: strings.ToUpper(method), Path: path})
 }
 
 // wireActivity is an activity entry as the socket writes it.
-func wireActivity(a agent.Activity) Activity {
-	return Activity{Time: a.Time.UTC(), PID: a.PID, Exe: a.Exe, Connection: a.Connection, Label: a.Label,
+func wireActivity(a agent.Activity) localclient.Activity {
+	return localclient.Activity{Time: a.Time.UTC(), PID: a.PID, Exe: a.Exe, Connection: a.Connection, Label: a.Label,
 		Op: a.Op, Method: a.Method, Path: a.Path}
 }
 
@@ -185,19 +185,19 @@ func codeOf(err error) string {
 	var oe *oauthflow.Error
 	switch {
 	case errors.Is(err, agent.ErrNotFound), errors.Is(err, agent.ErrUnknownProvider):
-		return CodeNotFound
+		return localclient.CodeNotFound
 	case errors.Is(err, agent.ErrNeedsReconnect):
-		return CodeNeedsReconnect
+		return localclient.CodeNeedsReconnect
 	case errors.Is(err, agent.ErrForbidden):
-		return CodeForbidden
+		return localclient.CodeForbidden
 	case errors.Is(err, agent.ErrBadRequest), errors.Is(err, agent.ErrAmbiguous):
-		return CodeBadRequest
+		return localclient.CodeBadRequest
 	case errors.Is(err, agent.ErrRelayUnreachable), errors.Is(err, agent.ErrNoRelay):
-		return CodeRelayUnreachable
+		return localclient.CodeRelayUnreachable
 	case errors.As(err, &oe), errors.Is(err, oauthflow.ErrTimeout),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return CodeProviderError
+		return localclient.CodeProviderError
 	default:
-		return CodeInternal
+		return localclient.CodeInternal
 	}
 }

@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // gatedBrowser follows an authorize URL only once the test releases it, so a
@@ -28,7 +29,7 @@ func (b *gatedBrowser) open(ctx context.Context, u string) error {
 	go func() {
 		select {
 		case <-b.release:
-			get(u)
+			devstack.Browse(context.Background(), u)
 		case <-ctx.Done(): // the flow ended without the user
 		}
 	}()
@@ -61,7 +62,7 @@ func (g *urlGate) open(ctx context.Context, u string) error {
 	go func() {
 		select {
 		case <-ch:
-			get(u)
+			devstack.Browse(context.Background(), u)
 		case <-ctx.Done():
 		}
 	}()
@@ -80,13 +81,13 @@ func startConnect(t *testing.T, e *env, ctx context.Context, body string) (*http
 	return resp, bufio.NewReader(resp.Body)
 }
 
-func readLine(t *testing.T, br *bufio.Reader) localapi.ConnectLine {
+func readLine(t *testing.T, br *bufio.Reader) localclient.ConnectLine {
 	t.Helper()
 	b, err := br.ReadBytes('\n')
 	if err != nil {
 		t.Fatalf("read a stream line: %v (got %q)", err, b)
 	}
-	var l localapi.ConnectLine
+	var l localclient.ConnectLine
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
@@ -112,7 +113,7 @@ func TestConnectStreamSendsTheURLFirst(t *testing.T) {
 	}
 	close(b.release)
 	last := readLine(t, br)
-	if last.Connection == nil || last.Connection.State != localapi.StateConnected || last.AuthorizeURL != "" ||
+	if last.Connection == nil || last.Connection.State != localclient.StateConnected || last.AuthorizeURL != "" ||
 		strings.Join(last.Connection.ScopesGranted, ",") != "profile,trade" {
 		t.Fatalf("last line = %+v, want the connection", last)
 	}
@@ -125,11 +126,11 @@ func TestClientConnectGetsTheURLBeforeTheResult(t *testing.T) {
 	b := newGatedBrowser()
 	e := newEnv(t, envOptions{browser: b.open})
 	var seen string
-	conn, err := e.client.Connect(t.Context(), localapi.ConnectRequest{Provider: "exchange"}, func(u string) {
+	conn, err := e.client.Connect(t.Context(), localclient.ConnectRequest{Provider: "exchange"}, func(u string) {
 		seen = u
 		close(b.release) // the user clicks only now
 	})
-	if err != nil || seen == "" || conn.State != localapi.StateConnected {
+	if err != nil || seen == "" || conn.State != localclient.StateConnected {
 		t.Fatalf("Connect = %+v, %v; url %q", conn, err, seen)
 	}
 }
@@ -142,11 +143,11 @@ func TestConnectStreamEndsWithTheProvidersRefusal(t *testing.T) {
 		t.Fatalf("first line = %+v, want the URL", first)
 	}
 	last := readLine(t, br)
-	if last.Error == nil || last.Error.Code != localapi.CodeProviderError || !strings.Contains(last.Error.Message, "access_denied") {
+	if last.Error == nil || last.Error.Code != localclient.CodeProviderError || !strings.Contains(last.Error.Message, "access_denied") {
 		t.Fatalf("last line = %+v, want the provider's access_denied", last)
 	}
-	_, err := e.client.Connect(t.Context(), localapi.ConnectRequest{Provider: "exchange"}, nil)
-	if !errors.Is(err, localapi.ErrProviderError) {
+	_, err := e.client.Connect(t.Context(), localclient.ConnectRequest{Provider: "exchange"}, nil)
+	if !errors.Is(err, localclient.ErrProviderError) {
 		t.Fatalf("Client.Connect on a refusal = %v, want ErrProviderError", err)
 	}
 	if list, _ := e.client.Connections(t.Context()); len(list) != 0 {
@@ -157,9 +158,9 @@ func TestConnectStreamEndsWithTheProvidersRefusal(t *testing.T) {
 func TestConnectUnknownProvider(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	before := e.stack.RelayCalls("/v1/providers")
-	_, err := e.client.Connect(t.Context(), localapi.ConnectRequest{Provider: "nope"}, nil)
-	var ae *localapi.Error
-	if !errors.Is(err, localapi.ErrNotFound) || !errors.As(err, &ae) || ae.Status != 404 || !strings.Contains(ae.Message, "nope") {
+	_, err := e.client.Connect(t.Context(), localclient.ConnectRequest{Provider: "nope"}, nil)
+	var ae *localclient.Error
+	if !errors.Is(err, localclient.ErrNotFound) || !errors.As(err, &ae) || ae.Status != 404 || !strings.Contains(ae.Message, "nope") {
 		t.Fatalf("Connect(nope) = %#v, want 404 not_found naming it", err)
 	}
 	if e.stack.RelayCalls("/v1/providers") == before {
@@ -177,8 +178,8 @@ func TestHangUpMidConnect(t *testing.T) {
 	}
 	cancel() // the CLI is killed while the user looks at the consent page
 	e.healthy("")
-	conn, err := e.client.Connect(t.Context(), localapi.ConnectRequest{Provider: "exchange"}, g.allow)
-	if err != nil || conn.State != localapi.StateConnected {
+	conn, err := e.client.Connect(t.Context(), localclient.ConnectRequest{Provider: "exchange"}, g.allow)
+	if err != nil || conn.State != localclient.StateConnected {
 		t.Fatalf("a new flow after the hang-up = %+v, %v", conn, err)
 	}
 	e.healthy(conn.ID)
@@ -202,7 +203,7 @@ func TestHangUpMidTokenWithARefreshInFlight(t *testing.T) {
 		t.Fatalf("Token while the refresh hangs = %v, want the client's deadline", err)
 	}
 	got, err := e.client.Connection(t.Context(), conn.ID)
-	if err != nil || got.State != localapi.StateRefreshing {
+	if err != nil || got.State != localclient.StateRefreshing {
 		t.Fatalf("during the refresh: %+v, %v; want state refreshing", got, err)
 	}
 	// Keys are still served: the old one has 1h59m left.
@@ -216,7 +217,7 @@ func TestHangUpMidTokenWithARefreshInFlight(t *testing.T) {
 	waitFor(t, func() bool {
 		clk.Advance(100 * time.Millisecond)
 		c, err := e.client.Connection(t.Context(), conn.ID)
-		return err == nil && c.State == localapi.StateConnected
+		return err == nil && c.State == localclient.StateConnected
 	})
 	fresh, err := e.client.Token(t.Context(), conn.ID, 3*time.Hour)
 	if err != nil || fresh.Generation != old.Generation+1 || fresh.AccessKey == old.AccessKey {

@@ -18,11 +18,23 @@ var heavy = []string{
 	"github.com/tokentray/tokentray/agent", "github.com/tokentray/tokentray/vault",
 	"github.com/tokentray/tokentray/relay", "github.com/tokentray/tokentray/localapi",
 	"github.com/tokentray/tokentray/oauthflow", "github.com/tokentray/tokentray/internal/agentd",
+	"github.com/tokentray/tokentray/peatio", "github.com/tokentray/tokentray/internal/browser",
 }
 
 // heavyStd is what of the standard library the CLI leaves out as well; a
 // script's own Go program (examples/go) may well use it to call the exchange.
 var heavyStd = []string{"net/http", "crypto/tls", "crypto/x509"}
+
+// core is what a client of the agent (the tray app, a script) must not
+// link: the agent, its assembly and socket server, its vault and what
+// holds keys, and the relay. The tray app links Fyne, and through Fyne's
+// tray godbus; both are heavy for the CLI, not core.
+var core = []string{
+	"github.com/tokentray/tokentray/agent", "github.com/tokentray/tokentray/vault",
+	"github.com/tokentray/tokentray/relay", "github.com/tokentray/tokentray/localapi",
+	"github.com/tokentray/tokentray/internal/agentd",
+	"github.com/awnumar/memguard", "github.com/zalando/go-keyring",
+}
 
 // heavyIn returns the lines that name a package of heavy (and of heavyStd
 // with std).
@@ -31,6 +43,11 @@ func heavyIn(lines []string, std bool) []string {
 	if std {
 		names = append(append([]string{}, heavy...), heavyStd...)
 	}
+	return namedIn(lines, names)
+}
+
+// namedIn returns the lines that name a package of names (or one below it).
+func namedIn(lines, names []string) []string {
 	var out []string
 	for _, line := range lines {
 		for _, h := range names {
@@ -72,6 +89,46 @@ func TestLinksOnlyTheSocketClient(t *testing.T) {
 	}
 	if len(heavyIn(strings.Fields(string(out)), false)) == 0 {
 		t.Fatal("the check finds nothing heavy in tokentray-app either; it is blind")
+	}
+}
+
+// TestClientsDoNotReachTheCore: the socket client, the safe socket, the Go
+// example and every package of the tray app link nothing of the agent, its
+// vault or the relay; the client, the socket and the example not even Fyne
+// or D-Bus.
+func TestClientsDoNotReachTheCore(t *testing.T) {
+	tests := []struct {
+		pkg   string
+		names []string
+		cgo   bool // Fyne needs cgo to be listed as it is built
+	}{
+		{"../../localclient", heavy, false},
+		{"../../safesocket", heavy, false},
+		{"../../examples/go", heavy, false},
+		{"../../app/...", core, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			cmd := goCommand(t, "list", "-deps", tt.pkg)
+			if tt.cgo {
+				cmd.Env = os.Environ()
+			}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tt.pkg, err, out)
+			}
+			if bad := namedIn(strings.Fields(string(out)), tt.names); len(bad) > 0 {
+				t.Errorf("%s links %s", tt.pkg, strings.Join(bad, ", "))
+			}
+		})
+	}
+	// The check can fail: the demo world links the whole core.
+	out, err := goCommand(t, "list", "-deps", "../../internal/devworld").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps ../../internal/devworld: %v\n%s", err, out)
+	}
+	if len(namedIn(strings.Fields(string(out)), core)) < len(core) {
+		t.Fatalf("the check does not find all of the core in internal/devworld; it is blind:\n%s", out)
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
+	"github.com/tokentray/tokentray/safesocket"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -46,9 +47,9 @@ func runAgent(env cli.Env, args []string) int {
 		Logger:     logger,
 		Version:    cli.Version,
 	})
-	if errors.Is(err, localapi.ErrAgentRunning) {
+	if errors.Is(err, safesocket.ErrAgentRunning) {
 		fmt.Fprintf(env.Stderr, "tokentray agent: another agent already serves %s; stop it first, or set TOKENTRAY_SOCK to run a second one elsewhere\n",
-			localapi.SocketPath(env.Getenv))
+			localclient.SocketPath(env.Getenv))
 		return cli.ExitError
 	}
 	var running *vault.AlreadyRunningError

@@ -14,7 +14,7 @@ import (
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/peatio"
 	"github.com/tokentray/tokentray/relayproto"
 )
@@ -56,7 +56,7 @@ func runCheck(ctx context.Context, env cli.Env) int {
 	c := &checker{env: env, total: 6}
 	socket := env.Getenv("TOKENTRAY_SOCK")
 	if socket != "" {
-		if _, err := localapi.NewClient(socket).Status(ctx); !errors.Is(err, localapi.ErrAgentNotRunning) {
+		if _, err := localclient.NewClient(socket).Status(ctx); !errors.Is(err, localclient.ErrAgentNotRunning) {
 			fmt.Fprintf(env.Stderr, "demo --check: an agent answers on %s; the check uses a socket of its own\n", socket)
 			socket = ""
 		}
@@ -73,15 +73,15 @@ func runCheck(ctx context.Context, env cli.Env) int {
 		if err != nil {
 			return "", err
 		}
-		return "exchange " + d.stack.ExchangeURL + ", relay " + d.stack.RelayURL, nil
+		return "exchange " + d.Stack.ExchangeURL + ", relay " + d.Stack.RelayURL, nil
 	})
 	if !ok {
 		return cli.ExitError
 	}
 	defer d.close()
 	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
-		shellQuote(d.socket), shellQuote(d.stack.ExchangeURL))
-	s := &story{agent: localapi.NewClient(d.socket), exchange: d.stack.ExchangeURL}
+		shellQuote(d.Socket), shellQuote(d.Stack.ExchangeURL))
+	s := &story{agent: d.Client, exchange: d.Stack.ExchangeURL}
 	for _, st := range []struct {
 		what string
 		f    func(context.Context) (string, error)
@@ -103,15 +103,15 @@ func runCheck(ctx context.Context, env cli.Env) int {
 // story is the state carried from one step of the check to the next. The
 // keys never reach a message.
 type story struct {
-	agent    *localapi.Client
+	agent    *localclient.Client
 	exchange string
-	conn     *localapi.Connection
-	key      *localapi.Token
+	conn     *localclient.Connection
+	key      *localclient.Token
 }
 
 func (s *story) connect(ctx context.Context) (string, error) {
 	sawURL := false
-	conn, err := s.agent.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID},
+	conn, err := s.agent.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID},
 		func(string) { sawURL = true })
 	if err != nil {
 		return "", err
@@ -119,7 +119,7 @@ func (s *story) connect(ctx context.Context) (string, error) {
 	if !sawURL {
 		return "", errors.New("the agent never sent the authorize URL")
 	}
-	if conn.State != localapi.StateConnected {
+	if conn.State != localclient.StateConnected {
 		return "", fmt.Errorf("connection %s is %s, want connected", conn.ID, conn.State)
 	}
 	s.conn = conn
@@ -141,7 +141,7 @@ func (s *story) readKey(ctx context.Context) (string, error) {
 // callMe signs a call of /api/v2/members/me through /sign and sends it to the
 // exchange itself, then makes the same call through the agent's proxy.
 func (s *story) callMe(ctx context.Context) (string, error) {
-	signed, err := s.agent.Sign(ctx, s.conn.ID, localapi.SignRequest{Method: http.MethodGet, Path: "/api/v2/members/me"})
+	signed, err := s.agent.Sign(ctx, s.conn.ID, localclient.SignRequest{Method: http.MethodGet, Path: "/api/v2/members/me"})
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +213,7 @@ func (s *story) revoke(ctx context.Context) (string, error) {
 	if !res.RevokedAtProvider {
 		return "", fmt.Errorf("not revoked at the provider: %s", res.Message)
 	}
-	if _, err := s.agent.Connection(ctx, s.conn.ID); !errors.Is(err, localapi.ErrNotFound) {
+	if _, err := s.agent.Connection(ctx, s.conn.ID); !errors.Is(err, localclient.ErrNotFound) {
 		return "", fmt.Errorf("the agent still knows the connection (%v)", err)
 	}
 	if err := s.expectDead(ctx, s.key); err != nil {
@@ -224,7 +224,7 @@ func (s *story) revoke(ctx context.Context) (string, error) {
 
 // expectDead calls /api/v2/members/me signed with key itself and wants the
 // exchange's 2008 (no such key).
-func (s *story) expectDead(ctx context.Context, key *localapi.Token) error {
+func (s *story) expectDead(ctx context.Context, key *localclient.Token) error {
 	q, err := (&peatio.Signer{}).Sign(http.MethodGet, "/api/v2/members/me", url.Values{},
 		key.AccessKey, key.SecretKey, nil)
 	if err != nil {

@@ -3,12 +3,9 @@ package agentcmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -18,9 +15,9 @@ import (
 	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/oauthflow"
-	"github.com/tokentray/tokentray/vault"
 )
 
 const demoUsage = `Usage: tokentray demo [--headless] [--check]
@@ -67,7 +64,7 @@ func runDemo(env cli.Env, args []string) int {
 	defer d.close()
 
 	fmt.Fprintf(env.Stdout, "export TOKENTRAY_SOCK=%s\nexport TOKENTRAY_EXCHANGE=%s\n",
-		shellQuote(d.socket), shellQuote(d.stack.ExchangeURL))
+		shellQuote(d.Socket), shellQuote(d.Stack.ExchangeURL))
 	display := env.Getenv("DISPLAY") != "" || env.Getenv("WAYLAND_DISPLAY") != ""
 	if !*headless && env.Tray != nil && display {
 		fmt.Fprintf(env.Stderr, "tokentray demo: the tray app attaches to the demo agent; click Connect, then EXchange.\n")
@@ -75,7 +72,7 @@ func runDemo(env cli.Env, args []string) int {
 		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
 		// Getenv and quits when Context ends (SIGINT/SIGTERM).
 		return env.Tray(cli.Env{Stdout: env.Stdout, Stderr: env.Stderr, Stdin: env.Stdin,
-			Getenv: d.getenv, Context: ctx, QuitForgets: true})
+			Getenv: d.Getenv, Context: ctx, QuitForgets: true})
 	}
 	fmt.Fprintf(env.Stderr, `tokentray demo: running headless: a simulated exchange at %s,
 a relay at %s and an agent on %s.
@@ -85,7 +82,7 @@ In another shell:
   tokentray token                 # prints ACCESS_KEY:SECRET_KEY
   tokentray api exchange GET /api/v2/members/me
 Ctrl-C stops the demo and forgets everything.
-`, d.stack.ExchangeURL, d.stack.RelayURL, d.socket, shellQuote(d.socket))
+`, d.Stack.ExchangeURL, d.Stack.RelayURL, d.Socket, shellQuote(d.Socket))
 	<-ctx.Done()
 	fmt.Fprintln(env.Stderr, "tokentray demo: stopping")
 	return cli.ExitOK
@@ -99,97 +96,43 @@ type demoOptions struct {
 	logger   *slog.Logger
 }
 
-// demo is a running simulated exchange, relay and agent with a temporary home.
+// demo is a running simulated world with the demo's own environment.
 type demo struct {
-	home   string
-	socket string
-	stack  *devstack.Stack
-	daemon *agentd.Daemon
-	env    cli.Env
+	*devworld.World
+	env cli.Env
 }
 
-// startDemo starts the stack and an agent with a memory vault in a new
-// temporary home. The caller calls close, then memguard.Purge.
+// startDemo starts the simulated world: the stack and an agent with a memory
+// vault in a new temporary home. The caller calls close, then memguard.Purge.
 func startDemo(ctx context.Context, env cli.Env, opts demoOptions) (*demo, error) {
-	home, err := os.MkdirTemp("", "tokentray-demo-")
-	if err != nil {
-		return nil, fmt.Errorf("make the demo's home: %w", err)
-	}
-	d := &demo{home: home, socket: opts.socket, env: env}
-	if d.socket == "" {
-		d.socket = filepath.Join(home, "agent.sock")
-	}
-	d.stack, err = devstack.Start(devstack.Options{Dir: home, Approval: opts.approval})
-	if err != nil {
-		os.RemoveAll(home)
-		return nil, fmt.Errorf("start the simulated exchange and relay: %w", err)
-	}
-	memory := vault.ModeMemory
-	d.daemon, err = agentd.Start(ctx, agentd.Options{
-		Getenv:    d.getenv,
-		Socket:    d.socket,
-		VaultDir:  filepath.Join(home, "vault"),
-		VaultMode: &memory,
-		RelayURL:  d.stack.RelayURL,
-		Open:      opts.open,
-		Logger:    opts.logger,
-		Version:   cli.Version + " (demo)",
+	w, err := devworld.Start(ctx, devworld.Options{
+		Stack:      devstack.Options{Approval: opts.approval},
+		Agent:      agentd.Options{Socket: opts.socket, Open: opts.open, Logger: opts.logger, Version: cli.Version + " (demo)"},
+		Getenv:     env.Getenv,
+		HomePrefix: "tokentray-demo-",
 	})
 	if err != nil {
-		d.stack.Close()
-		os.RemoveAll(home)
-		return nil, fmt.Errorf("start the demo agent: %w", err)
+		return nil, err // it says which part failed to start
 	}
-	return d, nil
-}
-
-// getenv is the demo's environment: the process's, with the demo's home,
-// socket, relay and exchange. XDG_CONFIG_HOME points into the
-// temporary home too, so that nothing the tray app writes there (the
-// "Start at login" entry, its theme choice) reaches the user's own folders.
-func (d *demo) getenv(key string) string {
-	switch key {
-	case "TOKENTRAY_HOME":
-		return d.home
-	case "XDG_CONFIG_HOME":
-		return filepath.Join(d.home, "config")
-	case "TOKENTRAY_SOCK":
-		return d.socket
-	case "TOKENTRAY_RELAY":
-		return d.stack.RelayURL
-	case "TOKENTRAY_EXCHANGE":
-		return d.stack.ExchangeURL
-	}
-	return d.env.Getenv(key)
+	return &demo{World: w, env: env}, nil
 }
 
 // close stops the agent and the stack and removes the temporary home.
 func (d *demo) close() {
-	d.daemon.Stop()
-	d.stack.Close()
-	if err := os.RemoveAll(d.home); err != nil {
-		fmt.Fprintf(d.env.Stderr, "tokentray demo: remove %s: %s\n", d.home, err)
+	if err := d.Close(); err != nil {
+		fmt.Fprintf(d.env.Stderr, "tokentray demo: %s\n", err)
 	}
 }
 
 // followOpener is the browser of demo --check: it follows the authorize URL
 // through the auto-approving exchange and the relay to the agent's loopback
-// listener, in the background as a browser would.
+// listener, in the background as a browser would, once the URL passed the
+// check every real opener makes.
 func followOpener(ctx context.Context, u string) error {
 	if err := browser.CheckURL(u); err != nil {
 		return err
 	}
-	go func() {
-		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
-		if err != nil {
-			return
-		}
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
+	return devstack.Browser(ctx, u)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

@@ -13,8 +13,10 @@ import (
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/internal/browser"
 	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/relayclient"
+	"github.com/tokentray/tokentray/safesocket"
 	"github.com/tokentray/tokentray/vault"
 )
 
@@ -23,7 +25,7 @@ import (
 type Options struct {
 	// Getenv reads the environment; default os.Getenv.
 	Getenv func(string) string
-	// Socket is the socket's path; default localapi.SocketPath.
+	// Socket is the socket's path; default localclient.SocketPath.
 	Socket string
 	// VaultDir is the vault's folder; default as vault.Options.Dir.
 	VaultDir string
@@ -75,7 +77,7 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.Socket == "" {
-		opts.Socket = localapi.SocketPath(opts.Getenv)
+		opts.Socket = localclient.SocketPath(opts.Getenv)
 	}
 	fc, err := loadFileConfig(opts.Getenv)
 	if err != nil {
@@ -102,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 		v.Close()
 		return nil, err
 	}
-	ln, err := localapi.Listen(opts.Socket)
+	ln, err := safesocket.Listen(opts.Socket)
 	if err != nil {
 		a.Close()
 		v.Close()

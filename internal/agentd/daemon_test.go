@@ -3,9 +3,7 @@ package agentd
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,20 +11,10 @@ import (
 
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
+	"github.com/tokentray/tokentray/safesocket"
 	"github.com/tokentray/tokentray/vault"
 )
-
-// follow is the test's browser: it follows the authorize URL to the end.
-func follow(ctx context.Context, u string) error {
-	go func() {
-		if resp, err := http.Get(u); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-}
 
 func startDaemon(t *testing.T, env map[string]string) (*Daemon, *devstack.Stack) {
 	t.Helper()
@@ -45,7 +33,7 @@ func startDaemon(t *testing.T, env map[string]string) (*Daemon, *devstack.Stack)
 	memory := vault.ModeMemory
 	d, err := Start(context.Background(), Options{
 		Getenv: getenv, Socket: filepath.Join(t.TempDir(), "s", "agent.sock"), VaultDir: home,
-		VaultMode: &memory, RelayURL: stack.RelayURL, Open: follow,
+		VaultMode: &memory, RelayURL: stack.RelayURL, Open: devstack.Browser,
 		Logger: slog.New(slog.DiscardHandler), Version: "test",
 	})
 	if err != nil {
@@ -57,10 +45,10 @@ func startDaemon(t *testing.T, env map[string]string) (*Daemon, *devstack.Stack)
 
 func TestDaemonServesKeysOverTheSocket(t *testing.T) {
 	d, stack := startDaemon(t, nil)
-	c := localapi.NewClient(d.Socket)
+	c := localclient.NewClient(d.Socket)
 	ctx := context.Background()
 	var gotURL string
-	conn, err := c.Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, func(u string) { gotURL = u })
+	conn, err := c.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, func(u string) { gotURL = u })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,14 +59,14 @@ func TestDaemonServesKeysOverTheSocket(t *testing.T) {
 	if err != nil || len(tok.AccessKey) != 40 || tok.TokenType != "peatio" {
 		t.Fatalf("Token = %+v, %v", tok, err)
 	}
-	if _, err := c.Token(ctx, "nope", 0); !errors.Is(err, localapi.ErrNotFound) {
+	if _, err := c.Token(ctx, "nope", 0); !errors.Is(err, localclient.ErrNotFound) {
 		t.Fatalf("Token(nope) = %v, want not found", err)
 	}
 	d.Stop()
 	if _, err := os.Stat(d.Socket); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the socket outlived Stop: %v", err)
 	}
-	if _, err := c.Status(ctx); !errors.Is(err, localapi.ErrAgentNotRunning) {
+	if _, err := c.Status(ctx); !errors.Is(err, localclient.ErrAgentNotRunning) {
 		t.Fatalf("Status after Stop = %v, want agent not running", err)
 	}
 }
@@ -90,7 +78,7 @@ func TestSecondAgentRefused(t *testing.T) {
 		Getenv: func(string) string { return "" }, Socket: d.Socket, VaultDir: t.TempDir(),
 		VaultMode: &memory, RelayURL: stack.RelayURL, Logger: slog.New(slog.DiscardHandler),
 	})
-	if !errors.Is(err, localapi.ErrAgentRunning) {
+	if !errors.Is(err, safesocket.ErrAgentRunning) {
 		t.Fatalf("a second agent on the same socket: %v, want ErrAgentRunning", err)
 	}
 }

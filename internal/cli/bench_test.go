@@ -24,7 +24,7 @@ func BenchmarkTokenProcess(b *testing.B) {
 		b.Skip("no go command in PATH")
 	}
 	w := startWorld(b)
-	if _, err := localclient.NewClient(w.daemon.Socket).Connect(context.Background(),
+	if _, err := w.Client.Connect(context.Background(),
 		localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func BenchmarkTokenProcess(b *testing.B) {
 		b.Run(bd.name, func(b *testing.B) {
 			for b.Loop() {
 				cmd := exec.Command(bin, "token")
-				cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.daemon.Socket)
+				cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.Socket)
 				if out, err := cmd.Output(); err != nil || len(out) < 10 {
 					b.Fatalf("tokentray-%s token: %v", bd.name, err)
 				}

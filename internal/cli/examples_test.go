@@ -23,7 +23,7 @@ func TestExamples(t *testing.T) {
 		t.Skip("runs curl, python3 and go")
 	}
 	w := startWorld(t)
-	agent := localclient.NewClient(w.daemon.Socket)
+	agent := w.Client
 	ctx := context.Background()
 	if _, err := agent.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
 		t.Fatal(err)
@@ -54,15 +54,15 @@ func TestExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.stack.Exchange.ExpireAllKeys()
+			w.Stack.Exchange.ExpireAllKeys()
 
 			cmdCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(cmdCtx, tt.tool, tt.args...)
 			cmd.Dir = moduleRoot
 			cmd.Env = append(os.Environ(),
-				"TOKENTRAY_SOCK="+w.daemon.Socket,
-				"TOKENTRAY_EXCHANGE="+w.stack.ExchangeURL,
+				"TOKENTRAY_SOCK="+w.Socket,
+				"TOKENTRAY_EXCHANGE="+w.Stack.ExchangeURL,
 				"EVENTS_SECONDS=20")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -100,15 +100,15 @@ func TestProxyExample(t *testing.T) {
 		}
 	}
 	w := startWorld(t)
-	agent := localclient.NewClient(w.daemon.Socket)
+	agent := w.Client
 	ctx := context.Background()
 	before, err := agent.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.stack.Exchange.ExpireAllKeys()
+	w.Stack.Exchange.ExpireAllKeys()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(moduleRoot, "examples", "proxy.sh"))
-	cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.daemon.Socket)
+	cmd.Env = append(os.Environ(), "TOKENTRAY_SOCK="+w.Socket)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -3,9 +3,6 @@ package cli_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,9 +17,9 @@ import (
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/localclient"
-	"github.com/tokentray/tokentray/vault"
 )
 
 // TestMain makes the test binary also the `tokentray` command of the
@@ -63,58 +60,21 @@ func fakeTray(env cli.Env) int {
 	return 0
 }
 
-// world is what a script's Setup started: the simulated exchange and relay,
-// and an agent with a memory vault connected to nothing yet.
-type world struct {
-	stack  *devstack.Stack
-	daemon *agentd.Daemon
-}
-
 const worldKey = "world"
 
-// follow is the scripts' browser: it follows the authorize URL through the
-// auto-approving exchange and the relay back to the agent.
-func follow(_ context.Context, u string) error {
-	go func() {
-		if resp, err := http.Get(u); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-}
-
-// startWorld starts devstack and an agent on a socket in a short temporary
-// folder (socket paths are limited to 108 bytes).
-func startWorld(tb testing.TB) *world {
+// startWorld starts the simulated world: devstack and an agent with a
+// memory vault, connected to nothing yet, whose browser approves at once.
+func startWorld(tb testing.TB) *devworld.World {
 	tb.Helper()
-	stack, err := devstack.Start(devstack.Options{Dir: tb.TempDir(), Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(stack.Close)
-	sockDir, err := os.MkdirTemp("", "tt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(sockDir) })
-	home := tb.TempDir()
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return home
-			}
-			return ""
-		},
-		Socket: filepath.Join(sockDir, "agent.sock"), VaultDir: home, VaultMode: &memory,
-		RelayURL: stack.RelayURL, Open: follow, Logger: slog.New(slog.DiscardHandler), Version: "test",
+	w, err := devworld.Start(context.Background(), devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Open: devstack.Browser, Version: "test"},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(d.Stop)
-	return &world{stack: stack, daemon: d}
+	tb.Cleanup(func() { w.Close() })
+	return w
 }
 
 func TestScripts(t *testing.T) {
@@ -123,8 +83,8 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			w := startWorld(env.T().(testing.TB))
 			env.Values[worldKey] = w
-			env.Setenv("TOKENTRAY_SOCK", w.daemon.Socket)
-			env.Setenv("TOKENTRAY_EXCHANGE", w.stack.ExchangeURL)
+			env.Setenv("TOKENTRAY_SOCK", w.Socket)
+			env.Setenv("TOKENTRAY_EXCHANGE", w.Stack.ExchangeURL)
 			env.Setenv("TOKENTRAY_TEST_EXITFILE", filepath.Join(env.WorkDir, ".exitcode"))
 			return nil
 		},
@@ -170,7 +130,7 @@ func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
 // cmdExchange acts on the simulated exchange: exchange expire-keys, or
 // exchange sign-in-as-bob (the next consent connects a second account).
 func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
-	x := ts.Value(worldKey).(*world).stack.Exchange
+	x := ts.Value(worldKey).(*devworld.World).Stack.Exchange
 	switch strings.Join(args, " ") {
 	case "expire-keys":
 		x.ExpireAllKeys()
@@ -189,7 +149,7 @@ func cmdRelay(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 || (args[0] != "down" && args[0] != "up") {
 		ts.Fatalf("usage: relay down|up")
 	}
-	ts.Value(worldKey).(*world).stack.SetRelayDown(args[0] == "down")
+	ts.Value(worldKey).(*devworld.World).Stack.SetRelayDown(args[0] == "down")
 }
 
 // cmdRawKeys sets whether scripts may read the connection's raw keys, as the
@@ -198,8 +158,8 @@ func cmdRawKeys(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 || (args[1] != "true" && args[1] != "false") {
 		ts.Fatalf("usage: rawkeys CONN true|false")
 	}
-	w := ts.Value(worldKey).(*world)
+	w := ts.Value(worldKey).(*devworld.World)
 	on := args[1] == "true"
-	_, err := localclient.NewClient(w.daemon.Socket).UpdateConnection(context.Background(), args[0], localclient.ConnectionPatch{RawKeys: &on})
+	_, err := w.Client.UpdateConnection(context.Background(), args[0], localclient.ConnectionPatch{RawKeys: &on})
 	ts.Check(err)
 }

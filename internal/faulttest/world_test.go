@@ -19,9 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/peatio"
 )
 
@@ -77,7 +78,7 @@ type world struct {
 	agent    *exec.Cmd
 	agentLog *syncbuf.Buffer // every run's stderr
 	starts   int
-	client   *localapi.Client
+	client   *localclient.Client
 }
 
 // worldOptions change the world.
@@ -100,7 +101,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	w.sock = filepath.Join(sockDir, "agent.sock")
-	w.client = localapi.NewClient(w.sock)
+	w.client = localclient.NewClient(w.sock)
 
 	relayAddr := freeAddr(t)
 	w.relayURL = "http://" + relayAddr
@@ -261,18 +262,11 @@ func (w *world) stopAgent() {
 
 // connect connects the exchange's account through the agent's socket,
 // following the authorize URL as the browser would.
-func (w *world) connect() *localapi.Connection {
+func (w *world) connect() *localclient.Connection {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := w.client.Connect(ctx, localapi.ConnectRequest{Provider: "exchange"}, func(u string) {
-		go func() {
-			if resp, err := http.Get(u); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	})
+	c, err := w.client.Connect(ctx, localclient.ConnectRequest{Provider: "exchange"}, func(u string) { devstack.Browser(ctx, u) })
 	if err != nil {
 		w.t.Fatalf("connect: %v", err)
 	}

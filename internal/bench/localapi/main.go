@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -32,10 +31,10 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/peatio"
-	"github.com/tokentray/tokentray/vault"
 )
 
 func main() {
@@ -70,11 +69,12 @@ func run(dur time.Duration, clients []int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	sock, stack, stop, err := startAgent(dir)
+	w, err := startAgent()
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer w.Close()
+	sock, stack := w.Socket, w.Stack
 	plain, stopPlain, err := serveTrivial(filepath.Join(dir, "plain.sock"))
 	if err != nil {
 		return err
@@ -87,18 +87,18 @@ func run(dur time.Duration, clients []int) error {
 	defer stopEcho()
 
 	ctx := context.Background()
-	signReq := localapi.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
+	signReq := localclient.SignRequest{Method: "GET", Path: "/api/v2/orders", Params: map[string]string{"market": "btcusd"}}
 	benches := []bench{
 		{"agent: GET /v1/connections/{id}/token", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error { _, err := c.Token(ctx, "exchange", 0); return err }, func() {}, nil
 		}},
 		{"agent: POST /v1/connections/{id}/sign", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error { _, err := c.Sign(ctx, "exchange", signReq); return err }, func() {}, nil
 		}},
 		{"agent proxy: GET members/me at the exchange", func() (op, func(), error) {
-			c := localapi.NewClient(sock)
+			c := localclient.NewClient(sock)
 			return func() error {
 				resp, err := c.Proxy(ctx, "exchange", "GET", "members/me", nil)
 				if err != nil {
@@ -219,45 +219,23 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 }
 
-// startAgent starts the simulated exchange, a relay and an agent with a
-// memory vault, and connects the exchange once.
-func startAgent(dir string) (string, *devstack.Stack, func(), error) {
-	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	memory := vault.ModeMemory
-	d, err := agentd.Start(context.Background(), agentd.Options{
-		Getenv: func(k string) string {
-			if k == "TOKENTRAY_HOME" {
-				return dir
-			}
-			return ""
-		},
-		Socket: filepath.Join(dir, "run", "agent.sock"), VaultDir: dir, VaultMode: &memory,
-		RelayURL: stack.RelayURL, Logger: slog.New(slog.DiscardHandler), Version: "bench",
-		Open: func(_ context.Context, u string) error {
-			go func() {
-				if resp, err := http.Get(u); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		},
-	})
-	if err != nil {
-		stack.Close()
-		return "", nil, nil, err
-	}
-	stop := func() { d.Stop(); stack.Close() }
+// startAgent starts the simulated world (exchange, relay and an agent with a
+// memory vault) and connects the exchange once.
+func startAgent() (*devworld.World, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := localapi.NewClient(d.Socket).Connect(ctx, localapi.ConnectRequest{Provider: devstack.ProviderID}, nil); err != nil {
-		stop()
-		return "", nil, nil, fmt.Errorf("connect: %w", err)
+	w, err := devworld.Start(ctx, devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Open: devstack.Browser, Version: "bench"},
+	})
+	if err != nil {
+		return nil, err
 	}
-	return d.Socket, stack, stop, nil
+	if _, err := w.Connect(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
 }
 
 // serveTrivial serves a handler that answers a small JSON object, the floor

@@ -2,12 +2,10 @@
 // tray app: by default a real agent (simulated exchange, relay, memory
 // vault) with one auto-approved connection; with -fake N a static stand-in
 // that answers N connections, for the idle measurement (the simulated
-// exchange has one account, so a real agent holds one connection). With
-// -trayhost it also owns the StatusNotifierWatcher name on the session bus,
-// so a tray app started in the same D-Bus session keeps its window hidden:
-// the "tray only" case of scripts/idle-cost.
+// exchange has one account, so a real agent holds one connection). A tray
+// host for the "tray only" case of scripts/idle-cost is app/internal/sniwatch.
 //
-//	go run ./app/internal/uidemo -socket /tmp/ui/agent.sock [-fake 10] [-trayhost]
+//	go run ./internal/uidemo -socket /tmp/ui/agent.sock [-fake 10]
 package main
 
 import (
@@ -15,8 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,28 +21,19 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/devstack"
+	"github.com/tokentray/tokentray/internal/devworld"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
-	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
-	"github.com/tokentray/tokentray/vault"
+	"github.com/tokentray/tokentray/safesocket"
 )
 
 func main() {
 	socket := flag.String("socket", "", "the socket to serve (required)")
 	fake := flag.Int("fake", 0, "serve N static connections instead of a real agent")
-	trayHost := flag.Bool("trayhost", false, "own the StatusNotifierWatcher name on the session bus")
 	flag.Parse()
 	if *socket == "" {
 		fmt.Fprintln(os.Stderr, "uidemo: -socket is required")
 		os.Exit(2)
-	}
-	if *trayHost {
-		stopHost, err := serveTrayHost()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "uidemo:", err)
-			os.Exit(1)
-		}
-		defer stopHost()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,37 +50,15 @@ func main() {
 }
 
 func serveReal(ctx context.Context, socket string) error {
-	dir, err := os.MkdirTemp("", "uidemo")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	stack, err := devstack.Start(devstack.Options{Dir: dir, Approval: fakeexchange.AutoApprove})
-	if err != nil {
-		return err
-	}
-	defer stack.Close()
-	memory := vault.ModeMemory
-	d, err := agentd.Start(ctx, agentd.Options{
-		Getenv: func(k string) string { return map[string]string{"TOKENTRAY_HOME": dir}[k] },
-		Socket: socket, VaultDir: dir, VaultMode: &memory, RelayURL: stack.RelayURL,
-		Open: func(_ context.Context, u string) error {
-			go func() {
-				if resp, err := http.Get(u); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		},
-		Logger: slog.New(slog.DiscardHandler), Version: "uidemo",
+	w, err := devworld.Start(ctx, devworld.Options{
+		Stack: devstack.Options{Approval: fakeexchange.AutoApprove},
+		Agent: agentd.Options{Socket: socket, Open: devstack.Browser, Version: "uidemo"},
 	})
 	if err != nil {
 		return err
 	}
-	defer d.Stop()
-	c := localclient.NewClient(socket)
-	if _, err := c.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: []string{"profile", "trade"}}, nil); err != nil {
+	defer w.Close()
+	if _, err := w.Connect(ctx, "profile", "trade"); err != nil {
 		return err
 	}
 	fmt.Println("ready", socket)
@@ -104,7 +69,7 @@ func serveReal(ctx context.Context, socket string) error {
 // serveFake answers the GUI's calls with n fixed connections; the event
 // stream stays open and silent.
 func serveFake(ctx context.Context, socket string, n int) error {
-	ln, err := localapi.Listen(socket)
+	ln, err := safesocket.Listen(socket)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package localapi
+package safesocket
 
 import (
 	"context"
@@ -52,7 +52,7 @@ type peerConn struct {
 // response's when it flushes) or from a slice a handler gave it in one large
 // write, and none of them is read again once sent; wiping them here is what
 // keeps an answer that carried a key from lingering in net/http's pooled
-// buffers (see newKeyAnswer). On a short write only the part sent is wiped:
+// buffers (see localapi's newKeyAnswer). On a short write only the part sent is wiped:
 // bufio keeps the rest to send again.
 func (c *peerConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
@@ -70,6 +70,15 @@ type peerListener struct {
 
 func newPeerListener(ln *net.UnixListener, owner Peer) *peerListener {
 	return &peerListener{UnixListener: ln, owner: owner, log: slog.Default()}
+}
+
+// SetLogger sends the listener's refusals of peers to log instead of
+// slog.Default. ln must come from Listen (anything else is left alone), and
+// SetLogger must be called before the first Accept.
+func SetLogger(ln net.Listener, log *slog.Logger) {
+	if pl, ok := ln.(*peerListener); ok {
+		pl.log = log
+	}
 }
 
 // Accept waits for the next connection from a peer of the owner's user.

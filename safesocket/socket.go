@@ -1,17 +1,20 @@
-// Package localapi is the HTTP/JSON API that the agent serves on a Unix socket
-// (docs/socket-api.md). Its Go client, and the bodies both sides speak, are package
-// localclient, which links nothing of the agent.
+// Package safesocket is the agent's Unix socket as only its user can reach
+// it, after tailscale's safesocket: Listen makes the socket in a folder
+// closed to others (0700), makes it 0600, and returns a listener that accepts
+// only peers with this process's uid, checked from the kernel's credentials
+// (SO_PEERCRED) before any request is read. PeerFromContext gives a request
+// its peer, for the activity log.
 //
-// The socket lives in a folder closed to others (0700), is itself 0600, and
-// answers only peers with the same uid: the check happens at accept time, from
-// SO_PEERCRED, before any request is read. Requests that carry Origin or Referer
-// are refused, so a web page cannot reach the agent through a browser.
+// It imports nothing of the agent or the vault, so the tray app's own
+// single-instance socket uses it without linking them.
 //
 // Per system (files socket_*.go and peer_*.go): macOS reads the peer with
 // LOCAL_PEERCRED and LOCAL_PEERPID; Windows keeps the AF_UNIX socket in a
 // folder whose DACL grants only the user, and compares the user SID of the
-// peer process (SIO_AF_UNIX_GETPEERPID) with the agent's.
-package localapi
+// peer process (SIO_AF_UNIX_GETPEERPID) with the agent's. The SDDL and
+// macOS procargs parsing are plain string work in files without a build
+// tag, tested on every system.
+package safesocket
 
 import (
 	"errors"

@@ -1,15 +1,13 @@
-package localapi
+package safesocket
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"time"
+
+	"github.com/tokentray/tokentray/localclient"
 )
 
 // ErrForeignSocket reports a live socket at the agent's path that does not
@@ -21,27 +19,14 @@ var ErrForeignSocket = errors.New("the socket belongs to another program")
 const probeTimeout = 3 * time.Second
 
 // answersAsAgent reports whether the program listening on path answers
-// GET /v1/status as a tokentray agent does.
+// GET /v1/status as a tokentray agent does, within probeTimeout.
 func answersAsAgent(path string) bool {
-	var d net.Dialer
-	t := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, "unix", path)
-	}}
-	defer t.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://tokentray/v1/status", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := t.RoundTrip(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	var s Status
-	dec := json.NewDecoder(io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode == http.StatusOK && dec.Decode(&s) == nil && s.PID > 0 && s.Version != ""
+	c := localclient.NewClient(path)
+	defer c.CloseIdleConnections()
+	s, err := c.Status(ctx)
+	return err == nil && s.PID > 0 && s.Version != ""
 }
 
 // liveSocketError is what Listen says about a socket someone answers on.

@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package localapi
+package safesocket
 
 import "errors"
 

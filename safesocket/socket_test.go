@@ -1,4 +1,4 @@
-package localapi_test
+package safesocket_test
 
 import (
 	"errors"
@@ -6,41 +6,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/tokentray/tokentray/localapi"
+	"github.com/tokentray/tokentray/safesocket"
 )
-
-func TestSocketPath(t *testing.T) {
-	tmp := "/tmp/tokentray-" + strconv.Itoa(os.Getuid()) + "/agent.sock"
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{"TOKENTRAY_SOCK wins", map[string]string{"TOKENTRAY_SOCK": "/x/s.sock", "XDG_RUNTIME_DIR": "/run/user/1"}, "/x/s.sock"},
-		{"XDG_RUNTIME_DIR", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"}, "/run/user/1/tokentray/agent.sock"},
-		{"fallback", map[string]string{}, tmp},
-		{"fallback ignores TMPDIR", map[string]string{"TMPDIR": "/var/tmp"}, tmp},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.env["TMPDIR"] != "" {
-				t.Setenv("TMPDIR", tt.env["TMPDIR"])
-			}
-			got := localapi.SocketPath(func(k string) string { return tt.env[k] })
-			if got != tt.want {
-				t.Fatalf("SocketPath(%v) = %q, want %q", tt.env, got, tt.want)
-			}
-		})
-	}
-}
 
 func TestListenMakesAPrivateSocket(t *testing.T) {
 	path := filepath.Join(shortDir(t), "a", "b", "agent.sock")
-	ln, err := localapi.Listen(path)
+	ln, err := safesocket.Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +46,7 @@ func TestListenRefusesAnOpenFolder(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.Chmod(dir, tt.mode)
-			_, err := localapi.Listen(filepath.Join(dir, "agent.sock"))
+			_, err := safesocket.Listen(filepath.Join(dir, "agent.sock"))
 			if err == nil || !strings.Contains(err.Error(), "put the socket in a folder of your own") {
 				t.Fatalf("Listen in a %v folder = %v, want a refusal saying to use a folder of one's own", tt.mode, err)
 			}
@@ -100,7 +74,7 @@ func TestListenRefusesAFolderOfAnotherUser(t *testing.T) {
 	if err := os.Chown(dir, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	_, err := localapi.Listen(filepath.Join(dir, "agent.sock"))
+	_, err := safesocket.Listen(filepath.Join(dir, "agent.sock"))
 	if err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
 		t.Fatalf("Listen in a folder of uid 65534 = %v, want a refusal naming the owner", err)
 	}
@@ -113,7 +87,7 @@ func TestListenRefusesWhatIsNotAFolderOrSocket(t *testing.T) {
 		if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := localapi.Listen(path)
+		_, err := safesocket.Listen(path)
 		if err == nil || !strings.Contains(err.Error(), "not a socket") {
 			t.Fatalf("Listen over a file = %v, want a refusal", err)
 		}
@@ -124,7 +98,7 @@ func TestListenRefusesWhatIsNotAFolderOrSocket(t *testing.T) {
 	t.Run("file in place of the folder", func(t *testing.T) {
 		dir := filepath.Join(shortDir(t), "run")
 		os.WriteFile(dir, nil, 0o600)
-		if _, err := localapi.Listen(filepath.Join(dir, "agent.sock")); err == nil {
+		if _, err := safesocket.Listen(filepath.Join(dir, "agent.sock")); err == nil {
 			t.Fatal("Listen under a file succeeded")
 		}
 	})
@@ -132,7 +106,7 @@ func TestListenRefusesWhatIsNotAFolderOrSocket(t *testing.T) {
 		base := shortDir(t)
 		os.Chmod(base, 0o700)
 		os.Symlink(base, filepath.Join(base, "run"))
-		_, err := localapi.Listen(filepath.Join(base, "run", "agent.sock"))
+		_, err := safesocket.Listen(filepath.Join(base, "run", "agent.sock"))
 		if err == nil || !strings.Contains(err.Error(), "not a folder") {
 			t.Fatalf("Listen under a symlink = %v, want a refusal", err)
 		}
@@ -152,7 +126,7 @@ func TestListenRemovesAStaleSocket(t *testing.T) {
 	if _, err := os.Lstat(path); err != nil {
 		t.Fatalf("the stale socket is not there: %v", err)
 	}
-	ln, err := localapi.Listen(path)
+	ln, err := safesocket.Listen(path)
 	if err != nil {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
@@ -171,7 +145,7 @@ func TestListenRemovesAStaleSocket(t *testing.T) {
 
 func TestListenRefusesALiveSocket(t *testing.T) {
 	path := filepath.Join(shortDir(t), "run", "agent.sock")
-	live, err := localapi.Listen(path)
+	live, err := safesocket.Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +155,8 @@ func TestListenRefusesALiveSocket(t *testing.T) {
 	})}
 	go srv.Serve(live)
 	defer srv.Close()
-	_, err = localapi.Listen(path)
-	if !errors.Is(err, localapi.ErrAgentRunning) || !strings.Contains(err.Error(), path) {
+	_, err = safesocket.Listen(path)
+	if !errors.Is(err, safesocket.ErrAgentRunning) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Listen over a live agent's socket = %v, want ErrAgentRunning naming the path", err)
 	}
 	// The live agent keeps its socket.
@@ -230,8 +204,8 @@ func TestListenLeavesAnotherProgramsSocket(t *testing.T) {
 					go tt.serve(c)
 				}
 			}()
-			_, err = localapi.Listen(path)
-			if !errors.Is(err, localapi.ErrForeignSocket) || errors.Is(err, localapi.ErrAgentRunning) ||
+			_, err = safesocket.Listen(path)
+			if !errors.Is(err, safesocket.ErrForeignSocket) || errors.Is(err, safesocket.ErrAgentRunning) ||
 				!strings.Contains(err.Error(), "another program") || strings.Contains(err.Error(), "another tokentray agent") {
 				t.Fatalf("Listen over another program's socket = %v, want ErrForeignSocket saying so", err)
 			}
@@ -240,4 +214,16 @@ func TestListenLeavesAnotherProgramsSocket(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shortDir returns a fresh folder with a short path: a socket path must fit
+// in 108 bytes, which t.TempDir's long names can exceed.
+func shortDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
