@@ -3,6 +3,7 @@ package oauthflow
 import (
 	"context"
 	"errors"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,9 +21,9 @@ func TestConnectDirectFosite(t *testing.T) {
 		t.Fatal("the test provider accepts a code flow without PKCE; the test would prove nothing")
 	}
 	p := localProvider(fp)
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	tok, err := ConnectDirect(context.Background(), DirectConnect{
-		Provider: p, Scopes: []string{"read", "write"}, Open: b.open, Timeout: 10 * time.Second,
+		Provider: p, Scopes: []string{"read", "write"}, Open: b.Open, Timeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatalf("ConnectDirect: %v", err)
@@ -36,10 +37,10 @@ func TestConnectDirectFosite(t *testing.T) {
 	if d := time.Until(tok.Expiry); d < 50*time.Minute || d > 61*time.Minute {
 		t.Errorf("expiry in %v, want about 1h (expires_in)", d)
 	}
-	if status, body, h := b.page(); status != 200 || !strings.Contains(body, "Connected") {
+	if status, body, h := b.Page(); status != 200 || !strings.Contains(body, "Connected") {
 		t.Errorf("final page %d %q", status, body)
 	} else {
-		checkPageHeaders(t, h)
+		devstack.CheckPageHeaders(t, h)
 	}
 
 	me, err := FetchMe(context.Background(), nil, p, tok, nil, nil)
@@ -140,9 +141,9 @@ func TestConnectDirectErrors(t *testing.T) {
 			if strings.Contains(tt.name, "scope") {
 				scopes = []string{"admin"}
 			}
-			b := &browser{}
-			_, err := ConnectDirect(context.Background(), DirectConnect{Provider: p, Scopes: scopes, Open: b.open, Timeout: 10 * time.Second})
-			_, page, _ := b.page()
+			b := &devstack.PageBrowser{}
+			_, err := ConnectDirect(context.Background(), DirectConnect{Provider: p, Scopes: scopes, Open: b.Open, Timeout: 10 * time.Second})
+			_, page, _ := b.Page()
 			tt.check(t, err, page)
 		})
 	}

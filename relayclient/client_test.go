@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,9 +19,9 @@ import (
 // connectedToken runs a full relay flow against d and returns its token.
 func connectedToken(t *testing.T, d *relayDouble, c *Client) *oauthflow.Token {
 	t.Helper()
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: c, Provider: exchangeProvider,
-		Scopes: []string{"profile", "history"}, Open: b.open, Timeout: 10 * time.Second})
+		Scopes: []string{"profile", "history"}, Open: b.Open, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("ConnectRelay: %v", err)
 	}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,51 +16,18 @@ import (
 	"github.com/tokentray/tokentray/relayproto"
 )
 
-// browser is a test opener: it follows the URL with a plain http.Client,
-// as a browser would, and keeps the last page.
-type browser struct {
-	mu     sync.Mutex
-	status int
-	body   string
-	header http.Header
-	opened []string
-}
-
-func (b *browser) open(ctx context.Context, u string) error {
-	b.mu.Lock()
-	b.opened = append(b.opened, u)
-	b.mu.Unlock()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	b.mu.Lock()
-	b.status, b.body, b.header = resp.StatusCode, string(body), resp.Header
-	b.mu.Unlock()
-	return nil
-}
-
-func (b *browser) page() (int, string, http.Header) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.status, b.body, b.header
-}
-
 var exchangeProvider = oauthflow.Provider{Provider: relayproto.Provider{ID: "exchange", Name: "EXchange", TokenFormat: relayproto.FormatPeatio, DefaultLifetime: relayproto.Duration(4 * time.Hour)}}
 
 func TestConnectRelay(t *testing.T) {
 	d := newRelayDouble(t)
 	dev := newTestDevice(t)
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	var onURL string
 	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
 		Relay:    &Client{BaseURL: d.srv.URL, Device: dev},
 		Provider: exchangeProvider,
 		Scopes:   []string{"profile", "history", "trade"},
-		Open:     b.open,
+		Open:     b.Open,
 		OnURL:    func(u string) { onURL = u },
 		Timeout:  10 * time.Second,
 	})
@@ -84,27 +50,14 @@ func TestConnectRelay(t *testing.T) {
 		}
 	}
 	d.mu.Unlock()
-	if onURL == "" || len(b.opened) != 1 || b.opened[0] != onURL {
-		t.Errorf("OnURL got %q, opener got %q", onURL, b.opened)
+	if onURL == "" || len(b.Opened()) != 1 || b.Opened()[0] != onURL {
+		t.Errorf("OnURL got %q, opener got %q", onURL, b.Opened())
 	}
-	status, body, h := b.page()
+	status, body, h := b.Page()
 	if status != 200 || !strings.Contains(body, "Connected") {
 		t.Errorf("final page = %d %q", status, body)
 	}
-	checkPageHeaders(t, h)
-}
-
-func checkPageHeaders(t *testing.T, h http.Header) {
-	t.Helper()
-	for k, want := range map[string]string{
-		"Content-Security-Policy": "default-src 'none'",
-		"Cache-Control":           "no-store",
-		"Referrer-Policy":         "no-referrer",
-	} {
-		if got := h.Get(k); got != want {
-			t.Errorf("header %s = %q, want %q", k, got, want)
-		}
-	}
+	devstack.CheckPageHeaders(t, h)
 }
 
 func TestConnectRelayErrors(t *testing.T) {
@@ -130,10 +83,10 @@ func TestConnectRelayErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newRelayDouble(t)
 			d.callbackQ = tt.callback
-			b := &browser{}
+			b := &devstack.PageBrowser{}
 			_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
 				Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider,
-				Scopes: []string{"profile"}, Open: b.open, Timeout: 10 * time.Second,
+				Scopes: []string{"profile"}, Open: b.Open, Timeout: 10 * time.Second,
 			})
 			var e *oauthflow.Error
 			if !errors.As(err, &e) {
@@ -142,11 +95,11 @@ func TestConnectRelayErrors(t *testing.T) {
 			if e.Code != tt.wantCode || e.Source != tt.wantSrc || e.Description != tt.callback.Get("error_description") {
 				t.Errorf("error = %+v, want code %s source %s, description verbatim", e, tt.wantCode, tt.wantSrc)
 			}
-			_, body, h := b.page()
+			_, body, h := b.Page()
 			if !strings.Contains(body, tt.wantText) || strings.Contains(body, "<b>") {
 				t.Errorf("error page does not show the escaped text %q:\n%s", tt.wantText, body)
 			}
-			checkPageHeaders(t, h)
+			devstack.CheckPageHeaders(t, h)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package relayclient
 import (
 	"context"
 	"errors"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"io"
 	"net"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 // the right one: each gets its status and the flow keeps waiting.
 func TestLoopbackBadCallbacks(t *testing.T) {
 	d := newRelayDouble(t)
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	type step struct {
 		name   string
 		path   string // path and query; STATE is replaced by the device state
@@ -67,9 +68,9 @@ func TestLoopbackBadCallbacks(t *testing.T) {
 			if strings.Contains(string(body), "<script>") {
 				t.Errorf("%s: page holds unescaped input", s.name)
 			}
-			checkPageHeaders(t, resp.Header)
+			devstack.CheckPageHeaders(t, resp.Header)
 		}
-		return b.open(ctx, authURL) // now the real answer
+		return b.Open(ctx, authURL) // now the real answer
 	}
 	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
 		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: open, Timeout: 10 * time.Second,
@@ -124,15 +125,15 @@ func TestLoopbackListensOnLoopbackOnly(t *testing.T) {
 func TestLoopbackRedeemFailure(t *testing.T) {
 	d := newRelayDouble(t)
 	d.callbackQ = url.Values{"result": {"not-a-result"}, "state": {"DEVICE_STATE"}}
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	_, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{
-		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: b.open, Timeout: 10 * time.Second,
+		Relay: &Client{BaseURL: d.srv.URL, Device: newTestDevice(t)}, Provider: exchangeProvider, Open: b.Open, Timeout: 10 * time.Second,
 	})
 	var e *oauthflow.Error
 	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Source != relayproto.SourceRelay {
 		t.Fatalf("ConnectRelay = %v, want the relay's invalid_grant", err)
 	}
-	if _, body, _ := b.page(); !strings.Contains(body, "invalid_grant") {
+	if _, body, _ := b.Page(); !strings.Contains(body, "invalid_grant") {
 		t.Errorf("page does not show the error: %s", body)
 	}
 }

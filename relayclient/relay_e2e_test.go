@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,11 +87,11 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	return rr
 }
 
-func (rr *realRelay) connect(t *testing.T, scopes ...string) (*oauthflow.Token, *browser, error) {
+func (rr *realRelay) connect(t *testing.T, scopes ...string) (*oauthflow.Token, *devstack.PageBrowser, error) {
 	t.Helper()
-	b := &browser{}
+	b := &devstack.PageBrowser{}
 	tok, err := oauthflow.ConnectRelay(context.Background(), oauthflow.RelayConnect{Relay: rr.client, Provider: rr.provider, Scopes: scopes,
-		Fields: map[string]string{}, Open: b.open, Timeout: 10 * time.Second})
+		Fields: map[string]string{}, Open: b.Open, Timeout: 10 * time.Second})
 	return tok, b, err
 }
 
@@ -107,10 +108,10 @@ func TestRealRelayLifecycle(t *testing.T) {
 	if tok.AccessKey == "" || tok.SecretKey == "" || tok.RefreshCredential == "" {
 		t.Fatalf("token = %v", tok)
 	}
-	if _, body, h := b.page(); !strings.Contains(body, "Connected") {
+	if _, body, h := b.Page(); !strings.Contains(body, "Connected") {
 		t.Errorf("final page %q", body)
 	} else {
-		checkPageHeaders(t, h)
+		devstack.CheckPageHeaders(t, h)
 	}
 	if d := time.Until(tok.Expiry); d < 3*time.Hour || d > 4*time.Hour+time.Minute {
 		t.Errorf("expiry in %v, want about 4h", d)
@@ -159,7 +160,7 @@ func TestRealRelayProviderDenies(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != "access_denied" || e.Source != relayproto.SourceProvider || e.Description == "" {
 		t.Fatalf("ConnectRelay when the user denies = %v, want the provider's access_denied", err)
 	}
-	if _, body, _ := b.page(); !strings.Contains(body, "access_denied") {
+	if _, body, _ := b.Page(); !strings.Contains(body, "access_denied") {
 		t.Errorf("page does not show the provider's error: %s", body)
 	}
 }

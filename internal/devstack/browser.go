@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -44,4 +45,74 @@ func Browse(ctx context.Context, u string) error {
 func Browser(ctx context.Context, u string) error {
 	go Browse(context.WithoutCancel(ctx), u)
 	return nil
+}
+
+// PageBrowser is a browser for tests that look at where a walk ended: its
+// Open follows a URL as Browse does, and it keeps the URLs it was asked to
+// open and the last page it got.
+type PageBrowser struct {
+	mu     sync.Mutex
+	status int
+	body   string
+	header http.Header
+	opened []string
+}
+
+// Open follows u to the end and keeps the page; an opener for the flows.
+func (b *PageBrowser) Open(ctx context.Context, u string) error {
+	b.mu.Lock()
+	b.opened = append(b.opened, u)
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, browseTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("browse: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("browse: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	b.mu.Lock()
+	b.status, b.body, b.header = resp.StatusCode, string(body), resp.Header
+	b.mu.Unlock()
+	return err
+}
+
+// Page returns the last page's status, body and headers.
+func (b *PageBrowser) Page() (int, string, http.Header) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.status, b.body, b.header
+}
+
+// Opened returns the URLs Open was given, in order.
+func (b *PageBrowser) Opened() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.opened...)
+}
+
+// pageHeaders are the headers every page the device or the relay shows in
+// the browser carries: nothing loads from elsewhere, nothing is cached, no
+// Referer leaks the code.
+var pageHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'none'",
+	"Cache-Control":           "no-store",
+	"Referrer-Policy":         "no-referrer",
+}
+
+// CheckPageHeaders reports through t each of pageHeaders that h lacks.
+func CheckPageHeaders(t interface {
+	Helper()
+	Errorf(format string, args ...any)
+}, h http.Header) {
+	t.Helper()
+	for k, want := range pageHeaders {
+		if got := h.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
 }
