@@ -20,22 +20,35 @@ const browseTimeout = 30 * time.Second
 // reads the last answer to its end and reports a failed walk or a status
 // other than 2xx.
 func Browse(ctx context.Context, u string) error {
+	status, _, _, err := walk(ctx, u)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return fmt.Errorf("browse: the last page answered %d", status)
+	}
+	return nil
+}
+
+// walk GETs u, follows its redirects within browseTimeout and returns the
+// last page.
+func walk(ctx context.Context, u string) (int, []byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, browseTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("browse: %w", err)
+		return 0, nil, nil, fmt.Errorf("browse: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("browse: %w", err)
+		return 0, nil, nil, fmt.Errorf("browse: %w", err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("browse: the last page answered %s", resp.Status)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("browse: read the last page: %w", err)
 	}
-	return nil
+	return resp.StatusCode, body, resp.Header, nil
 }
 
 // Browser is an oauthflow.Opener for the simulated world: it Browses u in
@@ -63,22 +76,14 @@ func (b *PageBrowser) Open(ctx context.Context, u string) error {
 	b.mu.Lock()
 	b.opened = append(b.opened, u)
 	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, browseTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	status, body, header, err := walk(ctx, u)
 	if err != nil {
-		return fmt.Errorf("browse: %w", err)
+		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("browse: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
 	b.mu.Lock()
-	b.status, b.body, b.header = resp.StatusCode, string(body), resp.Header
+	b.status, b.body, b.header = status, string(body), header
 	b.mu.Unlock()
-	return err
+	return nil
 }
 
 // Page returns the last page's status, body and headers.
