@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,7 +78,7 @@ func Start(opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	relayLn, err := listen()
+	relayLn, err := listenOutsideEphemeral()
 	if err != nil {
 		exLn.Close()
 		return nil, err
@@ -265,6 +267,31 @@ func listen() (net.Listener, error) {
 		return nil, fmt.Errorf("devstack: listen: %w", err)
 	}
 	return ln, nil
+}
+
+// listenOutsideEphemeral listens on a loopback port below the system's
+// ephemeral range, where no outgoing connection is given a local port: the
+// relay's port must still be free when SetRelayDown(false) binds it again,
+// and on a busy machine a port of the ephemeral range is soon taken by some
+// connection. Where the range is unknown, or 100 tries fail, any port will do.
+func listenOutsideEphemeral() (net.Listener, error) {
+	low := 32768 // Linux's default start of the ephemeral range
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	if low > 11000 {
+		for range 100 {
+			port := 10000 + mathrand.IntN(low-11000)
+			if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				return ln, nil
+			}
+		}
+	}
+	return listen()
 }
 
 func randomString(n int) string {
