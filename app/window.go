@@ -20,7 +20,7 @@ type mainWindow struct {
 	w fyne.Window
 
 	visible  bool
-	stopTick chan struct{} // closed to stop the second ticker; nil when stopped
+	stopTick func() bool // stops the countdown timer; nil when none is set
 
 	agentErr *widget.Label
 	empty    fyne.CanvasObject
@@ -66,7 +66,7 @@ func (m *mainWindow) build() {
 	m.w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
 }
 
-// show shows the window and starts its second ticker.
+// show shows the window and starts its countdown timer.
 func (m *mainWindow) show() {
 	m.w.Show()
 	m.w.RequestFocus()
@@ -76,31 +76,24 @@ func (m *mainWindow) show() {
 	m.visible = true
 	m.tick()
 	m.onTab(m.tabs.Selected().Text)
-	stop := make(chan struct{})
-	m.stopTick = stop
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				m.u.do(m.tick)
-			}
-		}
-	}()
 }
 
-// hide hides the window and stops its ticker: nothing redraws while hidden.
+// hide hides the window and stops its countdown timer: nothing redraws
+// while hidden.
 func (m *mainWindow) hide() {
 	m.w.Hide()
 	if !m.visible {
 		return
 	}
 	m.visible = false
-	close(m.stopTick)
-	m.stopTick = nil
+	m.stopTimer()
+}
+
+func (m *mainWindow) stopTimer() {
+	if m.stopTick != nil {
+		m.stopTick()
+		m.stopTick = nil
+	}
 }
 
 // onClose hides the window when the tray can bring it back, else quits.
@@ -122,15 +115,22 @@ func (m *mainWindow) onTab(name string) {
 	}
 }
 
-// tick moves the countdowns; it runs once a second while the window shows.
+// tick moves the countdowns, then sets the timer for the moment the next
+// one changes: once a minute for keys with minutes left, once a second only
+// in a key's last minute. It runs only while the window shows.
 func (m *mainWindow) tick() {
+	m.stopTimer()
 	if !m.visible {
 		return // a tick queued just before hide
 	}
 	now := m.u.now()
+	next := time.Minute
 	for _, c := range m.cards {
 		c.tick(now)
+		next = min(next, nextChange(now, c.conn, c.lifetime))
 	}
+	// A little late rather than early: the text has changed by then.
+	m.stopTick = m.u.after(next+10*time.Millisecond, func() { m.u.do(m.tick) })
 }
 
 // update shows conns: a card per connection, in the agent's order.
@@ -162,6 +162,9 @@ func (m *mainWindow) update(conns []localclient.Connection) {
 		m.list.Refresh()
 	}
 	m.settings.updateConns(conns)
+	if m.visible {
+		m.tick() // a new key may change sooner than the timer is set for
+	}
 }
 
 func sameObjects(a, b []fyne.CanvasObject) bool {

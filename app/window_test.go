@@ -341,7 +341,11 @@ func TestANotificationIsSentOncePerEvent(t *testing.T) {
 	// The same event again (the menu's own result, then the agent's state
 	// event): nothing more reaches the desktop.
 	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
-	now = now.Add(2 * noteAgain)
+	// The agent retrying the failing refresh: still nothing more.
+	now = now.Add(time.Hour)
+	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
+	// A refresh succeeds; a new failure is a new event.
+	u.apply(localclient.Event{Type: "refreshed", Connection: a})
 	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
 }
 

@@ -1,0 +1,96 @@
+// Package desktoptest gives a test a private Linux desktop session: a D-Bus
+// session bus of its own (dbus-daemon), an X server (Xvfb), and a stand-in
+// for the desktop's notification service that records what it is sent.
+// Nothing of the user's session is touched.
+//
+// When dbus-daemon or Xvfb is missing the test is skipped, and says why;
+// with TOKENTRAY_DESKTOP_TESTS=require in the environment (CI sets it) it
+// fails instead, so that CI cannot skip it unseen.
+package desktoptest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// need returns the path of program, or skips (fails when required) t.
+func need(t testing.TB, program, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
+	if err == nil {
+		return path
+	}
+	msg := fmt.Sprintf("%s is not installed (Debian package %s; scripts/install-deps installs it)", program, pkg)
+	if os.Getenv("TOKENTRAY_DESKTOP_TESTS") == "require" {
+		t.Fatal(msg)
+	}
+	t.Skip("skipped: " + msg)
+	return ""
+}
+
+// start runs cmd until the test ends and returns the first line it prints
+// on the pipe read, within 20 s.
+func start(t testing.TB, cmd *exec.Cmd, read *os.File, what string) string {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", what, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(read).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		if s == "" {
+			t.Fatalf("%s printed nothing", what)
+		}
+		return s
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not start within 20 s", what)
+	}
+	return ""
+}
+
+// SessionBus starts a private session bus for the test and returns its
+// address, for DBUS_SESSION_BUS_ADDRESS.
+func SessionBus(t testing.TB) string {
+	t.Helper()
+	daemon := need(t, "dbus-daemon", "dbus")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--print-address=3")
+	cmd.ExtraFiles = []*os.File{w}
+	addr := start(t, cmd, r, "dbus-daemon")
+	w.Close()
+	return addr
+}
+
+// Xvfb starts a virtual X server for the test and returns its display, for
+// DISPLAY.
+func Xvfb(t testing.TB) string {
+	t.Helper()
+	xvfb := need(t, "Xvfb", "xvfb")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	n := start(t, cmd, r, "Xvfb")
+	w.Close()
+	return ":" + n
+}
