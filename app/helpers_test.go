@@ -176,13 +176,14 @@ func fakeTimers(u *ui) *timers {
 	return ts
 }
 
-// live returns the timers set and not stopped or fired.
+// live returns the timers set and not stopped or fired, but for the
+// memory release after the window closes.
 func (ts *timers) live() []*timer {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	var out []*timer
 	for _, tm := range ts.set {
-		if !tm.stopped {
+		if !tm.stopped && tm.d != releaseAfter {
 			out = append(out, tm)
 		}
 	}

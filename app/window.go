@@ -14,10 +14,15 @@ import (
 )
 
 // mainWindow is the window titled "tokentray": a card per connection, the
-// activity and the settings. While it is hidden nothing in it ticks.
+// activity and the settings. While it is hidden nothing in it ticks, and
+// with a tray to bring it back it is closed: its GL surface, textures and
+// renderers are freed, and showing it again opens a new window on the same
+// widgets.
 type mainWindow struct {
-	u *ui
-	w fyne.Window
+	u       *ui
+	w       fyne.Window
+	content fyne.CanvasObject
+	closed  bool // w was closed on hide; show opens a new one
 
 	visible  bool
 	stopTick func() bool // stops the countdown timer; nil when none is set
@@ -33,12 +38,20 @@ type mainWindow struct {
 
 func newMainWindow(u *ui) *mainWindow {
 	m := &mainWindow{u: u, cards: map[string]*card{}}
-	m.w = u.app.NewWindow("tokentray")
-	m.w.SetIcon(assets.Icon)
 	m.build()
+	m.open()
+	return m
+}
+
+// open makes the Fyne window for the widgets; Fyne gives it a GL surface
+// only when it is first shown.
+func (m *mainWindow) open() {
+	m.w = m.u.app.NewWindow("tokentray")
+	m.w.SetIcon(assets.Icon)
+	m.w.SetContent(m.content)
 	m.w.Resize(fyne.NewSize(720, 640))
 	m.w.SetCloseIntercept(m.onClose)
-	return m
+	m.closed = false
 }
 
 func (m *mainWindow) build() {
@@ -63,11 +76,14 @@ func (m *mainWindow) build() {
 	)
 	m.tabs.OnSelected = func(ti *container.TabItem) { m.onTab(ti.Text) }
 	top := container.NewBorder(nil, nil, nil, quit, m.agentErr)
-	m.w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
+	m.content = container.NewBorder(top, nil, nil, nil, m.tabs)
 }
 
 // show shows the window and starts its countdown timer.
 func (m *mainWindow) show() {
+	if m.closed {
+		m.open()
+	}
 	m.w.Show()
 	m.w.RequestFocus()
 	if m.visible {
@@ -79,15 +95,26 @@ func (m *mainWindow) show() {
 }
 
 // hide hides the window and stops its countdown timer: nothing redraws
-// while hidden.
+// while hidden. With a tray the window is closed, and the memory it held
+// is given back to the system a moment later, once Fyne has destroyed it.
 func (m *mainWindow) hide() {
-	m.w.Hide()
+	if m.u.tray != nil && !m.closed {
+		m.w.Close()
+		m.closed = true
+		m.u.after(releaseAfter, releaseMemory)
+	} else {
+		m.w.Hide()
+	}
 	if !m.visible {
 		return
 	}
 	m.visible = false
 	m.stopTimer()
 }
+
+// releaseAfter is how long after a close the memory is released: Fyne
+// destroys the window at its next frame.
+const releaseAfter = 2 * time.Second
 
 func (m *mainWindow) stopTimer() {
 	if m.stopTick != nil {

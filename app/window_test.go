@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,35 @@ func TestMakeDefaultThroughTheCard(t *testing.T) {
 	q.until(t, "the default", func() bool { got, _ := u.connection(conn.ID); return got.Default })
 	if got, err := c.Connection(context.Background(), conn.Provider); err != nil || got.ID != conn.ID || !got.Default {
 		t.Fatalf("the agent's %s default = %+v, %v", conn.Provider, got, err)
+	}
+}
+
+func TestAHiddenWindowKeepsNoWindow(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	timers := fakeTimers(u)
+	u.now = func() time.Time { return t0 }
+	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, time.Hour)})
+	u.win.show()
+	first := u.win.w
+	u.win.onClose()
+	if !u.win.closed || u.win.visible {
+		t.Fatalf("closed with a tray: window closed %v, visible %v; want closed, not visible", u.win.closed, u.win.visible)
+	}
+	if slices.Contains(u.app.Driver().AllWindows(), first) {
+		t.Fatal("the hidden window is still one of the app's windows")
+	}
+	released := false
+	for _, tm := range timers.set {
+		released = released || tm.d == releaseAfter
+	}
+	if !released {
+		t.Fatal("closing the window does not release its memory")
+	}
+	u.win.show()
+	if u.win.w == first || u.win.w.Content() != u.win.content || !slices.Contains(u.app.Driver().AllWindows(), u.win.w) {
+		t.Fatal("showing again did not open a new window on the same widgets")
+	}
+	if c := u.win.cards["a"]; c == nil || u.win.list.Objects[0] != c.box {
+		t.Fatal("the cards did not survive the close")
 	}
 }
