@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,11 +34,21 @@ func need(t testing.TB, program, pkg string) string {
 	return ""
 }
 
-// start runs cmd until the test ends and returns the first line it prints
-// on the pipe read, within 20 s.
-func start(t testing.TB, cmd *exec.Cmd, read *os.File, what string) string {
+// start runs path with args until the test ends and returns the first
+// line it writes to its file descriptor 3, within 20 s.
+func start(t testing.TB, path string, args ...string) string {
 	t.Helper()
-	if err := cmd.Start(); err != nil {
+	what := filepath.Base(path)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(path, args...)
+	cmd.ExtraFiles = []*os.File{w}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
 		t.Fatalf("start %s: %v", what, err)
 	}
 	t.Cleanup(func() {
@@ -46,7 +57,7 @@ func start(t testing.TB, cmd *exec.Cmd, read *os.File, what string) string {
 	})
 	line := make(chan string, 1)
 	go func() {
-		s, _ := bufio.NewReader(read).ReadString('\n')
+		s, _ := bufio.NewReader(r).ReadString('\n')
 		line <- strings.TrimSpace(s)
 	}()
 	select {
@@ -65,32 +76,12 @@ func start(t testing.TB, cmd *exec.Cmd, read *os.File, what string) string {
 // address, for DBUS_SESSION_BUS_ADDRESS.
 func SessionBus(t testing.TB) string {
 	t.Helper()
-	daemon := need(t, "dbus-daemon", "dbus")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--print-address=3")
-	cmd.ExtraFiles = []*os.File{w}
-	addr := start(t, cmd, r, "dbus-daemon")
-	w.Close()
-	return addr
+	return start(t, need(t, "dbus-daemon", "dbus"), "--session", "--nofork", "--nopidfile", "--print-address=3")
 }
 
 // Xvfb starts a virtual X server for the test and returns its display, for
 // DISPLAY.
 func Xvfb(t testing.TB) string {
 	t.Helper()
-	xvfb := need(t, "Xvfb", "xvfb")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	n := start(t, cmd, r, "Xvfb")
-	w.Close()
-	return ":" + n
+	return ":" + start(t, need(t, "Xvfb", "xvfb"), "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 }
