@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -84,9 +85,10 @@ type ui struct {
 	opts   Options
 	log    *slog.Logger
 	now    func() time.Time
-	do     func(func()) // runs f on the Fyne thread: fyne.Do
-	async  func(func()) // runs blocking work off it: go f()
-	quit   func()       // ends the app: fyne.App.Quit
+	do     func(func())                                   // runs f on the Fyne thread: fyne.Do
+	async  func(func())                                   // runs blocking work off it: go f()
+	after  func(time.Duration, func()) (stop func() bool) // time.AfterFunc
+	quit   func()                                         // ends the app: fyne.App.Quit
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -94,10 +96,10 @@ type ui struct {
 	conns     []localclient.Connection
 	providers []localclient.Provider
 	win       *mainWindow
-	tray      *tray                // nil without a tray host
-	agentErr  error                // why the agent cannot be reached, nil when it can
-	loaded    bool                 // the agent has answered once
-	notified  map[string]time.Time // connection and title → when last sent (notify)
+	tray      *tray           // nil without a tray host
+	agentErr  error           // why the agent cannot be reached, nil when it can
+	loaded    bool            // the agent has answered once
+	notified  map[string]bool // connection and title → sent, until rearmed (notify)
 }
 
 func newUI(a fyne.App, c *localclient.Client, opts Options) *ui {
@@ -114,7 +116,8 @@ func newUI(a fyne.App, c *localclient.Client, opts Options) *ui {
 	u := &ui{
 		app: a, client: c, opts: opts, log: opts.Logger, now: time.Now,
 		do: fyne.Do, async: func(f func()) { go f() }, quit: a.Quit,
-		ctx: ctx, cancel: cancel,
+		after: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		ctx:   ctx, cancel: cancel,
 	}
 	a.Settings().SetTheme(themeFor(u.loadAppearance()))
 	u.win = newMainWindow(u)
@@ -149,6 +152,7 @@ func (u *ui) follow(ctx context.Context) {
 			if err := u.load(ctx); err != nil {
 				return err
 			}
+			u.log.Info("following the agent's events")
 			wait = time.Second
 			return nil
 		}, func(ev localclient.Event) { u.do(func() { u.apply(ev) }) })
@@ -244,6 +248,9 @@ func (u *ui) apply(ev localclient.Event) {
 	default:
 		u.conns = append(slices.Clone(u.conns), c)
 	}
+	if ev.Type == "refreshed" || ev.Type == "connected" {
+		u.rearm(c.ID)
+	}
 	if n, ok := notification(prev, ev, u.now()); ok {
 		u.notify(c.ID, n)
 	}
@@ -258,22 +265,30 @@ func (u *ui) changed() {
 	}
 }
 
-// noteAgain is how long the same notification about a connection stays
-// quiet: one event reaches the desktop once, even when it arrives twice
-// (the tray's own Refresh now and the agent's state event).
-const noteAgain = time.Minute
-
-// notify sends n about connection id to the desktop, once per event.
+// notify sends n about connection id to the desktop, once per event: the
+// same notification about a connection stays quiet, however often it comes
+// (the tray's own Refresh now and the agent's state event; the agent's
+// retries of a failing refresh), until the connection recovers (rearm).
 func (u *ui) notify(id string, n note) {
 	key := id + "\x00" + n.Title
-	if at, ok := u.notified[key]; ok && u.now().Sub(at) < noteAgain {
+	if u.notified[key] {
 		return
 	}
 	if u.notified == nil {
-		u.notified = map[string]time.Time{}
+		u.notified = map[string]bool{}
 	}
-	u.notified[key] = u.now()
+	u.notified[key] = true
 	u.app.SendNotification(fyne.NewNotification(n.Title, n.Body))
+}
+
+// rearm lets the notifications about connection id be sent again: a
+// refresh or a connect succeeded, so a new failure is a new event.
+func (u *ui) rearm(id string) {
+	for key := range u.notified {
+		if strings.HasPrefix(key, id+"\x00") {
+			delete(u.notified, key)
+		}
+	}
 }
 
 // askQuit quits, after asking when quitting forgets every connection.

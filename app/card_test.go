@@ -178,28 +178,37 @@ func TestCountdownTicksOnlyWhileTheWindowShows(t *testing.T) {
 	u, q := newTestUI(t, nil)
 	now := t0
 	u.now = func() time.Time { return now }
+	timers := fakeTimers(u)
 	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, 2*time.Minute)})
 	c := u.win.cards["a"]
+	if n := timers.pending(); n != 0 {
+		t.Fatalf("%d countdown timers set before the window shows", n)
+	}
 	u.win.show()
+	if d := timers.next(t); d > time.Minute+time.Second {
+		t.Fatalf("the countdown timer waits %v, want at most a minute", d)
+	}
 	now = now.Add(61 * time.Second)
+	timers.fire(t)
 	q.until(t, "a tick", func() bool { return strings.HasSuffix(c.bar.TextFormatter(), ", 59 s left") })
+	if d := timers.next(t); d > time.Second+100*time.Millisecond {
+		t.Fatalf("in the key's last minute the timer waits %v, want about a second", d)
+	}
 	u.win.hide()
-	if u.win.stopTick != nil {
-		t.Fatal("the ticker outlived hide")
+	if n := timers.pending(); n != 0 {
+		t.Fatalf("%d countdown timers outlived hide", n)
 	}
 	now = now.Add(30 * time.Second)
-	q.settle()
-	time.Sleep(1200 * time.Millisecond)
 	q.settle()
 	if got := c.bar.TextFormatter(); !strings.HasSuffix(got, ", 59 s left") {
 		t.Fatalf("while hidden the countdown moved to %q", got)
 	}
-	if n := len(q); n != 0 {
-		t.Fatalf("%d ticks queued while hidden", n)
-	}
 	u.win.show()
 	if got := c.bar.TextFormatter(); !strings.HasSuffix(got, ", 29 s left") {
 		t.Fatalf("showing again: countdown %q, want it up to date at once", got)
+	}
+	if n := timers.pending(); n != 1 {
+		t.Fatalf("%d countdown timers after showing again, want 1", n)
 	}
 }
 

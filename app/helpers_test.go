@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,13 @@ func ignore(context.Context, string) error { return nil }
 // open as the agent's browser.
 func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localclient.Client, *devstack.Stack) {
 	t.Helper()
+	c, stack, _ := startAgentSocket(t, approval, open)
+	return c, stack
+}
+
+// startAgentSocket is startAgent, and returns the agent's socket too.
+func startAgentSocket(t *testing.T, approval fakeexchange.Approval, open func(context.Context, string) error) (*localclient.Client, *devstack.Stack, string) {
+	t.Helper()
 	w, err := devworld.Start(context.Background(), devworld.Options{
 		Stack: devstack.Options{Approval: approval},
 		Agent: agentd.Options{Open: open, Version: "test"},
@@ -64,7 +72,7 @@ func startAgent(t *testing.T, approval fakeexchange.Approval, open func(context.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	return w.Client, w.Stack
+	return w.Client, w.Stack, w.Socket
 }
 
 // newTestUI makes the app on Fyne's test driver, with c as its agent (nil
@@ -112,4 +120,75 @@ func connect(t *testing.T, u *ui, q fyneThread, c *localclient.Client, scopes ..
 	}
 	q.until(t, "the connection in the UI", func() bool { _, ok := u.connection(conn.ID); return ok })
 	return *conn
+}
+
+// timers stands in for time.AfterFunc: the test fires what is set by hand.
+type timers struct {
+	mu  sync.Mutex
+	set []*timer
+}
+
+type timer struct {
+	d       time.Duration
+	f       func()
+	stopped bool
+}
+
+// fakeTimers makes u's timers fake ones.
+func fakeTimers(u *ui) *timers {
+	ts := &timers{}
+	u.after = func(d time.Duration, f func()) func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		tm := &timer{d: d, f: f}
+		ts.set = append(ts.set, tm)
+		return func() bool {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
+			was := !tm.stopped
+			tm.stopped = true
+			return was
+		}
+	}
+	return ts
+}
+
+// live returns the timers set and not stopped or fired, but for the
+// memory release after the window closes.
+func (ts *timers) live() []*timer {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	var out []*timer
+	for _, tm := range ts.set {
+		if !tm.stopped && tm.d != releaseAfter {
+			out = append(out, tm)
+		}
+	}
+	return out
+}
+
+// pending returns how many timers wait.
+func (ts *timers) pending() int { return len(ts.live()) }
+
+// next returns the wait of the one pending timer.
+func (ts *timers) next(t *testing.T) time.Duration {
+	t.Helper()
+	live := ts.live()
+	if len(live) != 1 {
+		t.Fatalf("%d timers pending, want 1", len(live))
+	}
+	return live[0].d
+}
+
+// fire fires the one pending timer.
+func (ts *timers) fire(t *testing.T) {
+	t.Helper()
+	live := ts.live()
+	if len(live) != 1 {
+		t.Fatalf("%d timers pending, want 1", len(live))
+	}
+	ts.mu.Lock()
+	live[0].stopped = true
+	ts.mu.Unlock()
+	live[0].f()
 }

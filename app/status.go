@@ -216,3 +216,40 @@ func overallOf(conns []localclient.Connection, now time.Time) overall {
 	}
 	return o
 }
+
+// nextChange is how long after now a card showing c (its key living
+// lifetime) next looks different: the countdown's minute or, in its last
+// minute, its second; the bar's next step of lifetime/barSteps; the
+// "refreshed … ago" minute. The window's countdown timer waits this long
+// instead of ticking every second. It is at least a millisecond and at most
+// a minute.
+func nextChange(now time.Time, c localclient.Connection, lifetime time.Duration) time.Duration {
+	next := time.Minute
+	soonest := func(d time.Duration) { next = min(next, max(d, time.Millisecond)) }
+	if c.ExpiresAt.IsZero() {
+		return next
+	}
+	// The countdown rounds down: it changes when left passes a whole
+	// minute, or a whole second in the last minute.
+	switch left := c.ExpiresAt.Sub(now); {
+	case left > time.Minute:
+		soonest(left % time.Minute)
+	case left > 0:
+		soonest(left % time.Second)
+	}
+	if lifetime <= 0 {
+		return next
+	}
+	// The bar rounds to the nearest step: it moves when left passes a half
+	// step.
+	if step, left := lifetime/barSteps, c.ExpiresAt.Sub(now); step > 0 && left > step/2 && left < lifetime {
+		soonest((left - step/2) % step)
+	}
+	// "refreshed 4 min ago" changes when a whole minute has passed.
+	if ago := now.Sub(c.ExpiresAt.Add(-lifetime)); ago < 0 {
+		soonest(time.Minute - ago)
+	} else {
+		soonest(time.Minute - ago%time.Minute)
+	}
+	return next
+}

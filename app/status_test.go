@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -161,5 +163,52 @@ func TestStatusLineCoversEveryState(t *testing.T) {
 		if gone, _ := statusLine(c, "boom.", t0, 4*time.Hour, true); strings.Contains(gone, "Connected") || strings.Contains(gone, "boom") {
 			t.Fatalf("statusLine(%q) with the agent gone = %q", s, gone)
 		}
+	}
+}
+
+// shown is everything on a card that moves with the clock.
+func shown(now time.Time, c localclient.Connection, lifetime time.Duration) string {
+	line, _ := statusLine(c, "", now, lifetime, false)
+	return fmt.Sprintf("%s|%.4f|%s", untilText(now, c.ExpiresAt), math.Round(remaining(now, c.ExpiresAt, lifetime)*barSteps)/barSteps, line)
+}
+
+func TestNextChange(t *testing.T) {
+	const life = 4 * time.Hour
+	tests := []struct {
+		name    string
+		left    time.Duration
+		atMost  time.Duration
+		changes bool // the card looks different once the wait is over
+	}{
+		{"hours left", 3*time.Hour + 12*time.Minute + 7*time.Second + 300*time.Millisecond, time.Minute, true},
+		{"on the minute", 2 * time.Hour, time.Minute, true},
+		{"last minute", 42*time.Second + 250*time.Millisecond, time.Second, true},
+		{"last second", 400 * time.Millisecond, time.Second, true},
+		{"expired", -time.Minute, time.Minute, false},
+		{"just refreshed", life - 3*time.Second, time.Minute, true},
+		{"longer than its lifetime", life + 30*time.Second + 5*time.Millisecond, time.Minute, true},
+		{"no key", 0, time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := conn("a", localclient.StateConnected, tt.left)
+			if tt.name == "no key" {
+				c.ExpiresAt = time.Time{}
+			}
+			d := nextChange(t0, c, life)
+			if d <= 0 || d > tt.atMost {
+				t.Fatalf("nextChange = %v, want in (0, %v]", d, tt.atMost)
+			}
+			before := shown(t0, c, life)
+			for at := time.Duration(0); at < d; at += max(d/500, time.Millisecond) {
+				if got := shown(t0.Add(at), c, life); got != before {
+					t.Fatalf("nextChange = %v, but at +%v the card already shows %q, not %q", d, at, got, before)
+				}
+			}
+			// The countdown changes just after its wait, the rest at it.
+			if got := shown(t0.Add(d+time.Millisecond), c, life); tt.changes && got == before {
+				t.Fatalf("nextChange = %v, but the card still shows %q then: the timer wakes for nothing", d, got)
+			}
+		})
 	}
 }

@@ -14,13 +14,18 @@ import (
 )
 
 // mainWindow is the window titled "tokentray": a card per connection, the
-// activity and the settings. While it is hidden nothing in it ticks.
+// activity and the settings. While it is hidden nothing in it ticks, and
+// with a tray to bring it back it is closed: its GL surface, textures and
+// renderers are freed, and showing it again opens a new window on the same
+// widgets.
 type mainWindow struct {
-	u *ui
-	w fyne.Window
+	u       *ui
+	w       fyne.Window
+	content fyne.CanvasObject
+	closed  bool // w was closed on hide; show opens a new one
 
 	visible  bool
-	stopTick chan struct{} // closed to stop the second ticker; nil when stopped
+	stopTick func() bool // stops the countdown timer; nil when none is set
 
 	agentErr *widget.Label
 	empty    fyne.CanvasObject
@@ -33,12 +38,20 @@ type mainWindow struct {
 
 func newMainWindow(u *ui) *mainWindow {
 	m := &mainWindow{u: u, cards: map[string]*card{}}
-	m.w = u.app.NewWindow("tokentray")
-	m.w.SetIcon(assets.Icon)
 	m.build()
+	m.open()
+	return m
+}
+
+// open makes the Fyne window for the widgets; Fyne gives it a GL surface
+// only when it is first shown.
+func (m *mainWindow) open() {
+	m.w = m.u.app.NewWindow("tokentray")
+	m.w.SetIcon(assets.Icon)
+	m.w.SetContent(m.content)
 	m.w.Resize(fyne.NewSize(720, 640))
 	m.w.SetCloseIntercept(m.onClose)
-	return m
+	m.closed = false
 }
 
 func (m *mainWindow) build() {
@@ -63,11 +76,14 @@ func (m *mainWindow) build() {
 	)
 	m.tabs.OnSelected = func(ti *container.TabItem) { m.onTab(ti.Text) }
 	top := container.NewBorder(nil, nil, nil, quit, m.agentErr)
-	m.w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
+	m.content = container.NewBorder(top, nil, nil, nil, m.tabs)
 }
 
-// show shows the window and starts its second ticker.
+// show shows the window and starts its countdown timer.
 func (m *mainWindow) show() {
+	if m.closed {
+		m.open()
+	}
 	m.w.Show()
 	m.w.RequestFocus()
 	if m.visible {
@@ -76,31 +92,35 @@ func (m *mainWindow) show() {
 	m.visible = true
 	m.tick()
 	m.onTab(m.tabs.Selected().Text)
-	stop := make(chan struct{})
-	m.stopTick = stop
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				m.u.do(m.tick)
-			}
-		}
-	}()
 }
 
-// hide hides the window and stops its ticker: nothing redraws while hidden.
+// hide hides the window and stops its countdown timer: nothing redraws
+// while hidden. With a tray the window is closed, and the memory it held
+// is given back to the system a moment later, once Fyne has destroyed it.
 func (m *mainWindow) hide() {
-	m.w.Hide()
+	if m.u.tray != nil && !m.closed {
+		m.w.Close()
+		m.closed = true
+		m.u.after(releaseAfter, releaseMemory)
+	} else {
+		m.w.Hide()
+	}
 	if !m.visible {
 		return
 	}
 	m.visible = false
-	close(m.stopTick)
-	m.stopTick = nil
+	m.stopTimer()
+}
+
+// releaseAfter is how long after a close the memory is released: Fyne
+// destroys the window at its next frame.
+const releaseAfter = 2 * time.Second
+
+func (m *mainWindow) stopTimer() {
+	if m.stopTick != nil {
+		m.stopTick()
+		m.stopTick = nil
+	}
 }
 
 // onClose hides the window when the tray can bring it back, else quits.
@@ -122,15 +142,22 @@ func (m *mainWindow) onTab(name string) {
 	}
 }
 
-// tick moves the countdowns; it runs once a second while the window shows.
+// tick moves the countdowns, then sets the timer for the moment the next
+// one changes: once a minute for keys with minutes left, once a second only
+// in a key's last minute. It runs only while the window shows.
 func (m *mainWindow) tick() {
+	m.stopTimer()
 	if !m.visible {
 		return // a tick queued just before hide
 	}
 	now := m.u.now()
+	next := time.Minute
 	for _, c := range m.cards {
 		c.tick(now)
+		next = min(next, nextChange(now, c.conn, c.lifetime))
 	}
+	// A little late rather than early: the text has changed by then.
+	m.stopTick = m.u.after(next+10*time.Millisecond, func() { m.u.do(m.tick) })
 }
 
 // update shows conns: a card per connection, in the agent's order.
@@ -162,6 +189,9 @@ func (m *mainWindow) update(conns []localclient.Connection) {
 		m.list.Refresh()
 	}
 	m.settings.updateConns(conns)
+	if m.visible {
+		m.tick() // a new key may change sooner than the timer is set for
+	}
 }
 
 func sameObjects(a, b []fyne.CanvasObject) bool {

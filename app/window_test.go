@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,7 +343,11 @@ func TestANotificationIsSentOncePerEvent(t *testing.T) {
 	// The same event again (the menu's own result, then the agent's state
 	// event): nothing more reaches the desktop.
 	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
-	now = now.Add(2 * noteAgain)
+	// The agent retrying the failing refresh: still nothing more.
+	now = now.Add(time.Hour)
+	test.AssertNotificationSent(t, nil, func() { u.notify(a.ID, n) })
+	// A refresh succeeds; a new failure is a new event.
+	u.apply(localclient.Event{Type: "refreshed", Connection: a})
 	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() { u.notify(a.ID, n) })
 }
 
@@ -355,5 +360,35 @@ func TestMakeDefaultThroughTheCard(t *testing.T) {
 	q.until(t, "the default", func() bool { got, _ := u.connection(conn.ID); return got.Default })
 	if got, err := c.Connection(context.Background(), conn.Provider); err != nil || got.ID != conn.ID || !got.Default {
 		t.Fatalf("the agent's %s default = %+v, %v", conn.Provider, got, err)
+	}
+}
+
+func TestAHiddenWindowKeepsNoWindow(t *testing.T) {
+	u, _ := newTestUI(t, nil)
+	timers := fakeTimers(u)
+	u.now = func() time.Time { return t0 }
+	u.setConns([]localclient.Connection{conn("a", localclient.StateConnected, time.Hour)})
+	u.win.show()
+	first := u.win.w
+	u.win.onClose()
+	if !u.win.closed || u.win.visible {
+		t.Fatalf("closed with a tray: window closed %v, visible %v; want closed, not visible", u.win.closed, u.win.visible)
+	}
+	if slices.Contains(u.app.Driver().AllWindows(), first) {
+		t.Fatal("the hidden window is still one of the app's windows")
+	}
+	released := false
+	for _, tm := range timers.set {
+		released = released || tm.d == releaseAfter
+	}
+	if !released {
+		t.Fatal("closing the window does not release its memory")
+	}
+	u.win.show()
+	if u.win.w == first || u.win.w.Content() != u.win.content || !slices.Contains(u.app.Driver().AllWindows(), u.win.w) {
+		t.Fatal("showing again did not open a new window on the same widgets")
+	}
+	if c := u.win.cards["a"]; c == nil || u.win.list.Objects[0] != c.box {
+		t.Fatal("the cards did not survive the close")
 	}
 }
