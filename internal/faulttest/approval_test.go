@@ -32,6 +32,59 @@ while True:
 sys.stdout.write(data.decode())
 `
 
+// askPy asks for a key on a connected socket and returns the answer's body,
+// leaving the connection open for the next request.
+const askPy = `def ask(s, conn):
+    s.sendall(("GET /v1/connections/%s/token HTTP/1.1\r\nHost: agent\r\n\r\n" % conn).encode())
+    f = s.makefile("rb", buffering=0)
+    def readn(n):
+        b = b""
+        while len(b) < n:
+            c = f.read(n - len(b))
+            if not c:
+                raise EOFError
+            b += c
+        return b
+    f.readline()
+    length, chunked = 0, False
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        k, _, v = line.decode().partition(":")
+        if k.lower() == "content-length":
+            length = int(v)
+        if k.lower() == "transfer-encoding" and "chunked" in v:
+            chunked = True
+    if not chunked:
+        return readn(length).decode()
+    body = b""
+    while True:
+        n = int(f.readline().split(b";")[0], 16)
+        if n == 0:
+            f.readline()
+            return body.decode()
+        body += readn(n)
+        f.readline()
+`
+
+// hopPy asks once, then execs next.py on the same connection.
+const hopPy = `import os, socket, sys
+from ask import ask
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+print(ask(s, sys.argv[2]).strip(), flush=True)
+os.set_inheritable(s.fileno(), True)
+os.execv(sys.executable, [sys.executable, "next.py", str(s.fileno()), sys.argv[2]])
+`
+
+// nextPy asks on the connection it inherited.
+const nextPy = `import socket, sys
+from ask import ask
+s = socket.socket(fileno=int(sys.argv[1]))
+print(ask(s, sys.argv[2]).strip(), flush=True)
+`
+
 // errorAnswer is the agent's error body.
 type errorAnswer struct {
 	Error struct{ Code, Message string }
@@ -42,9 +95,11 @@ type errorAnswer struct {
 // a bash script running the `tokentray` CLI. Each is refused with
 // approval_required naming the right app (the CLI exits 5); the socket
 // cannot turn the switch off; a grant written by the agent's own Go method
-// (as the tray will) lets exactly curl through, across restarts; a Python
-// script granted and then changed is refused again; with approve_apps off
-// the same curl call gets its key.
+// (as the tray will) lets exactly the granted apps through, across
+// restarts; a granted script that execs another on its keep-alive
+// connection is refused for what it runs now; a Python script granted and
+// then changed is refused again; with approve_apps off the same curl call
+// gets its key.
 func TestAppApprovalRealBinaries(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -89,6 +144,13 @@ func TestAppApprovalRealBinaries(t *testing.T) {
 	_, e = pyToken()
 	wantRefusal(t, "the python script", e, filepath.Base(python)+" bot.py ("+bot+")", "tokentray approve "+bot)
 
+	for name, text := range map[string]string{"ask.py": askPy, "hop.py": "#!" + python + "\n" + hopPy, "next.py": nextPy} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hop := filepath.Join(dir, "hop.py")
+
 	run := filepath.Join(dir, "run.sh")
 	// The status line keeps bash from exec'ing the CLI as its last command.
 	if err := os.WriteFile(run, []byte("#!/bin/bash\n\"$TT\" token \"$1\"\nstatus=$?\nexit $status\n"), 0o700); err != nil {
@@ -119,7 +181,7 @@ func TestAppApprovalRealBinaries(t *testing.T) {
 
 	// Grants written by the agent's own method, as the tray will write them.
 	w.stopAgent()
-	grantInVault(t, w, c.ID, curl, bot)
+	grantInVault(t, w, c.ID, curl, bot, hop)
 	w.startAgent()
 	if body, e := curlToken(); e.Error.Code != "" || !strings.Contains(body, `"access_key"`) {
 		t.Fatalf("curl with a grant: %.200s", e.Error.Message)
@@ -133,9 +195,25 @@ func TestAppApprovalRealBinaries(t *testing.T) {
 		t.Fatalf("curl with a grant, after a restart: %s", e.Error.Message)
 	}
 	apps, err := w.client.Apps(context.Background())
-	if err != nil || len(apps) != 2 {
-		t.Fatalf("apps: %+v, %v; want the two grants", apps, err)
+	if err != nil || len(apps) != 3 {
+		t.Fatalf("apps: %+v, %v; want the three grants", apps, err)
 	}
+
+	// A granted script that execs another on the same keep-alive
+	// connection: the second is named by what it runs now, and refused.
+	hopCmd := exec.Command(python, "hop.py", w.sock, c.ID)
+	hopCmd.Dir = dir
+	hopOut, err := hopCmd.Output()
+	if err != nil {
+		t.Fatalf("hop.py: %v", err)
+	}
+	first, second, _ := strings.Cut(strings.TrimSpace(string(hopOut)), "\n")
+	if !strings.Contains(first, `"access_key"`) {
+		t.Fatalf("the granted hop.py: %.200s", first)
+	}
+	var next errorAnswer
+	json.Unmarshal([]byte(second), &next)
+	wantRefusal(t, "next.py, exec'd by hop.py on its connection", next, filepath.Join(dir, "next.py"), "")
 	// The bash script has no grant: still refused.
 	if err := exec.Command(run, c.ID).Run(); err == nil {
 		t.Fatal("the bash script without a grant got a key")
@@ -184,9 +262,9 @@ func realPython(t *testing.T) string {
 }
 
 // grantInVault opens the stopped agent's vault in this process and grants
-// curl and the script at bot the connection through the agent's Go method,
-// as the tray's window will: no socket call can.
-func grantInVault(t *testing.T, w *world, conn, curl, bot string) {
+// the apps at paths the connection through the agent's Go method, as the
+// tray's window will: no socket call can.
+func grantInVault(t *testing.T, w *world, conn string, paths ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -202,7 +280,7 @@ func grantInVault(t *testing.T, w *world, conn, curl, bot string) {
 	}
 	defer a.Close()
 	ids := appid.New(appid.Config{})
-	for _, path := range []string{curl, bot} {
+	for _, path := range paths {
 		app, err := ids.IdentifyFile(path)
 		if err != nil {
 			t.Fatalf("identify %s: %v", path, err)
