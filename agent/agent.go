@@ -178,6 +178,7 @@ func (a *Agent) Close() {
 	a.life.Unlock()
 	a.cancel()
 	a.wg.Wait()
+	a.saveGrants() // the last uses; the vault is still open
 	a.events.closeAll()
 	a.mu.Lock()
 	defer a.mu.Unlock()

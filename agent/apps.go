@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tokentray/tokentray/internal/appid"
 	"github.com/tokentray/tokentray/internal/approval"
@@ -14,10 +15,12 @@ import (
 // grantsKey is the vault entry that holds the app grants (approval.MarshalGrants).
 const grantsKey = "app_grants"
 
-// apps is the agent's part of app approval: the broker and the switch.
+// apps is the agent's part of app approval: the broker and its saver.
 type apps struct {
-	broker *approval.Broker
-	save   sync.Mutex // a leaf lock; serialises the saves of the grants
+	broker  *approval.Broker
+	dirty   chan struct{} // wakes the saver: the grants changed
+	changed atomic.Bool   // the grants changed since the last save
+	save    sync.Mutex    // a leaf lock; serialises the saves of the grants
 }
 
 // newBroker makes the approval broker with the grants kept in the vault.
@@ -33,28 +36,61 @@ func (a *Agent) newBroker() error {
 			grants = g
 		}
 	}
+	a.apps.dirty = make(chan struct{}, 1)
 	b, err := approval.New(approval.Config{
 		Clock:    a.clock,
-		OnChange: a.saveGrants,
+		OnChange: a.grantsChanged,
 		Audit:    a.auditApproval,
 	}, grants)
 	if err != nil {
 		return fmt.Errorf("app grants: %w", err)
 	}
 	a.apps.broker = b
+	a.wg.Add(1)
+	go a.grantSaver()
 	return nil
 }
 
-// saveGrants writes the broker's grants to the vault. A failure is logged:
-// the grants in memory still hold, and the next change saves them again.
+// grantsChanged wakes the saver. A use changes the grants (count, last
+// use) on every gated request, so requests never wait for the vault: a
+// burst of them makes one save. A grant or revocation through the agent's
+// methods is saved before they return; Close saves the last counts.
+func (a *Agent) grantsChanged() {
+	a.apps.changed.Store(true)
+	select {
+	case a.apps.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// grantSaver saves the grants whenever they changed, until Close.
+func (a *Agent) grantSaver() {
+	defer a.wg.Done()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-a.apps.dirty:
+			a.saveGrants()
+		}
+	}
+}
+
+// saveGrants writes the broker's grants to the vault if they changed since
+// the last save. A failure is logged: the grants in memory still hold, and
+// the next save tries again.
 func (a *Agent) saveGrants() {
 	a.apps.save.Lock()
 	defer a.apps.save.Unlock()
+	if !a.apps.changed.Swap(false) {
+		return
+	}
 	data, err := approval.MarshalGrants(a.apps.broker.Grants())
 	if err == nil {
 		err = a.vault.Put(grantsKey, vault.Entry{Meta: json.RawMessage(data)})
 	}
 	if err != nil {
+		a.apps.changed.Store(true)
 		a.log.Error("saving the app grants failed", "err", err)
 	}
 }
@@ -118,6 +154,7 @@ func (a *Agent) RevokeApp(id string) error {
 	if err := a.apps.broker.Revoke(id); err != nil {
 		return fmt.Errorf("%w: app grant %q", ErrNotFound, id)
 	}
+	a.saveGrants()
 	return nil
 }
 
@@ -146,5 +183,10 @@ func (a *Agent) GrantApp(app appid.App, id string, d approval.Decision) (approva
 	if err != nil {
 		return approval.Grant{}, err
 	}
-	return a.apps.broker.Grant(app, real, d)
+	g, err := a.apps.broker.Grant(app, real, d)
+	if err != nil {
+		return approval.Grant{}, err
+	}
+	a.saveGrants()
+	return g, nil
 }
