@@ -77,6 +77,10 @@ type Config struct {
 	// ProxyTimeout bounds how long Proxy waits for a provider to start
 	// answering. Default: 30 seconds.
 	ProxyTimeout time.Duration
+	// ApproveApps makes token, sign and proxy need a human's grant for the
+	// asking app × connection (config.toml's approve_apps for a headless
+	// agent; the tray app turns it on). SetApproveApps changes it later.
+	ApproveApps bool
 }
 
 // Agent owns the connections. Make one with New, then call Run.
@@ -108,6 +112,7 @@ type Agent struct {
 
 	events   eventHub
 	activity activityLog
+	apps     apps
 }
 
 // New loads the connections, provider profiles and settings from the vault.
@@ -156,6 +161,11 @@ func New(cfg Config) (*Agent, error) {
 		cancel()
 		return nil, err
 	}
+	a.settings.ApproveApps = cfg.ApproveApps
+	if err := a.newBroker(); err != nil {
+		cancel()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -168,6 +178,7 @@ func (a *Agent) Close() {
 	a.life.Unlock()
 	a.cancel()
 	a.wg.Wait()
+	a.saveGrants() // the last uses; the vault is still open
 	a.events.closeAll()
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -13,6 +13,10 @@ type Settings struct {
 	RefreshMargin time.Duration `json:"refresh_margin"`
 	// Autostart asks the desktop to start tokentray at login.
 	Autostart bool `json:"autostart"`
+	// ApproveApps reports whether token, sign and proxy need an app grant.
+	// It is not kept with the settings: it comes from Config (config.toml or
+	// the tray app) and changes only through SetApproveApps.
+	ApproveApps bool `json:"-"`
 }
 
 // The bounds of RefreshMargin.

@@ -15,6 +15,8 @@ var statusOfCode = map[string]int{
 	localclient.CodeProviderError:    http.StatusBadGateway,
 	localclient.CodeRelayUnreachable: http.StatusServiceUnavailable,
 	localclient.CodeInternal:         http.StatusInternalServerError,
+	localclient.CodeApprovalRequired: http.StatusForbidden,
+	localclient.CodeDenied:           http.StatusForbidden,
 }
 
 // writeError writes the one JSON error body of the API.

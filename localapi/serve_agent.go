@@ -160,8 +160,16 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPatch {
-		var p localclient.SettingsPatch
+		var p struct {
+			localclient.SettingsPatch
+			ApproveApps *bool `json:"approve_apps"`
+		}
 		if !decodeBody(w, r, &p, false) {
+			return
+		}
+		if p.ApproveApps != nil {
+			s.logActivity(r, "", "settings")
+			writeError(w, localclient.CodeForbidden, "only the tray app's window can change approve_apps; no socket call can")
 			return
 		}
 		var patch agent.SettingsPatch
@@ -181,5 +189,5 @@ func (s *Server) serveSettings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := s.agent.Settings()
-	writeJSON(w, localclient.Settings{RefreshMargin: st.RefreshMargin.String(), Autostart: st.Autostart})
+	writeJSON(w, localclient.Settings{RefreshMargin: st.RefreshMargin.String(), Autostart: st.Autostart, ApproveApps: st.ApproveApps})
 }

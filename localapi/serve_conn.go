@@ -163,6 +163,9 @@ func (s *Server) writeToken(w http.ResponseWriter, r *http.Request, id string) {
 		minValid = time.Duration(secs) * time.Second
 	}
 	s.logActivity(r, id, "token")
+	if !s.gate(w, r, id, "token") {
+		return
+	}
 	// The key goes from the agent's locked memory into a locked answer,
 	// never through a Go string; the answer is wiped once written.
 	var answer *keyAnswer
@@ -212,6 +215,9 @@ func (s *Server) serveSign(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	s.logCall(r, id, "sign", req.Method, req.Path)
+	if !s.gate(w, r, id, "sign") {
+		return
+	}
 	signed, _, err := s.agent.Sign(r.Context(), id, req.Method, req.Path, req.Params)
 	if err != nil {
 		writeAgentError(w, err)

@@ -51,6 +51,9 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logCall(r, id, "proxy", r.Method, rel)
+	if !s.gate(w, r, id, "proxy") {
+		return
+	}
 	resp, err := s.agent.Proxy(r.Context(), id, req)
 	if err != nil {
 		if errors.Is(err, oauthflow.ErrPathRefused) || errors.Is(err, oauthflow.ErrHostNotAllowed) {

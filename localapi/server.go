@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tokentray/tokentray/agent"
+	"github.com/tokentray/tokentray/internal/appid"
 	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
 	"github.com/tokentray/tokentray/safesocket"
@@ -22,17 +24,24 @@ const maxBody = 64 << 10
 
 // Server serves the socket API over an agent.
 type Server struct {
-	agent *agent.Agent
-	log   *slog.Logger
-	mux   *http.ServeMux
+	agent   *agent.Agent
+	log     *slog.Logger
+	mux     *http.ServeMux
+	cliExes []string
+	ids     *appid.Identifier
+	peers   sync.Map // net.Conn → *connPeer
 }
 
 // NewServer returns the API handler for a. log may be nil.
-func NewServer(a *agent.Agent, log *slog.Logger) *Server {
+func NewServer(a *agent.Agent, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &Server{agent: a, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
+	s.ids = appid.New(appid.Config{CLIExecutables: s.cliExes})
 	s.routes()
 	return s
 }
@@ -52,6 +61,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v1/activity", s.serveActivity)
 	s.mux.HandleFunc("/v1/events", s.serveEvents)
 	s.mux.HandleFunc("/v1/settings", s.serveSettings)
+	s.mux.HandleFunc("/v1/apps", s.serveApps)
+	s.mux.HandleFunc("/v1/apps/{id}", s.serveApp)
+	s.mux.HandleFunc("/v1/apps/proposals", s.serveProposals)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, localclient.CodeNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
 	})
@@ -95,7 +107,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
 		BaseContext:       func(net.Listener) context.Context { return base },
-		ConnContext:       safesocket.ConnContext,
+		ConnContext:       s.connContext,
+		ConnState:         s.connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -183,6 +196,9 @@ func writeAgentError(w http.ResponseWriter, err error) {
 // codeOf maps an agent error to the API's error codes.
 func codeOf(err error) string {
 	var oe *oauthflow.Error
+	if code, ok := approvalCode(err); ok {
+		return code
+	}
 	switch {
 	case errors.Is(err, agent.ErrNotFound), errors.Is(err, agent.ErrUnknownProvider):
 		return localclient.CodeNotFound

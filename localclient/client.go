@@ -234,6 +234,26 @@ func (c *Client) UpdateSettings(ctx context.Context, p SettingsPatch) (*Settings
 	return &s, c.do(ctx, "PATCH", "/v1/settings", p, &s)
 }
 
+// Apps returns the app grants (GET /v1/apps).
+func (c *Client) Apps(ctx context.Context) ([]App, error) {
+	var r struct {
+		Apps []App `json:"apps"`
+	}
+	return r.Apps, c.do(ctx, "GET", "/v1/apps", nil, &r)
+}
+
+// RevokeApp removes the app grant id: the app is asked again.
+func (c *Client) RevokeApp(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "/v1/apps/"+url.PathEscape(id), nil, nil)
+}
+
+// ProposeApp asks for a human to approve an app in the tray: a proposal,
+// never a grant.
+func (c *Client) ProposeApp(ctx context.Context, r ProposalRequest) (*Proposal, error) {
+	var p Proposal
+	return &p, c.do(ctx, "POST", "/v1/apps/proposals", r, &p)
+}
+
 // Events calls fn for every event until ctx ends or the stream breaks; it
 // returns nil when ctx ended it.
 func (c *Client) Events(ctx context.Context, fn func(Event)) error {

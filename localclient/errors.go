@@ -11,6 +11,8 @@ const (
 	CodeProviderError    = "provider_error"
 	CodeRelayUnreachable = "relay_unreachable"
 	CodeInternal         = "internal"
+	CodeApprovalRequired = "approval_required"
+	CodeDenied           = "denied"
 )
 
 // ErrorHeader is set (to the error code) on every error answer of the agent
@@ -49,6 +51,8 @@ var (
 	ErrProviderError    = &Error{Code: CodeProviderError}
 	ErrRelayUnreachable = &Error{Code: CodeRelayUnreachable}
 	ErrInternal         = &Error{Code: CodeInternal}
+	ErrApprovalRequired = &Error{Code: CodeApprovalRequired}
+	ErrDenied           = &Error{Code: CodeDenied}
 )
 
 // ErrAgentNotRunning reports that nothing answers on the socket.

@@ -121,6 +121,9 @@ type Activity struct {
 type Settings struct {
 	RefreshMargin string `json:"refresh_margin"` // a Go duration
 	Autostart     bool   `json:"autostart"`
+	// ApproveApps: token, sign and proxy need a grant per app × connection.
+	// No socket call can change it.
+	ApproveApps bool `json:"approve_apps"`
 }
 
 // SettingsPatch is the body of PATCH /v1/settings; nil fields stay.
@@ -170,4 +173,37 @@ type Field struct {
 	Options  []string `json:"options,omitempty"`
 	Required bool     `json:"required"`
 	Default  string   `json:"default,omitempty"`
+}
+
+// App is a grant of app approval: an app × connection and the human's
+// decision (GET /v1/apps).
+type App struct {
+	ID         string    `json:"id"`
+	App        string    `json:"app"`              // the app's name when granted
+	Exe        string    `json:"exe,omitempty"`    // its executable (the interpreter for a script)
+	Script     string    `json:"script,omitempty"` // its script
+	Connection string    `json:"connection"`
+	Decision   string    `json:"decision"` // always | deny
+	Created    time.Time `json:"created"`
+	LastUsed   time.Time `json:"last_used,omitzero"`
+	Uses       int       `json:"uses"`
+}
+
+// ProposalRequest is the body of POST /v1/apps/proposals: one of Exe and
+// Script, an absolute path.
+type ProposalRequest struct {
+	Exe        string `json:"exe,omitempty"`
+	Script     string `json:"script,omitempty"`
+	Connection string `json:"connection,omitempty"`
+}
+
+// Proposal is a proposal waiting for a human in the tray: never a grant.
+type Proposal struct {
+	ID         string    `json:"id"`
+	App        string    `json:"app"` // the app the path names, as the tray will show it
+	Exe        string    `json:"exe,omitempty"`
+	Script     string    `json:"script,omitempty"`
+	Connection string    `json:"connection,omitempty"`
+	Created    time.Time `json:"created"`
+	Message    string    `json:"message"`
 }

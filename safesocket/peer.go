@@ -110,3 +110,16 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	}
 	return ctx
 }
+
+// UnixConn returns the Unix socket under c, a connection accepted by a
+// listener from Listen, so that a caller can read more of the kernel's
+// record of its peer (appid pins the peer's process with it); nil for any
+// other connection.
+func UnixConn(c net.Conn) *net.UnixConn {
+	pc, ok := c.(*peerConn)
+	if !ok {
+		return nil
+	}
+	uc, _ := pc.Conn.(*net.UnixConn)
+	return uc
+}

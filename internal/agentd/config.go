@@ -25,6 +25,10 @@ type FileConfig struct {
 	Vault string `toml:"vault"`
 	// Providers are local public clients, run without the relay.
 	Providers []oauthflow.Provider `toml:"provider"`
+	// ApproveApps makes token, sign and proxy need a human's grant per app
+	// × connection (default off for a headless agent). No socket call can
+	// turn it off.
+	ApproveApps bool `toml:"approve_apps"`
 }
 
 // ConfigDir is where config.toml lives: $TOKENTRAY_HOME, else

@@ -110,3 +110,17 @@ func TestRelayURLRuleSharedWithTheRelay(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadConfigApproveApps: approve_apps is off unless config.toml says so.
+func TestLoadConfigApproveApps(t *testing.T) {
+	for text, want := range map[string]bool{"": false, "approve_apps = false\n": false, "approve_apps = true\n": true} {
+		path := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := LoadConfig(path)
+		if err != nil || fc.ApproveApps != want {
+			t.Errorf("config %q: approve_apps %v, %v; want %v", text, fc.ApproveApps, err, want)
+		}
+	}
+}

@@ -115,10 +115,25 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 	go func() { defer close(d.ran); a.Run(runCtx) }()
 	go func() {
 		defer close(d.served)
-		d.serveErr = localapi.NewServer(a, opts.Logger).Serve(runCtx, ln)
+		d.serveErr = localapi.NewServer(a, opts.Logger, localapi.WithCLIExecutables(cliExecutables()...)).Serve(runCtx, ln)
 	}()
 	opts.Logger.Info("agent ready", "socket", opts.Socket, "vault", v.Mode().String(), "relay", relayURL != "")
 	return d, nil
+}
+
+// cliExecutables are the tokentray CLI's executables: this program (the
+// tray app and `tokentray agent` answer the CLI's subcommands too) and the
+// small `tokentray` beside it. appid compares them by device and inode, so a
+// missing one costs nothing.
+func cliExecutables() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return []string{exe, filepath.Join(filepath.Dir(exe), "tokentray"+filepath.Ext(exe))}
 }
 
 func loadFileConfig(getenv func(string) string) (FileConfig, error) {
@@ -169,6 +184,7 @@ func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*ag
 		Clock:          opts.Clock,
 		Logger:         opts.Logger,
 		Version:        opts.Version,
+		ApproveApps:    fc.ApproveApps,
 	}
 	if relayURL != "" {
 		rc := &relayclient.Client{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/tokentray/tokentray/internal/appid"
 )
 
 // Grant is a human's lasting decision for an app key × connection.
@@ -142,4 +144,34 @@ func (b *Broker) DropTerminalGrants() {
 	}
 	b.mu.Unlock()
 	b.emit(dropped, len(dropped) > 0)
+}
+
+// Grant records a human's decision d for app × connection, replacing any
+// grant it had there, as Answer does for a prompt. It is for the tray's own
+// screens (an app picked in the window) and for tests: only code in the
+// agent's process that acts on a human's choice may call it.
+func (b *Broker) Grant(app appid.App, connection string, d Decision) (Grant, error) {
+	switch {
+	case !app.Grantable():
+		return Grant{}, errNotGrantable
+	case connection == "":
+		return Grant{}, fmt.Errorf("%w: no connection", ErrBadProposal)
+	case d != Always && d != Deny:
+		return Grant{}, fmt.Errorf("approval: decision %q", d)
+	}
+	now := b.cfg.Clock.Now()
+	req := Request{App: app, Connection: connection}
+	b.mu.Lock()
+	g := b.put(req, d, now)
+	if d == Always && app.Kind == appid.Terminal {
+		g.Expires = now.Add(b.cfg.TerminalTTL)
+	}
+	out := *g
+	b.mu.Unlock()
+	kind := EventGranted
+	if d == Deny {
+		kind = EventDenied
+	}
+	b.emit([]Event{b.event(now, kind, req)}, true)
+	return out, nil
 }

@@ -54,6 +54,7 @@ const (
 	exitUsage        = 2
 	exitNotConnected = 3 // not connected, not found, needs reconnect
 	exitNoAgent      = 4
+	exitNotApproved  = 5 // approval_required or denied
 )
 
 // Version is reported by the agent's /v1/status; set it with -ldflags
@@ -75,13 +76,15 @@ Usage:
   tokentray revoke CONN
   tokentray status
   tokentray default CONN
+  tokentray apps [--json]
+  tokentray approve PATH|SCRIPT [--connection ID]
 
 CONN is a connection id, or a provider id: its only connection, else its default.
 The agent's socket is $TOKENTRAY_SOCK, else $XDG_RUNTIME_DIR/tokentray/agent.sock.
 Run tokentray COMMAND --help for the details of one command.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 not connected / not found / needs
-reconnect, 4 agent not running.
+reconnect, 4 agent not running, 5 not approved.
 `
 
 // command is one subcommand: its usage text and how it runs.
@@ -106,6 +109,8 @@ func init() {
 		"revoke":  {revokeUsage, runRevoke},
 		"status":  {statusUsage, runStatus},
 		"default": {defaultUsage, runDefault},
+		"apps":    {appsUsage, runApps},
+		"approve": {approveUsage, runApprove},
 	}
 }
 
@@ -194,6 +199,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, localclient.ErrAgentNotRunning):
 		return exitNoAgent
+	case errors.Is(err, localclient.ErrApprovalRequired), errors.Is(err, localclient.ErrDenied):
+		return exitNotApproved
 	case errors.Is(err, localclient.ErrNotFound), errors.Is(err, localclient.ErrNeedsReconnect),
 		errors.Is(err, errNotConnected):
 		return exitNotConnected

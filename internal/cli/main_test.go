@@ -89,11 +89,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
-			"waitsock": cmdWaitsock,
-			"exchange": cmdExchange,
-			"rawkeys":  cmdRawKeys,
-			"relay":    cmdRelay,
+			"exitcode":    cmdExitcode,
+			"waitsock":    cmdWaitsock,
+			"exchange":    cmdExchange,
+			"rawkeys":     cmdRawKeys,
+			"relay":       cmdRelay,
+			"approveapps": cmdApproveApps,
 		},
 	})
 }
@@ -162,4 +163,13 @@ func cmdRawKeys(ts *testscript.TestScript, neg bool, args []string) {
 	on := args[1] == "true"
 	_, err := w.Client.UpdateConnection(context.Background(), args[0], localclient.ConnectionPatch{RawKeys: &on})
 	ts.Check(err)
+}
+
+// cmdApproveApps turns app approval on or off, as the tray app's window
+// does in its own process (no socket call can): approveapps on|off.
+func cmdApproveApps(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+		ts.Fatalf("usage: approveapps on|off")
+	}
+	ts.Value(worldKey).(*devworld.World).Agent.Agent.SetApproveApps(args[0] == "on")
 }

@@ -28,11 +28,12 @@ import (
 
 // bins holds the binaries TestMain built.
 var bins struct {
-	dir, agent, relay string
+	dir, agent, cli, relay string
 }
 
-// TestMain builds `tokentray` (the nogui build, no cgo, as servers run it)
-// and `tokentray-relay` once for all tests.
+// TestMain builds `tokentray-app` (the nogui build, no cgo, as servers run
+// it), the small `tokentray` CLI beside it and `tokentray-relay` once for
+// all tests.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := func() int {
@@ -46,9 +47,10 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		bins.dir = dir
-		bins.agent, bins.relay = filepath.Join(dir, "tokentray"), filepath.Join(dir, "tokentray-relay")
+		bins.agent, bins.cli, bins.relay = filepath.Join(dir, "tokentray-app"), filepath.Join(dir, "tokentray"), filepath.Join(dir, "tokentray-relay")
 		for _, b := range []struct{ out, pkg string }{
 			{bins.agent, "github.com/tokentray/tokentray"},
+			{bins.cli, "github.com/tokentray/tokentray/cmd/tokentray"},
 			{bins.relay, "github.com/tokentray/tokentray/cmd/tokentray-relay"},
 		} {
 			cmd := exec.Command("go", "build", "-tags", "nogui", "-o", b.out, b.pkg)
@@ -79,11 +81,13 @@ type world struct {
 	agentLog *syncbuf.Buffer // every run's stderr
 	starts   int
 	client   *localclient.Client
+	config   string // more lines of config.toml
 }
 
 // worldOptions change the world.
 type worldOptions struct {
 	providerTimeout time.Duration // the relay's provider_timeout; default 15s
+	config          string        // more lines of the agent's config.toml
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
@@ -94,7 +98,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if o.providerTimeout == 0 {
 		o.providerTimeout = 15 * time.Second
 	}
-	w := &world{t: t, home: t.TempDir(), agentLog: &syncbuf.Buffer{}}
+	w := &world{t: t, home: t.TempDir(), agentLog: &syncbuf.Buffer{}, config: o.config}
 	sockDir, err := os.MkdirTemp("", "tt") // socket paths are limited to 108 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +211,7 @@ required = true
 func (w *world) startAgent() {
 	t := w.t
 	if w.starts == 0 {
-		if err := os.WriteFile(filepath.Join(w.home, "config.toml"), []byte("vault = \"passphrase\"\n"), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(w.home, "config.toml"), []byte("vault = \"passphrase\"\n"+w.config), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

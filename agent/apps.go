@@ -1,0 +1,192 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tokentray/tokentray/internal/appid"
+	"github.com/tokentray/tokentray/internal/approval"
+	"github.com/tokentray/tokentray/vault"
+)
+
+// grantsKey is the vault entry that holds the app grants (approval.MarshalGrants).
+const grantsKey = "app_grants"
+
+// apps is the agent's part of app approval: the broker and its saver.
+type apps struct {
+	broker  *approval.Broker
+	dirty   chan struct{} // wakes the saver: the grants changed
+	changed atomic.Bool   // the grants changed since the last save
+	save    sync.Mutex    // a leaf lock; serialises the saves of the grants
+}
+
+// newBroker makes the approval broker with the grants kept in the vault.
+// Unreadable grants are dropped with a warning: every app is then asked
+// again, which errs on the side of asking.
+func (a *Agent) newBroker() error {
+	var grants []approval.Grant
+	if rec, ok := a.vault.Get(grantsKey); ok {
+		g, err := approval.UnmarshalGrants(rec.Meta)
+		if err != nil {
+			a.log.Warn("vault: ignoring unreadable app grants; every app is asked again", "err", err)
+		} else {
+			grants = g
+		}
+	}
+	a.apps.dirty = make(chan struct{}, 1)
+	b, err := approval.New(approval.Config{
+		Clock:    a.clock,
+		OnChange: a.grantsChanged,
+		Audit:    a.auditApproval,
+	}, grants)
+	if err != nil {
+		return fmt.Errorf("app grants: %w", err)
+	}
+	a.apps.broker = b
+	a.wg.Add(1)
+	go a.grantSaver()
+	return nil
+}
+
+// grantsChanged wakes the saver. A use changes the grants (count, last
+// use) on every gated request, so requests never wait for the vault: a
+// burst of them makes one save. A grant or revocation through the agent's
+// methods is saved before they return; Close saves the last counts.
+func (a *Agent) grantsChanged() {
+	a.apps.changed.Store(true)
+	select {
+	case a.apps.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// grantSaver saves the grants whenever they changed, until Close.
+func (a *Agent) grantSaver() {
+	defer a.wg.Done()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-a.apps.dirty:
+			a.saveGrants()
+		}
+	}
+}
+
+// saveGrants writes the broker's grants to the vault if they changed since
+// the last save. A failure is logged: the grants in memory still hold, and
+// the next save tries again.
+func (a *Agent) saveGrants() {
+	a.apps.save.Lock()
+	defer a.apps.save.Unlock()
+	if !a.apps.changed.Swap(false) {
+		return
+	}
+	data, err := approval.MarshalGrants(a.apps.broker.Grants())
+	if err == nil {
+		err = a.vault.Put(grantsKey, vault.Entry{Meta: json.RawMessage(data)})
+	}
+	if err != nil {
+		a.apps.changed.Store(true)
+		a.log.Error("saving the app grants failed", "err", err)
+	}
+}
+
+// auditApproval writes a broker decision to the activity log: op
+// "approval", the decision in Method (used, granted, denied,
+// approval_required, revoked, proposed …), the app's name as Exe.
+func (a *Agent) auditApproval(ev approval.Event) {
+	a.LogActivity(Activity{Exe: ev.App, Connection: ev.Connection, Op: "approval", Method: string(ev.Kind)})
+}
+
+// ApproveApps reports whether token, sign and proxy need an app grant.
+func (a *Agent) ApproveApps() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.settings.ApproveApps
+}
+
+// SetApproveApps turns app approval on or off. It is for the tray app's own
+// window (in the same process) and tests; no socket call reaches it.
+func (a *Agent) SetApproveApps(on bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.settings.ApproveApps = on
+}
+
+// Approvals returns the broker, for the tray to subscribe, answer prompts
+// and confirm proposals. Only a human's answer may reach it.
+func (a *Agent) Approvals() *approval.Broker { return a.apps.broker }
+
+// CheckApp decides whether app may use connection id (an id or a provider
+// id: both name one connection, so one grant covers both) for op: nil lets
+// it through; an *approval.Error refuses. With approval off it returns nil.
+func (a *Agent) CheckApp(ctx context.Context, app appid.App, id, op string) error {
+	if !a.ApproveApps() {
+		return nil
+	}
+	real, err := a.resolveID(id)
+	if err != nil {
+		return err
+	}
+	return a.apps.broker.Check(ctx, approval.Request{App: app, Connection: real, Op: op})
+}
+
+// resolveID returns the real id of the connection id names.
+func (a *Agent) resolveID(id string) (string, error) {
+	c, err := a.find(id)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rec.ID, nil
+}
+
+// AppGrants returns the grants, oldest first.
+func (a *Agent) AppGrants() []approval.Grant { return a.apps.broker.Grants() }
+
+// RevokeApp removes grant id: the app is asked again.
+func (a *Agent) RevokeApp(id string) error {
+	if err := a.apps.broker.Revoke(id); err != nil {
+		return fmt.Errorf("%w: app grant %q", ErrNotFound, id)
+	}
+	a.saveGrants()
+	return nil
+}
+
+// ProposeApp queues a proposal for a human (`tokentray approve`): never a
+// grant. connection, when set, is resolved to the real id.
+func (a *Agent) ProposeApp(p approval.Proposal) (approval.Proposal, error) {
+	if p.Connection != "" {
+		real, err := a.resolveID(p.Connection)
+		if err != nil {
+			return approval.Proposal{}, err
+		}
+		p.Connection = real
+	}
+	q, err := a.apps.broker.Propose(p)
+	if err != nil {
+		return approval.Proposal{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return q, nil
+}
+
+// GrantApp records a human's decision d for app × connection id and saves
+// it. It is for the tray's window and tests in the same process: no socket
+// call reaches it.
+func (a *Agent) GrantApp(app appid.App, id string, d approval.Decision) (approval.Grant, error) {
+	real, err := a.resolveID(id)
+	if err != nil {
+		return approval.Grant{}, err
+	}
+	g, err := a.apps.broker.Grant(app, real, d)
+	if err != nil {
+		return approval.Grant{}, err
+	}
+	a.saveGrants()
+	return g, nil
+}
