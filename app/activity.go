@@ -106,13 +106,29 @@ func activityWhat(r localclient.Activity) string {
 	return strings.TrimSpace(strings.Join([]string{r.Op, r.Method, r.Path}, " "))
 }
 
-// add shows one access that just happened.
+// add shows one access that just happened, unless a reload already
+// brought it: the event and the reloaded record may arrive in either order.
 func (a *activityTab) add(r localclient.Activity) {
+	for i := 0; i < len(a.all) && i < recentToCompare; i++ {
+		if sameActivity(a.all[i], r) {
+			return
+		}
+	}
 	a.all = slices.Insert(a.all, 0, r)
 	if len(a.all) > maxActivity {
 		a.all = a.all[:maxActivity]
 	}
 	a.apply()
+}
+
+// recentToCompare is how many of the newest entries add compares a live
+// event with: more than can arrive while one reload is on its way.
+const recentToCompare = 64
+
+// sameActivity reports whether x and y are one access.
+func sameActivity(x, y localclient.Activity) bool {
+	return x.Time.Equal(y.Time) && x.PID == y.PID && x.Exe == y.Exe && x.Connection == y.Connection &&
+		x.Op == y.Op && x.Method == y.Method && x.Path == y.Path
 }
 
 // apply filters the rows and redraws the table.
