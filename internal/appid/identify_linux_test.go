@@ -543,6 +543,12 @@ func TestMultiCallBinary(t *testing.T) {
 		cmd := w.start(&exec.Cmd{Path: bb, Args: []string{argv0, script}})
 		deadline := time.Now().Add(20 * time.Second)
 		for {
+			// Between fork and exec the child still runs this test's
+			// binary; early in exec the new binary is in place while its
+			// command line is not yet (the kernel sets it up later). A
+			// program that connects to a socket is past both: read the
+			// command line first, then identify.
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 			p, err := PinPID(cmd.Process.Pid)
 			if err != nil {
 				t.Fatal(err)
@@ -552,10 +558,10 @@ func TestMultiCallBinary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if app.Exe == bb || time.Now().After(deadline) {
+			if (app.Exe == bb && strings.HasPrefix(string(cmdline), argv0+"\x00")) || time.Now().After(deadline) {
 				return app
 			}
-			time.Sleep(10 * time.Millisecond) // still between fork and exec
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	sh := identifyPID("sh")
