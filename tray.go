@@ -91,3 +91,6 @@ func runTray(env cli.Env) int {
 	app.Run(a, client, opts)
 	return 0
 }
+
+// The tray's window answers approval prompts through the agent in this process.
+var _ app.Approver = (*agentd.Approver)(nil)

@@ -190,3 +190,28 @@ func (a *Agent) GrantApp(app appid.App, id string, d approval.Decision) (approva
 	a.saveGrants()
 	return g, nil
 }
+
+// AnswerPrompt records a human's answer to prompt id (the tray's buttons)
+// and saves a grant it makes before returning.
+func (a *Agent) AnswerPrompt(id string, ans approval.Answer) error {
+	if err := a.apps.broker.Answer(id, ans); err != nil {
+		return err
+	}
+	a.saveGrants()
+	return nil
+}
+
+// ConfirmProposal grants app (identified at the proposed path) the
+// connection after a human confirmed proposal id in the tray, and saves it.
+func (a *Agent) ConfirmProposal(id string, app appid.App, connection string) (approval.Grant, error) {
+	real, err := a.resolveID(connection)
+	if err != nil {
+		return approval.Grant{}, err
+	}
+	g, err := a.apps.broker.ConfirmProposal(id, app, real)
+	if err != nil {
+		return approval.Grant{}, err
+	}
+	a.saveGrants()
+	return g, nil
+}
