@@ -61,7 +61,7 @@ func runTray(env cli.Env) int {
 	_, err = client.Status(ctx)
 	switch {
 	case errors.Is(err, localclient.ErrAgentNotRunning):
-		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version})
+		d, err := agentd.Start(ctx, agentd.Options{Getenv: env.Getenv, Socket: socket, Logger: logger, Version: cli.Version, TrayApp: true})
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "tokentray: %v\n", err)
 			return 1

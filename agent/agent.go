@@ -78,9 +78,14 @@ type Config struct {
 	// answering. Default: 30 seconds.
 	ProxyTimeout time.Duration
 	// ApproveApps makes token, sign and proxy need a human's grant for the
-	// asking app × connection (config.toml's approve_apps for a headless
-	// agent; the tray app turns it on). SetApproveApps changes it later.
+	// asking app × connection: config.toml's approve_apps. A headless agent
+	// turns approval on when it or the choice saved in the vault says on;
+	// the tray app ignores it (see TrayApp).
 	ApproveApps bool
+	// TrayApp says the tray app runs this agent: approval is on unless the
+	// window switched it off (SetApproveApps, saved in the vault). Nothing
+	// else turns it off. Default false: a headless agent.
+	TrayApp bool
 }
 
 // Agent owns the connections. Make one with New, then call Run.
@@ -161,7 +166,7 @@ func New(cfg Config) (*Agent, error) {
 		cancel()
 		return nil, err
 	}
-	a.settings.ApproveApps = cfg.ApproveApps
+	a.settings.ApproveApps = a.startApproveApps()
 	if err := a.newBroker(); err != nil {
 		cancel()
 		return nil, err

@@ -102,6 +102,46 @@ func (a *Agent) auditApproval(ev approval.Event) {
 	a.LogActivity(Activity{Exe: ev.App, Connection: ev.Connection, Op: "approval", Method: string(ev.Kind)})
 }
 
+// approveAppsKey is the vault entry that holds the approve_apps choice the
+// tray app last ran with (approveChoice): the window's, else its default.
+const approveAppsKey = "approve_apps"
+
+// approveChoice is the stored approve_apps choice.
+type approveChoice struct {
+	On bool `json:"on"`
+}
+
+// startApproveApps decides whether approval is on at start:
+//   - the tray app: the saved choice, else on; the default is saved at once,
+//     so a headless agent started later on this vault keeps approval on too.
+//     config.toml cannot turn it off.
+//   - a headless agent: on when config.toml says so or the saved choice is
+//     on. The file can turn approval on, never off a saved "on": only the
+//     tray's window switches it off.
+//
+// An unreadable choice counts as on: asking errs on the safe side.
+func (a *Agent) startApproveApps() bool {
+	saved, ok := true, false
+	if rec, found := a.vault.Get(approveAppsKey); found {
+		var c approveChoice
+		if err := json.Unmarshal(rec.Meta, &c); err != nil {
+			a.log.Warn("vault: unreadable approve_apps choice; approval stays on", "err", err)
+		} else {
+			saved = c.On
+		}
+		ok = true
+	}
+	if a.cfg.TrayApp {
+		if !ok {
+			if err := a.putMeta(approveAppsKey, approveChoice{On: true}); err != nil {
+				a.log.Warn("saving approve_apps failed; it is on for this run", "err", err)
+			}
+		}
+		return saved
+	}
+	return a.cfg.ApproveApps || (ok && saved)
+}
+
 // ApproveApps reports whether token, sign and proxy need an app grant.
 func (a *Agent) ApproveApps() bool {
 	a.mu.Lock()
@@ -109,12 +149,28 @@ func (a *Agent) ApproveApps() bool {
 	return a.settings.ApproveApps
 }
 
-// SetApproveApps turns app approval on or off. It is for the tray app's own
-// window (in the same process) and tests; no socket call reaches it.
-func (a *Agent) SetApproveApps(on bool) {
+// SetApproveApps turns app approval on or off and saves the choice
+// (encrypted, in the vault), so that it holds at the next start. It is for
+// the tray app's own window (in the same process) and tests; no socket call
+// reaches it. On error nothing changes. The switch is written to the
+// activity log.
+func (a *Agent) SetApproveApps(on bool) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	if err := a.putMeta(approveAppsKey, approveChoice{On: on}); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	was := a.settings.ApproveApps
 	a.settings.ApproveApps = on
+	a.mu.Unlock()
+	if was != on {
+		method := "approve_apps_off"
+		if on {
+			method = "approve_apps_on"
+		}
+		a.LogActivity(Activity{Op: "approval", Method: method})
+	}
+	return nil
 }
 
 // Approvals returns the broker, for the tray to subscribe, answer prompts

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/tokentray/tokentray/internal/appid"
@@ -59,8 +60,85 @@ func TestAppGrantsSurviveRestart(t *testing.T) {
 	if err := e.agent.CheckApp(ctx, bot, "nope", "token"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown connection: %v", err)
 	}
-	e.agent.SetApproveApps(false)
+	if err := e.agent.SetApproveApps(false); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.agent.CheckApp(ctx, bot, c.ID, "token"); err != nil {
 		t.Fatalf("approval off: %v", err)
+	}
+}
+
+// TestApproveAppsTrayDefaultAndSavedChoice: the tray app's agent starts
+// with approval on whatever config.toml says; the window's "off" is saved
+// (encrypted) and holds across restarts, also against approve_apps = true;
+// a headless agent follows config.toml unless a saved "on" holds (the file
+// never turns off a saved "on"); the tray's default is saved at its first
+// start, so a headless agent on the same vault keeps approval on.
+func TestApproveAppsTrayDefaultAndSavedChoice(t *testing.T) {
+	var tray, file bool
+	e := newEnvTuned(t, func(c *Config) { c.TrayApp, c.ApproveApps = tray, file })
+	want := func(step string, on bool) {
+		t.Helper()
+		if got := e.agent.ApproveApps(); got != on {
+			t.Fatalf("%s: ApproveApps() = %v, want %v", step, got, on)
+		}
+		if got := e.agent.Settings().ApproveApps; got != on {
+			t.Fatalf("%s: Settings().ApproveApps = %v, want %v", step, got, on)
+		}
+	}
+	want("headless, no config, nothing saved", false)
+
+	tray = true
+	e.restart()
+	want("tray app, config false", true)
+	tray = false
+	e.restart()
+	want("headless after the tray's first start", true)
+
+	tray = true
+	e.restart()
+	if err := e.agent.SetApproveApps(false); err != nil {
+		t.Fatal(err)
+	}
+	want("switched off in the window", false)
+	e.restart()
+	want("tray app after the window's off", false)
+	file = true
+	e.restart()
+	want("tray app, window off, config true", false)
+	tray = false
+	e.restart()
+	want("headless, window off, config true", true)
+	file = false
+	e.restart()
+	want("headless, window off, config false", false)
+
+	tray = true
+	e.restart()
+	if err := e.agent.SetApproveApps(true); err != nil {
+		t.Fatal(err)
+	}
+	tray = false
+	e.restart()
+	want("headless, window on, config false", true)
+}
+
+// TestApproveAppsSwitchIsLogged: switching approval writes one activity
+// entry per change, none for a switch to the state it is in.
+func TestApproveAppsSwitchIsLogged(t *testing.T) {
+	e := newEnvTuned(t, func(c *Config) { c.TrayApp = true })
+	for _, on := range []bool{false, false, true} {
+		if err := e.agent.SetApproveApps(on); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	for _, a := range e.agent.Activity() {
+		if a.Op == "approval" {
+			seen = append(seen, a.Method)
+		}
+	}
+	if want := []string{"approve_apps_on", "approve_apps_off"}; !slices.Equal(seen, want) {
+		t.Fatalf("approval activity = %v, want %v (newest first)", seen, want)
 	}
 }

@@ -14,8 +14,9 @@ type Settings struct {
 	// Autostart asks the desktop to start tokentray at login.
 	Autostart bool `json:"autostart"`
 	// ApproveApps reports whether token, sign and proxy need an app grant.
-	// It is not kept with the settings: it comes from Config (config.toml or
-	// the tray app) and changes only through SetApproveApps.
+	// It is not kept with the settings: it comes from Config and the choice
+	// saved in the vault's approve_apps entry (startApproveApps), and changes
+	// only through SetApproveApps.
 	ApproveApps bool `json:"-"`
 }
 

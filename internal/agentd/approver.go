@@ -61,8 +61,11 @@ func (p *Approver) ConfirmProposal(id, connection string) (approval.Grant, error
 // ApproveApps reports whether token, sign and proxy need a grant.
 func (p *Approver) ApproveApps() bool { return p.d.Agent.ApproveApps() }
 
-// SetApproveApps switches approval on or off.
+// SetApproveApps switches approval on or off and saves the choice in the
+// vault: the tray app starts with it next time.
 func (p *Approver) SetApproveApps(on bool) error {
-	p.d.Agent.SetApproveApps(on)
+	if err := p.d.Agent.SetApproveApps(on); err != nil {
+		return fmt.Errorf("approve_apps: %w", err)
+	}
 	return nil
 }

@@ -51,6 +51,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported by /v1/status.
 	Version string
+	// TrayApp says the tray app runs this agent: app approval is on unless
+	// the tray's window switched it off (the choice is saved in the vault);
+	// config.toml's approve_apps cannot turn it off. Default false: a
+	// headless agent, which reads approve_apps from config.toml (agent.Config
+	// has the whole rule).
+	TrayApp bool
 }
 
 // Daemon is a running agent serving its socket.
@@ -185,6 +191,7 @@ func newAgent(opts Options, fc FileConfig, v *vault.Vault, relayURL string) (*ag
 		Logger:         opts.Logger,
 		Version:        opts.Version,
 		ApproveApps:    fc.ApproveApps,
+		TrayApp:        opts.TrayApp,
 	}
 	if relayURL != "" {
 		rc := &relayclient.Client{BaseURL: relayURL, Device: v.DeviceKey(), Timeout: opts.RelayTimeout}
