@@ -271,3 +271,13 @@ func (a *Agent) ConfirmProposal(id string, app appid.App, connection string) (ap
 	a.saveGrants()
 	return g, nil
 }
+
+// ScreenLocked ends the grants of interactive terminals (whoever sits at
+// the keyboard may have changed) and writes the lock to the activity log:
+// op "approval", method "screen_locked", the signal that reported it as
+// Exe. The grants' end is saved before it returns.
+func (a *Agent) ScreenLocked(source string) {
+	a.LogActivity(Activity{Exe: source, Op: "approval", Method: "screen_locked"})
+	a.apps.broker.DropTerminalGrants()
+	a.saveGrants()
+}

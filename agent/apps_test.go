@@ -142,3 +142,53 @@ func TestApproveAppsSwitchIsLogged(t *testing.T) {
 		t.Fatalf("approval activity = %v, want %v (newest first)", seen, want)
 	}
 }
+
+// TestScreenLockEndsTerminalGrants: a screen lock ends the interactive
+// terminal's grant, for good (saved), and leaves the others; the lock is in
+// the activity log.
+func TestScreenLockEndsTerminalGrants(t *testing.T) {
+	e := newEnvTuned(t, func(c *Config) { c.ApproveApps = true })
+	c := e.connect()
+	ctx := context.Background()
+	term := appid.App{Kind: appid.Terminal, Key: appid.TerminalKey, Name: "interactive terminal"}
+	bot := appid.App{Kind: appid.Script, Key: appid.ScriptKey("/usr/bin/python3", "", "/home/u/bot.py", "abc"),
+		Name: "python3 bot.py", Exe: "/usr/bin/python3", Script: "/home/u/bot.py"}
+	curl := appid.App{Kind: appid.Binary, Key: "path:/usr/bin/curl", Name: "curl", Exe: "/usr/bin/curl"}
+	for _, g := range []struct {
+		app appid.App
+		d   approval.Decision
+	}{{term, approval.Always}, {bot, approval.Always}, {curl, approval.Deny}} {
+		if _, err := e.agent.GrantApp(g.app, c.ID, g.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.agent.CheckApp(ctx, term, c.ID, "token"); err != nil {
+		t.Fatalf("the terminal, granted: %v", err)
+	}
+
+	e.agent.ScreenLocked("org.gnome.ScreenSaver")
+	if err := e.agent.CheckApp(ctx, term, c.ID, "token"); !errors.Is(err, approval.ErrApprovalRequired) {
+		t.Fatalf("the terminal after the lock: %v, want approval_required", err)
+	}
+	if err := e.agent.CheckApp(ctx, bot, c.ID, "token"); err != nil {
+		t.Fatalf("the script after the lock: %v, want its grant kept", err)
+	}
+	var locked bool
+	for _, a := range e.agent.Activity() {
+		locked = locked || (a.Op == "approval" && a.Method == "screen_locked" && a.Exe == "org.gnome.ScreenSaver")
+	}
+	if !locked {
+		t.Fatal("no screen_locked entry in the activity log")
+	}
+	e.restart()
+	var keys []string
+	for _, g := range e.agent.AppGrants() {
+		keys = append(keys, g.Key+" "+string(g.Decision))
+	}
+	slices.Sort(keys)
+	want := []string{bot.Key + " always", curl.Key + " deny"}
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("grants after the lock and a restart = %v, want %v", keys, want)
+	}
+}

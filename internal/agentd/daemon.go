@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/internal/browser"
+	"github.com/tokentray/tokentray/internal/screenlock"
 	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/oauthflow"
@@ -65,6 +66,7 @@ type Daemon struct {
 	Vault  *vault.Vault
 	Socket string
 
+	lock     *screenlock.Watcher // nil when the screen lock is not watched
 	cancel   context.CancelFunc
 	served   chan struct{} // closed when the socket stops serving
 	serveErr error         // why it stopped; set before served closes
@@ -118,6 +120,7 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d := &Daemon{Agent: a, Vault: v, Socket: opts.Socket, cancel: cancel, served: make(chan struct{}), ran: make(chan struct{})}
+	d.lock = watchScreenLock(runCtx, opts, a)
 	go func() { defer close(d.ran); a.Run(runCtx) }()
 	go func() {
 		defer close(d.served)
@@ -125,6 +128,26 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 	}()
 	opts.Logger.Info("agent ready", "socket", opts.Socket, "vault", v.Mode().String(), "relay", relayURL != "")
 	return d, nil
+}
+
+// watchScreenLock ends the interactive terminals' grants whenever the
+// screen locks, until ctx ends. Where the lock cannot be watched (no desktop
+// session, another system) they end after their time limit only; that is
+// logged, and the agent runs on.
+func watchScreenLock(ctx context.Context, opts Options, a *agent.Agent) *screenlock.Watcher {
+	w, err := screenlock.Start(ctx, screenlock.Config{Getenv: opts.Getenv, Logger: opts.Logger}, func(l screenlock.Lock) {
+		opts.Logger.Info("the screen locked; interactive terminals' grants end", "source", l.Source)
+		a.ScreenLocked(l.Source)
+	})
+	switch {
+	case errors.Is(err, screenlock.ErrUnsupported):
+		return nil
+	case err != nil:
+		opts.Logger.Info("the screen lock is not watched: interactive terminals' grants end after their time limit only", "err", err)
+		return nil
+	}
+	opts.Logger.Debug("watching the screen lock", "sources", w.Sources())
+	return w
 }
 
 // cliExecutables are the tokentray CLI's executables: this program (the
@@ -214,6 +237,9 @@ func (d *Daemon) Wait() error {
 func (d *Daemon) Stop() {
 	d.stopOnce.Do(func() {
 		d.cancel()
+		if d.lock != nil {
+			d.lock.Close()
+		}
 		<-d.served
 		<-d.ran
 		d.Agent.Close()
