@@ -8,6 +8,9 @@ PACKAGE_FLAGS ?= -release
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# polkit reads its actions from /usr/share/polkit-1/actions only: with PREFIX=/usr/local,
+# pass POLKIT_ACTIONS=/usr/share/polkit-1/actions for "Always" to ask for the password.
+POLKIT_ACTIONS ?= $(PREFIX)/share/polkit-1/actions
 APP_ID  := io.github.tokentray.tokentray
 MINGW_CC ?= x86_64-w64-mingw32-gcc
 
@@ -48,12 +51,13 @@ demo: build ## run the demo: simulated exchange, relay and agent on loopback
 check: build-nogui ## the demo's whole story, headless: connect, key, sign, refresh, revoke
 	./tokentray-nogui demo --check
 
-install: build ## install tokentray, tokentray-app, tokentray-relay, the .desktop file and the icon under $(DESTDIR)$(PREFIX)
+install: build ## install tokentray, tokentray-app, tokentray-relay, the .desktop file, the icon and the polkit action under $(DESTDIR)$(PREFIX)
 	install -Dm755 tokentray $(DESTDIR)$(PREFIX)/bin/tokentray
 	install -Dm755 tokentray-app $(DESTDIR)$(PREFIX)/bin/tokentray-app
 	install -Dm755 tokentray-relay $(DESTDIR)$(PREFIX)/bin/tokentray-relay
 	install -Dm644 deploy/linux/$(APP_ID).desktop $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
 	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/$(APP_ID).png
+	install -Dm644 deploy/polkit/$(APP_ID).policy $(DESTDIR)$(POLKIT_ACTIONS)/$(APP_ID).policy
 
 package: ## a Linux package (tokentray.tar.xz) with fyne package, from FyneApp.toml
 	$(GO) tool fyne package -os linux $(PACKAGE_FLAGS)  # packs the whole program as bin/tokentray

@@ -33,8 +33,53 @@ func Start(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cmd := exec.Command(bin, "--session", "--nofork", "--nopidfile",
-		"--address=unix:path="+filepath.Join(dir, "bus"), "--print-address=1")
+	return run(t, exec.Command(bin, "--session", "--nofork", "--nopidfile",
+		"--address=unix:path="+filepath.Join(dir, "bus"), "--print-address=1"))
+}
+
+// StartShared starts a private dbus-daemon that any user may connect to,
+// in a folder others can reach, for a daemon that drops its privileges
+// (polkitd runs as the polkitd user), and returns its address. Like Start,
+// it skips the test without dbus-daemon.
+func StartShared(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		t.Skip("dbus-daemon is not installed; scripts/install-deps installs it (apt-get install dbus)")
+	}
+	dir, err := os.MkdirTemp("", "dbustest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "bus.conf")
+	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path=`+filepath.Join(dir, "bus")+`</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run(t, exec.Command(bin, "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=1"))
+}
+
+// run starts cmd, a dbus-daemon that prints its address, stops it at the
+// test's end and returns the address.
+func run(t testing.TB, cmd *exec.Cmd) string {
+	t.Helper()
 	// Its stderr is dropped: unprivileged, it complains about its fd limit.
 	out, err := cmd.StdoutPipe()
 	if err != nil {
