@@ -112,15 +112,19 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 		v.Close()
 		return nil, err
 	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	lock := watchScreenLock(runCtx, opts, a) // before the socket appears: it may take the bus timeout
 	ln, err := safesocket.Listen(opts.Socket)
 	if err != nil {
+		cancel()
+		if lock != nil {
+			lock.Close()
+		}
 		a.Close()
 		v.Close()
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{Agent: a, Vault: v, Socket: opts.Socket, cancel: cancel, served: make(chan struct{}), ran: make(chan struct{})}
-	d.lock = watchScreenLock(runCtx, opts, a)
+	d := &Daemon{Agent: a, Vault: v, Socket: opts.Socket, lock: lock, cancel: cancel, served: make(chan struct{}), ran: make(chan struct{})}
 	go func() { defer close(d.ran); a.Run(runCtx) }()
 	go func() {
 		defer close(d.served)
