@@ -18,7 +18,8 @@ func (s *Server) serveApps(w http.ResponseWriter, r *http.Request) {
 	out := make([]localclient.App, len(grants))
 	for i, g := range grants {
 		out[i] = localclient.App{ID: g.ID, App: g.App, Exe: g.Exe, Script: g.Script, Connection: g.Connection,
-			Decision: string(g.Decision), Created: g.Created.UTC(), LastUsed: g.LastUsed.UTC(), Uses: g.Uses}
+			Decision: string(g.Decision), Created: g.Created.UTC(), LastUsed: g.LastUsed.UTC(), Uses: g.Uses,
+			Expires: g.Expires.UTC()}
 	}
 	writeJSON(w, map[string]any{"apps": out})
 }

@@ -187,6 +187,7 @@ type App struct {
 	Created    time.Time `json:"created"`
 	LastUsed   time.Time `json:"last_used,omitzero"`
 	Uses       int       `json:"uses"`
+	Expires    time.Time `json:"expires,omitzero"` // an interactive terminal's grant ends then, or when the screen locks
 }
 
 // ProposalRequest is the body of POST /v1/apps/proposals: one of Exe and
