@@ -43,6 +43,10 @@ type Options struct {
 	// Instance, when set, is this process's claim to be the one tray app:
 	// Run answers a second launch's "show" by showing the window.
 	Instance *Instance
+	// Approver is the agent's app approval in this process: the prompts,
+	// the proposals and the approve_apps switch. It is nil when the tray
+	// attached to an agent in another process.
+	Approver Approver
 }
 
 // Run runs the tray and the window on a until the user quits, talking to the
@@ -228,6 +232,10 @@ func (u *ui) apply(ev localclient.Event) {
 	if ev.Type == "activity" {
 		if ev.Activity != nil {
 			u.win.activity.add(*ev.Activity)
+			if ev.Activity.Op == "approval" {
+				u.win.apps.onApproval()
+				u.win.apps.notifyNewApp(*ev.Activity)
+			}
 		}
 		return
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tokentray/tokentray/app/internal/desktoptest"
+	"github.com/tokentray/tokentray/internal/appid"
+	"github.com/tokentray/tokentray/internal/approval"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/fakeexchange"
 	"github.com/tokentray/tokentray/internal/syncbuf"
@@ -38,22 +40,15 @@ func buildTrayApp(t *testing.T) string {
 	return bin
 }
 
-// TestDesktopNotificationsOncePerEvent runs the real tray app, with Fyne's
-// real driver, on a private X server and session bus, attached to a real
-// agent, and reads what reaches the notification service: each event is
-// told once — connected, refresh failed (not again when the agent's retry
-// fails too), needs reconnect, connected again, revoked.
-func TestDesktopNotificationsOncePerEvent(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("skipped: desktop notifications through D-Bus are Linux's")
-	}
-	if testing.Short() {
-		t.Skip("skipped in -short: builds and runs the tray app")
-	}
+// runTrayApp runs the real tray app, built from this tree, with Fyne's real
+// driver on a private X server and session bus, attached to the agent on
+// socket, until the test ends; it returns once the app follows the agent's
+// events, with what reaches the bus's notification service.
+func runTrayApp(t *testing.T, socket string) *desktoptest.Notifications {
+	t.Helper()
 	bus := desktoptest.SessionBus(t)
 	display := desktoptest.Xvfb(t)
 	notes := desktoptest.StartNotifications(t, bus)
-	c, stack, socket := startAgentSocket(t, fakeexchange.AutoApprove, devstack.Browser)
 	bin := buildTrayApp(t)
 
 	home := t.TempDir()
@@ -96,6 +91,23 @@ func TestDesktopNotificationsOncePerEvent(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	return notes
+}
+
+// TestDesktopNotificationsOncePerEvent runs the real tray app, with Fyne's
+// real driver, on a private X server and session bus, attached to a real
+// agent, and reads what reaches the notification service: each event is
+// told once — connected, refresh failed (not again when the agent's retry
+// fails too), needs reconnect, connected again, revoked.
+func TestDesktopNotificationsOncePerEvent(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("skipped: desktop notifications through D-Bus are Linux's")
+	}
+	if testing.Short() {
+		t.Skip("skipped in -short: builds and runs the tray app")
+	}
+	c, stack, socket := startAgentSocket(t, fakeexchange.AutoApprove, devstack.Browser)
+	notes := runTrayApp(t, socket)
 
 	// The test follows the agent's events too, to know when the agent
 	// retried a failing refresh.
@@ -103,21 +115,10 @@ func TestDesktopNotificationsOncePerEvent(t *testing.T) {
 	t.Cleanup(cancel)
 	events := make(chan localclient.Event, 100)
 	go c.Events(ctx, func(ev localclient.Event) { events <- ev })
-	summaries := func(got []desktoptest.Notification) []string {
-		var s []string
-		for _, n := range got {
-			s = append(s, n.Summary)
-		}
-		return s
-	}
-	want := []string{}
+	seen := &noteLog{notes: notes}
 	expect := func(summary string) {
 		t.Helper()
-		want = append(want, summary)
-		got := notes.WaitFor(t, summary, 60*time.Second, func(got []desktoptest.Notification) bool { return len(got) >= len(want) })
-		if s := summaries(got); !slices.Equal(s, want) {
-			t.Fatalf("notifications %q, want %q: %v", s, want, got)
-		}
+		seen.expect(t, summary)
 	}
 
 	connect := func() localclient.Connection {
@@ -218,5 +219,116 @@ func waitEvent(t *testing.T, events <-chan localclient.Event, ok func(localclien
 		case <-deadline:
 			t.Fatal("no such event within 60 s")
 		}
+	}
+}
+
+// noteLog reads the notifications in order: each expect waits for one more
+// and fails unless those so far are exactly the ones expected, so a
+// notification that should not have come shows up at the next expect.
+type noteLog struct {
+	notes *desktoptest.Notifications
+	want  []string
+}
+
+// expect waits up to 60 s for the notification summary, and returns it.
+func (l *noteLog) expect(t *testing.T, summary string) desktoptest.Notification {
+	t.Helper()
+	l.want = append(l.want, summary)
+	got := l.notes.WaitFor(t, summary, 60*time.Second, func(got []desktoptest.Notification) bool { return len(got) >= len(l.want) })
+	var s []string
+	for _, n := range got {
+		s = append(s, n.Summary)
+	}
+	if !slices.Equal(s, l.want) {
+		t.Fatalf("notifications %q, want %q: %v", s, l.want, got)
+	}
+	return got[len(got)-1]
+}
+
+// TestDesktopNewAppOnATradingConnection runs the real tray app attached to
+// a real agent, as above, and reads what reaches the notification service
+// when apps are granted connections: a grant on a connection that cannot
+// trade and a plain use of a grant (curl, through the socket) stay quiet;
+// the first grant of an app on a trading connection is told once, naming
+// the app and the connection; the same app granted again is not told again.
+func TestDesktopNewAppOnATradingConnection(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("skipped: desktop notifications through D-Bus and app identification are Linux's")
+	}
+	if testing.Short() {
+		t.Skip("skipped in -short: builds and runs the tray app")
+	}
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("skipped: no curl to use a grant with")
+	}
+	w := startWorld(t)
+	notes := runTrayApp(t, w.Socket)
+	seen := &noteLog{notes: notes}
+	ctx := context.Background()
+	agent := w.Agent.Agent
+	ids := appid.New(appid.Config{})
+	identify := func(path string) appid.App {
+		t.Helper()
+		app, err := ids.IdentifyFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+	grant := func(app appid.App, conn string) {
+		t.Helper()
+		if _, err := agent.GrantApp(app, conn, approval.Always); err != nil {
+			t.Fatalf("grant %s: %v", app.Name, err)
+		}
+	}
+	connect := func(scopes ...string) localclient.Connection {
+		t.Helper()
+		conn, err := w.Client.Connect(ctx, localclient.ConnectRequest{Provider: devstack.ProviderID, Scopes: scopes}, nil)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		seen.expect(t, "Connected")
+		return *conn
+	}
+
+	// A connection that cannot trade: a grant there is no news.
+	conn := connect("profile")
+	curlApp := identify(curl)
+	grant(curlApp, conn.ID)
+
+	// The same account connected again with trade (the agent updates the
+	// connection); curl, granted before, uses it.
+	conn = connect("profile", "trade")
+	if !slices.Contains(conn.ScopesGranted, "trade") {
+		t.Fatalf("the connection was granted %v, want trade among them", conn.ScopesGranted)
+	}
+	agent.SetApproveApps(true)
+	out, err := exec.Command(curl, "-sS", "--unix-socket", w.Socket, "-o", os.DevNull, "-w", "%{http_code}",
+		"http://tokentray/v1/connections/"+conn.ID+"/token").CombinedOutput()
+	if err != nil || string(out) != "200" {
+		t.Fatalf("curl with its grant: %v, HTTP %s", err, out)
+	}
+
+	// A new app on the trading connection is told, once.
+	script := func(name string) appid.App {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte("#!/bin/sh\necho hello\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return identify(path)
+	}
+	bot := script("bot.sh")
+	grant(bot, conn.ID)
+	n := seen.expect(t, "New app can place orders")
+	if !strings.Contains(n.Body, bot.Name) || !strings.Contains(n.Body, conn.Label) {
+		t.Fatalf("the notification %v does not name the app %q and the connection %q", n, bot.Name, conn.Label)
+	}
+	grant(bot, conn.ID)
+	other := script("other.sh")
+	grant(other, conn.ID)
+	if n := seen.expect(t, "New app can place orders"); !strings.Contains(n.Body, other.Name) {
+		t.Fatalf("the notification %v does not name %q", n, other.Name)
 	}
 }

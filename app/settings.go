@@ -7,13 +7,15 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokentray/tokentray/localclient"
 )
 
-// settingsTab shows the relay, the refresh margin, start at login, and per
-// connection whether scripts may read raw keys.
+// settingsTab shows the relay, the refresh margin, start at login, the
+// appearance, app approval and its notification, and per connection whether
+// scripts may read raw keys.
 type settingsTab struct {
 	u *ui
 
@@ -24,6 +26,9 @@ type settingsTab struct {
 	appearance *widget.RadioGroup
 	rawKeys    *fyne.Container
 	raw        map[string]*widget.Check
+	approve    *widget.Check // "Approve each app": the Approver's switch
+	approveWhy *widget.Label // why it cannot be changed here, when it cannot
+	newApps    *widget.Check // the new-app notification
 	status     *widget.Label
 
 	quiet bool // set while code, not the user, changes a check
@@ -68,6 +73,8 @@ func (s *settingsTab) build() fyne.CanvasObject {
 	rawHint.Importance = widget.LowImportance
 	rawHint.Wrapping = fyne.TextWrapWord
 
+	approve := s.buildApprove()
+
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.Hide()
@@ -80,6 +87,7 @@ func (s *settingsTab) build() fyne.CanvasObject {
 		bold("Refresh margin"), container.NewBorder(nil, nil, nil, s.saveM, s.margin), marginHint,
 		bold("Start at login"), s.autostart,
 		bold("Appearance"), s.appearance,
+		bold("Apps"), approve,
 		bold("Scripts may read raw keys"), s.rawKeys, rawHint,
 		s.status,
 	))
@@ -97,6 +105,7 @@ func (s *settingsTab) reload() {
 			return
 		}
 		s.margin.SetText(marginText(st.RefreshMargin))
+		s.showApprove(st.ApproveApps)
 	})
 }
 
@@ -238,4 +247,96 @@ func (s *settingsTab) onRawKeys(id string, ch *widget.Check, on bool) {
 		}
 		s.say(err, "")
 	})
+}
+
+// buildApprove makes the "Approve each app" switch, its notes and the
+// new-app notification's switch.
+func (s *settingsTab) buildApprove() fyne.CanvasObject {
+	s.approve = widget.NewCheck("Approve each app", s.onApprove)
+	what := widget.NewLabel("On: the first time a program asks for a connection's keys, tokentray asks you, and remembers Always and Deny per app (the Apps tab lists them). " +
+		"Off: any program of yours can read every key.")
+	what.Importance = widget.LowImportance
+	what.Wrapping = fyne.TextWrapWord
+	s.approveWhy = widget.NewLabel("This window is attached to a tokentray agent running in another process, so it cannot change this: " +
+		"only the window of the tray app that runs the agent itself can, and no socket call or command can. " +
+		"That agent takes approve_apps from its config.toml.")
+	s.approveWhy.Wrapping = fyne.TextWrapWord
+	s.approveWhy.Importance = widget.WarningImportance
+	s.approveWhy.Hide()
+	x11 := widget.NewLabel("On X11 any program of yours can send this window synthetic clicks, so a click alone does not prove you made it: " +
+		"where a polkit agent runs, \"Always\" asks for your password too. " +
+		"The security table in tokentray's README says what approval stops and what it cannot.")
+	x11.Importance = widget.LowImportance
+	x11.Wrapping = fyne.TextWrapWord
+	s.newApps = widget.NewCheck("Tell me when a new app uses a trading connection", s.onNewApps)
+	s.quiet = true
+	s.newApps.SetChecked(s.u.newAppNotes())
+	s.quiet = false
+	s.showApprove(false)
+	return container.NewVBox(s.approve, what, s.approveWhy, x11, s.newApps)
+}
+
+// showApprove shows the switch: the Approver's state when the agent runs
+// in this process; else the agent's, from its settings (fromAgent), and
+// disabled.
+func (s *settingsTab) showApprove(fromAgent bool) {
+	ap := s.u.opts.Approver
+	if ap == nil {
+		s.setQuietly(s.approve, fromAgent)
+		s.approve.Disable()
+		s.approveWhy.Show()
+		return
+	}
+	s.setQuietly(s.approve, ap.ApproveApps())
+	s.approve.Enable()
+	s.approveWhy.Hide()
+}
+
+// onApprove switches app approval on at once, and off only after asking.
+func (s *settingsTab) onApprove(on bool) {
+	ap := s.u.opts.Approver
+	if s.quiet || ap == nil {
+		return
+	}
+	if on {
+		s.setApprove(ap, true)
+		return
+	}
+	s.setQuietly(s.approve, true) // stays on until confirmed
+	d := dialog.NewConfirm("Turn off app approval?",
+		"Any program of yours can then read every key and place orders with it, without asking: "+
+			"a compromised package in a backtest, an install script, an AI coding agent. "+
+			"The decisions in the Apps tab are kept for when you turn it on again.",
+		func(ok bool) {
+			if ok {
+				s.setApprove(ap, false)
+			}
+		}, s.u.win.w)
+	d.SetConfirmText("Turn off")
+	d.SetDismissText("Keep it on")
+	d.Show()
+}
+
+// setApprove sets the switch in the agent, then shows what it is.
+func (s *settingsTab) setApprove(ap Approver, on bool) {
+	s.approve.Disable()
+	s.u.call(func(context.Context) error { return ap.SetApproveApps(on) }, func(err error) {
+		s.showApprove(false)
+		if err != nil {
+			s.u.log.Warn("set approve_apps", "err", err)
+			s.status.Importance = widget.DangerImportance
+			s.status.SetText("App approval was not changed: " + lastPart(err.Error()) + ".")
+			s.status.Show()
+			return
+		}
+		s.say(nil, map[bool]string{true: "App approval is on: each app is asked about once.", false: "App approval is off: any program of yours can read every key."}[on])
+	})
+}
+
+// onNewApps stores whether the new-app notification is wanted.
+func (s *settingsTab) onNewApps(on bool) {
+	if s.quiet {
+		return
+	}
+	s.u.app.Preferences().SetBool(newAppNotesKey, on)
 }

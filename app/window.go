@@ -14,10 +14,10 @@ import (
 )
 
 // mainWindow is the window titled "tokentray": a card per connection, the
-// activity and the settings. While it is hidden nothing in it ticks, and
-// with a tray to bring it back it is closed: its GL surface, textures and
-// renderers are freed, and showing it again opens a new window on the same
-// widgets.
+// activity, the apps decided about and the settings. While it is hidden
+// nothing in it ticks, and with a tray to bring it back it is closed: its GL
+// surface, textures and renderers are freed, and showing it again opens a
+// new window on the same widgets.
 type mainWindow struct {
 	u       *ui
 	w       fyne.Window
@@ -33,6 +33,7 @@ type mainWindow struct {
 	cards    map[string]*card
 	tabs     *container.AppTabs
 	activity *activityTab
+	apps     *appsTab
 	settings *settingsTab
 }
 
@@ -68,10 +69,12 @@ func (m *mainWindow) build() {
 	conns := container.NewBorder(container.NewHBox(add), nil, nil, nil, container.NewVScroll(m.list))
 
 	m.activity = newActivityTab(m.u)
+	m.apps = newAppsTab(m.u)
 	m.settings = newSettingsTab(m.u)
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem("Connections", conns),
 		container.NewTabItem("Activity", m.activity.build()),
+		container.NewTabItem("Apps", m.apps.build()),
 		container.NewTabItem("Settings", m.settings.build()),
 	)
 	m.tabs.OnSelected = func(ti *container.TabItem) { m.onTab(ti.Text) }
@@ -137,6 +140,8 @@ func (m *mainWindow) onTab(name string) {
 	switch name {
 	case "Activity":
 		m.activity.reload()
+	case "Apps":
+		m.apps.reload()
 	case "Settings":
 		m.settings.reload()
 	}
