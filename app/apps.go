@@ -64,7 +64,7 @@ func newAppsTab(u *ui) *appsTab { return &appsTab{u: u} }
 // appsEmptyText explains approval where the list is empty.
 const appsEmptyText = "No app is on the list yet.\n\n" +
 	"With \"Approve each app\" on (Settings), the first time a program asks for a connection's keys " +
-	"(a script, a bot, curl, the tokentray command in a script), tokentray asks you here: Allow once, Always or Deny. " +
+	"(a script, a bot, curl, the tokentray command in a script), tokentray asks you: Allow once, Always or Deny. " +
 	"Your Always and Deny answers are listed here, per app and connection, and you can revoke each one: the app is then asked again.\n\n" +
 	"You can also propose an app from a terminal, then confirm it here:\n" +
 	"    tokentray approve /path/to/bot.py --connection ID"
@@ -189,10 +189,9 @@ func (a *appsTab) showProposals(props []approval.Proposal) {
 	var objs []fyne.CanvasObject
 	if a.u.opts.Approver == nil {
 		l := widget.NewLabel("This window is attached to a tokentray agent that runs in another process (tokentray agent), " +
-			"so it cannot see or confirm what `tokentray approve` proposes, and cannot answer an app's request: " +
+			"so it cannot see or confirm what tokentray approve proposes, and cannot answer an app's request: " +
 			"only the window of the tray app that runs the agent itself can. You can still revoke decisions here.")
 		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.LowImportance
 		objs = append(objs, l)
 	}
 	for _, p := range props {
@@ -206,12 +205,14 @@ func (a *appsTab) showProposals(props []approval.Proposal) {
 
 func (a *appsTab) newProposalRow(p approval.Proposal) *proposalRow {
 	r := &proposalRow{p: p}
-	which := "no connection named: you pick one"
-	if p.Connection != "" {
-		which = "for " + a.connText(p.Connection)
+	what, conn := "Program "+p.Exe, "Connection: none named, you pick one when you approve"
+	if p.Script != "" {
+		what = "Script " + p.Script
 	}
-	r.text = widget.NewLabel(fmt.Sprintf("%s, %s. Proposed %s with tokentray approve.",
-		proposalPath(p), which, whenText(p.Created, a.u.now())))
+	if p.Connection != "" {
+		conn = "Connection " + a.connText(p.Connection)
+	}
+	r.text = widget.NewLabel(what + "\n" + conn + "\nProposed " + whenText(p.Created, a.u.now()) + " with tokentray approve")
 	r.text.Wrapping = fyne.TextWrapWord
 	r.approve = widget.NewButtonWithIcon("Approve…", theme.ConfirmIcon(), func() { a.confirmProposal(p) })
 	r.approve.Importance = widget.HighImportance
