@@ -256,7 +256,9 @@ func TestProposalsConfirmedAndDismissedInTheWindow(t *testing.T) {
 
 func TestAttachedWindowCannotApproveOrSwitch(t *testing.T) {
 	w := startWorld(t)
-	w.Agent.Agent.SetApproveApps(true)
+	if err := w.Agent.Agent.SetApproveApps(true); err != nil {
+		t.Fatal(err)
+	}
 	u, q, conn := appsUI(t, w, nil, "profile")
 	a := u.win.apps
 	if _, err := w.Client.ProposeApp(context.Background(), localclient.ProposalRequest{Script: script(t, "bot.sh"), Connection: conn.ID}); err != nil && runtime.GOOS == "linux" {

@@ -303,7 +303,9 @@ func TestDesktopNewAppOnATradingConnection(t *testing.T) {
 	if !slices.Contains(conn.ScopesGranted, "trade") {
 		t.Fatalf("the connection was granted %v, want trade among them", conn.ScopesGranted)
 	}
-	agent.SetApproveApps(true)
+	if err := agent.SetApproveApps(true); err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command(curl, "-sS", "--unix-socket", w.Socket, "-o", os.DevNull, "-w", "%{http_code}",
 		"http://tokentray/v1/connections/"+conn.ID+"/token").CombinedOutput()
 	if err != nil || string(out) != "200" {

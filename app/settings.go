@@ -259,7 +259,7 @@ func (s *settingsTab) buildApprove() fyne.CanvasObject {
 	what.Wrapping = fyne.TextWrapWord
 	s.approveWhy = widget.NewLabel("This window is attached to a tokentray agent running in another process, so it cannot change this: " +
 		"only the window of the tray app that runs the agent itself can, and no socket call or command can. " +
-		"That agent takes approve_apps from its config.toml.")
+		"That agent takes approve_apps from its config.toml, or keeps an \"on\" a tray app saved.")
 	s.approveWhy.Wrapping = fyne.TextWrapWord
 	s.approveWhy.Importance = widget.WarningImportance
 	s.approveWhy.Hide()
