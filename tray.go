@@ -58,6 +58,9 @@ func runTray(env cli.Env) int {
 	client := localclient.NewClient(socket)
 	defer memguard.Purge()
 	forgets := env.QuitForgets
+	// The window answers approval prompts only for an agent in this
+	// process: never through the socket, which any program can use.
+	var approver app.Approver
 	_, err = client.Status(ctx)
 	switch {
 	case errors.Is(err, localclient.ErrAgentNotRunning):
@@ -68,6 +71,7 @@ func runTray(env cli.Env) int {
 		}
 		defer d.Stop()
 		forgets = forgets || d.Vault.Mode() == vault.ModeMemory
+		approver = d.Approver()
 	case err != nil:
 		fmt.Fprintf(env.Stderr, "tokentray: the agent on %s does not answer: %v\n", socket, err)
 		return 1
@@ -75,7 +79,8 @@ func runTray(env cli.Env) int {
 		logger.Info("attached to the running agent", "socket", socket)
 	}
 
-	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets}
+	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets,
+		Approver: approver}
 	if dir, err := agentd.ConfigDir(env.Getenv); err == nil {
 		opts.ConfigPath = filepath.Join(dir, "config.toml")
 		if fc, err := agentd.LoadConfig(opts.ConfigPath); err == nil {

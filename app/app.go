@@ -43,10 +43,15 @@ type Options struct {
 	// Instance, when set, is this process's claim to be the one tray app:
 	// Run answers a second launch's "show" by showing the window.
 	Instance *Instance
-	// Approver is the agent's app approval in this process: the prompts,
-	// the proposals and the approve_apps switch. It is nil when the tray
-	// attached to an agent in another process.
+	// Approver is the agent's app approval in this process: the prompts
+	// (the tray subscribes at start and asks the human about each app that
+	// wants a key, prompt.go), the proposals and the approve_apps switch. It
+	// is nil when the tray attached to an agent in another process: then
+	// nothing here answers.
 	Approver Approver
+	// ConfirmAlways, when set, is asked before an "Always" is granted (the
+	// system's password or fingerprint prompt); an error grants nothing.
+	ConfirmAlways ConfirmFunc
 }
 
 // Run runs the tray and the window on a until the user quits, talking to the
@@ -101,6 +106,7 @@ type ui struct {
 	providers []localclient.Provider
 	win       *mainWindow
 	tray      *tray           // nil without a tray host
+	prompts   *prompter       // nil without an Approver
 	agentErr  error           // why the agent cannot be reached, nil when it can
 	loaded    bool            // the agent has answered once
 	notified  map[string]bool // connection and title → sent, until rearmed (notify)
@@ -125,6 +131,9 @@ func newUI(a fyne.App, c *localclient.Client, opts Options) *ui {
 	}
 	a.Settings().SetTheme(themeFor(u.loadAppearance()))
 	u.win = newMainWindow(u)
+	if opts.Approver != nil {
+		u.prompts = newPrompter(u, opts.Approver)
+	}
 	if !opts.NoTray {
 		u.tray = newTray(u)
 	}
@@ -137,12 +146,21 @@ func (u *ui) start() {
 	if u.tray == nil || u.opts.ShowWindow {
 		u.win.show()
 	}
+	if u.prompts != nil {
+		u.prompts.start()
+	}
 	go u.follow(u.ctx)
 	go u.everyMinute(u.ctx)
 }
 
-// stop ends the goroutines; the caller has quit the Fyne app.
-func (u *ui) stop() { u.cancel() }
+// stop ends the goroutines and stops answering prompts (the requests
+// waiting get approval_required); the caller has quit the Fyne app.
+func (u *ui) stop() {
+	if u.prompts != nil {
+		u.prompts.stop()
+	}
+	u.cancel()
+}
 
 // follow is the one bridge from the agent to the widgets: it loads the
 // connections, then applies each event, and starts over when the stream

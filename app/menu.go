@@ -17,6 +17,7 @@ const (
 	actAdd                     // open the Add connection dialog
 	actOpen                    // show the window
 	actQuit                    // quit tokentray
+	actPrompts                 // show the approval prompts waiting
 )
 
 // menuEntry is one item of the tray menu, as data: the tray turns it into a
@@ -30,13 +31,17 @@ type menuEntry struct {
 	Separator bool
 }
 
-// trayMenu is the tray menu for conns at now: each connection as
-// "label — 3h 12m left" with its actions, then Add, Open and Quit. A note
-// ("Loading…", the agent gone) stands in for the connections. The labels
-// change with the minute, so the tray rebuilds the menu at most once a
-// minute, or when a connection changes.
-func trayMenu(conns []localclient.Connection, now time.Time, note string) []menuEntry {
+// trayMenu is the tray menu for conns at now: "N requests waiting…" first
+// when apps wait for an approval, then each connection as "label — 3h 12m
+// left" with its actions, then Add, Open and Quit. A note ("Loading…", the
+// agent gone) stands in for the connections. The labels change with the
+// minute, so the tray rebuilds the menu at most once a minute, or when a
+// connection or the requests waiting change.
+func trayMenu(conns []localclient.Connection, now time.Time, note string, waiting int) []menuEntry {
 	var m []menuEntry
+	if waiting > 0 {
+		m = append(m, menuEntry{Label: waitingLabel(waiting) + "…", Action: actPrompts}, menuEntry{Separator: true})
+	}
 	if note != "" {
 		conns = nil
 		m = append(m, menuEntry{Label: note})
@@ -52,7 +57,7 @@ func trayMenu(conns []localclient.Connection, now time.Time, note string) []menu
 		}
 		m = append(m, menuEntry{Label: c.Label + " — " + menuStatus(c, now), Children: sub})
 	}
-	if len(m) == 0 {
+	if len(conns) == 0 && note == "" {
 		m = append(m, menuEntry{Label: "Nothing connected"})
 	}
 	return append(m,

@@ -54,7 +54,7 @@ func TestTrayMenu(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := labels(trayMenu(tt.conns, t0, tt.note), "")
+			got := labels(trayMenu(tt.conns, t0, tt.note, 0), "")
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Fatalf("trayMenu =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -63,7 +63,7 @@ func TestTrayMenu(t *testing.T) {
 }
 
 func TestTrayMenuActionsNameTheirConnection(t *testing.T) {
-	m := trayMenu([]localclient.Connection{conn("b", localclient.StateNeedsReconnect, 0)}, t0, "")
+	m := trayMenu([]localclient.Connection{conn("b", localclient.StateNeedsReconnect, 0)}, t0, "", 0)
 	want := []action{actReconnect, actRefresh, actRevoke}
 	for i, e := range m[0].Children {
 		if e.Action != want[i] || e.Conn != "b" {

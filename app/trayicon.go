@@ -1,7 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"math"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -18,6 +24,7 @@ type tray struct {
 	desk desktop.App // nil when the app has no tray (the test driver)
 	// last shown, to skip identical rebuilds
 	icon    overall
+	badge   bool // apps wait for an approval
 	menuKey string
 	menu    []menuEntry
 }
@@ -39,6 +46,64 @@ var trayIcons = map[overall]fyne.Resource{
 	overallAttention: assets.TrayAttention,
 }
 
+// badgeColor is the badge's fill: apps are waiting for an answer.
+var badgeColor = color.NRGBA{R: 0x29, G: 0x79, B: 0xff, A: 0xff}
+
+// badged caches the state icons with a badge, made on first use (Fyne
+// thread).
+var badged = map[overall]fyne.Resource{}
+
+// trayIcon returns the icon for the overall state o, with a badge drawn on
+// it while apps wait for an approval.
+func trayIcon(o overall, badge bool) fyne.Resource {
+	base := trayIcons[o]
+	if !badge {
+		return base
+	}
+	if r := badged[o]; r != nil {
+		return r
+	}
+	r, err := withBadge(base)
+	if err != nil {
+		return base // the menu still says "N requests waiting…"
+	}
+	badged[o] = r
+	return r
+}
+
+// withBadge draws a dot with a white ring in the top-right corner of the
+// PNG icon res.
+func withBadge(res fyne.Resource) (fyne.Resource, error) {
+	src, err := png.Decode(bytes.NewReader(res.Content()))
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", res.Name(), err)
+	}
+	b := src.Bounds()
+	img := image.NewNRGBA(b)
+	draw.Draw(img, b, src, b.Min, draw.Src)
+	size := float64(min(b.Dx(), b.Dy()))
+	outer := size * 0.24 // radius, ring included
+	inner := outer - size*0.05
+	cx, cy := float64(b.Max.X)-outer, float64(b.Min.Y)+outer
+	white := color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			d := math.Hypot(float64(x)+0.5-cx, float64(y)+0.5-cy)
+			switch {
+			case d <= inner:
+				img.SetNRGBA(x, y, badgeColor)
+			case d <= outer:
+				img.SetNRGBA(x, y, white)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("encode %s with a badge: %w", res.Name(), err)
+	}
+	return fyne.NewStaticResource(strings.TrimSuffix(res.Name(), ".png")+"-badge.png", buf.Bytes()), nil
+}
+
 // update shows conns: the icon of their overall state, and the menu when
 // its text changed (labels change with the minute, so at most once a
 // minute, besides real changes).
@@ -51,13 +116,17 @@ func (t *tray) update(conns []localclient.Connection) {
 	case !t.u.loaded:
 		note = "Loading…"
 	}
-	if o != t.icon {
-		t.icon = o
+	waiting := 0
+	if t.u.prompts != nil {
+		waiting = t.u.prompts.waiting()
+	}
+	if o != t.icon || (waiting > 0) != t.badge {
+		t.icon, t.badge = o, waiting > 0
 		if t.desk != nil {
-			t.desk.SetSystemTrayIcon(trayIcons[o])
+			t.desk.SetSystemTrayIcon(trayIcon(o, t.badge))
 		}
 	}
-	m := trayMenu(conns, now, note)
+	m := trayMenu(conns, now, note, waiting)
 	key := menuKey(m)
 	if key == t.menuKey {
 		return
@@ -125,6 +194,13 @@ func (u *ui) run(e menuEntry) {
 		u.openAdd(nil)
 	case actOpen:
 		u.win.show()
+		if u.prompts != nil {
+			u.prompts.openNext(false)
+		}
+	case actPrompts:
+		if u.prompts != nil {
+			u.prompts.show()
+		}
 	case actQuit:
 		u.askQuit()
 	}
