@@ -210,6 +210,16 @@ func TestPromptButtonsWaitThenFocusDeny(t *testing.T) {
 	if f := pw.w.Canvas().Focused(); f != pw.deny {
 		t.Fatalf("focus on %v, want Deny", f)
 	}
+	// Shift+Tab reaches Always, Tab comes back to Deny (the desktop test
+	// answers Always so).
+	pw.w.Canvas().FocusPrevious()
+	if f := pw.w.Canvas().Focused(); f != pw.always {
+		t.Fatalf("Shift+Tab from Deny focuses %v, want Always", f)
+	}
+	pw.w.Canvas().FocusNext()
+	if f := pw.w.Canvas().Focused(); f != pw.deny {
+		t.Fatalf("Tab from Always focuses %v, want Deny", f)
+	}
 	// Return on the focused button presses Deny.
 	pw.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if err := r.answerOf(res); !errors.Is(err, approval.ErrDenied) {
