@@ -34,7 +34,8 @@ const promptDelay = time.Second
 // through the prompts: after picking "N requests waiting…" in the tray menu
 // or "Open tokentray", and after answering one, the next one follows.
 // Otherwise a prompt shows as a badge on the tray icon, a menu item
-// "N requests waiting…" and one desktop notification per prompt. Closing a
+// "N requests waiting…" and one desktop notification per prompt (none
+// while a prompt window is open: it counts the requests waiting). Closing a
 // prompt window answers nothing: the request waits on (up to the agent's
 // 60 s) behind the badge. A prompt that ends without an answer (timed out,
 // its request left) closes its window.
@@ -123,10 +124,13 @@ func (p *prompter) set(list []approval.Prompt) {
 		p.win.update(list[i], p.waiting())
 	}
 	for _, pr := range list {
-		if p.notified[pr.ID] || p.win != nil && p.win.prompt.ID == pr.ID {
+		if p.notified[pr.ID] {
 			continue
 		}
 		p.notified[pr.ID] = true
+		if p.win != nil {
+			continue // the user is at a prompt, which counts the others
+		}
 		p.send(fyne.NewNotification("An app asks for a key",
 			fmt.Sprintf("%s asks for the connection %s. Pick “%s” in the tokentray menu to answer.",
 				oneLine(pr.Request.App.Name), p.connName(pr.Request.Connection), waitingLabel(p.waiting()))))

@@ -518,3 +518,18 @@ func TestTrayIconBadge(t *testing.T) {
 		}
 	}
 }
+
+func TestPromptOpenSendsNoNotifications(t *testing.T) {
+	r := newPromptRig(t, nil)
+	r.u.win.show()
+	r.ask(botV1)
+	pw := r.window()
+	r.ask(appid.App{Kind: appid.Binary, Name: "curl", Exe: "/usr/bin/curl", Key: appid.BinaryKey("/usr/bin/curl", "")})
+	r.waitPending(2)
+	if r.u.prompts.win != pw || !strings.Contains(pw.waiting.Text, "2 requests waiting") {
+		t.Fatalf("the open prompt should stay and count 2 waiting: %q", pw.waiting.Text)
+	}
+	if n := len(r.notes); n != 0 {
+		t.Fatalf("%d notifications while the user was at a prompt, want none", n)
+	}
+}
