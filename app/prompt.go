@@ -187,7 +187,7 @@ func (p *prompter) dismiss(pw *promptWindow) {
 // connName names a connection for the human: its label and id.
 func (p *prompter) connName(id string) string {
 	if c, ok := p.u.connection(id); ok && c.Label != "" {
-		return fmt.Sprintf("%s (%s)", c.Label, id)
+		return fmt.Sprintf("%s (%s)", oneLine(c.Label), id)
 	}
 	return id
 }
@@ -254,7 +254,7 @@ func newPromptWindow(p *prompter, pr approval.Prompt) *promptWindow {
 		note("This app cannot be identified, so it can only be allowed once.", widget.WarningImportance)
 	}
 	if pr.GrantTTL > 0 {
-		note(fmt.Sprintf("Always lasts %s for an interactive terminal, or until the screen locks.", pr.GrantTTL), widget.MediumImportance)
+		note(fmt.Sprintf("Always lasts %s for an interactive terminal, or until the screen locks.", ttlText(pr.GrantTTL)), widget.MediumImportance)
 	}
 
 	details := container.New(layout.NewFormLayout())
@@ -337,6 +337,18 @@ func promptRows(pr approval.Prompt, conn string) [][2]string {
 		add("Note", "identified after it connected (this kernel has no SO_PEERPIDFD): less sure")
 	}
 	return rows
+}
+
+// ttlText says how long a grant lasts: "4 h", "1 h 30 min", "45 min".
+func ttlText(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case h > 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d min", max(m, 1))
 }
 
 // opText says what an operation does with the key.
@@ -444,6 +456,7 @@ func (pw *promptWindow) answer(a approval.Answer) {
 				u.log.Warn("the confirmation of an Always failed; nothing granted", "err", err)
 				pw.busy = false
 				pw.setButtons()
+				pw.w.Canvas().Focus(pw.deny)
 				pw.say("Not confirmed, so nothing was granted: " + err.Error())
 				return
 			}

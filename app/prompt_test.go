@@ -308,8 +308,8 @@ func TestPromptAlwaysNeedsConfirmation(t *testing.T) {
 	if g := r.b.Grants(); len(g) != 0 {
 		t.Fatalf("a failed confirmation granted %+v", g)
 	}
-	if len(r.b.Pending()) != 1 || pw.closed || pw.deny.Disabled() {
-		t.Fatal("a failed confirmation ended the prompt or left its buttons disabled")
+	if len(r.b.Pending()) != 1 || pw.closed || pw.deny.Disabled() || pw.w.Canvas().Focused() != pw.deny {
+		t.Fatal("a failed confirmation ended the prompt, left its buttons disabled or the focus off Deny")
 	}
 	select {
 	case err := <-res:
@@ -341,6 +341,16 @@ func TestPromptUnidentifiedAllowsOnceOnly(t *testing.T) {
 	}
 	if pw.always.Visible() {
 		t.Fatal("Always is offered for an app that cannot be identified")
+	}
+}
+
+func TestPromptTerminalSaysHowLongAlwaysLasts(t *testing.T) {
+	r := newPromptRig(t, nil)
+	r.u.win.show()
+	r.ask(appid.App{Kind: appid.Terminal, Name: "interactive terminal", Key: appid.TerminalKey})
+	pw := r.window()
+	if all := strings.Join(texts(pw.w.Content()), "\n"); !strings.Contains(all, "Always lasts 4 h for an interactive terminal") {
+		t.Fatalf("the prompt for a terminal does not say how long Always lasts:\n%s", all)
 	}
 }
 
