@@ -17,6 +17,7 @@ import (
 	"github.com/tokentray/tokentray/assets"
 	"github.com/tokentray/tokentray/internal/agentd"
 	"github.com/tokentray/tokentray/internal/cli"
+	"github.com/tokentray/tokentray/internal/polkit"
 	"github.com/tokentray/tokentray/localclient"
 	"github.com/tokentray/tokentray/vault"
 )
@@ -81,6 +82,9 @@ func runTray(env cli.Env) int {
 
 	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets,
 		Approver: approver}
+	if approver != nil {
+		opts.ConfirmAlways = polkitConfirm(ctx, logger)
+	}
 	if dir, err := agentd.ConfigDir(env.Getenv); err == nil {
 		opts.ConfigPath = filepath.Join(dir, "config.toml")
 		if fc, err := agentd.LoadConfig(opts.ConfigPath); err == nil {
@@ -95,6 +99,30 @@ func runTray(env cli.Env) int {
 	}()
 	app.Run(a, client, opts)
 	return 0
+}
+
+// polkitConfirm returns polkit's confirmation when polkit runs and knows our
+// action (deploy/polkit), else nil: then the prompt's own guards (focus on
+// Deny, buttons enabled after a second) are all that stands between a
+// synthetic click and a grant, as Settings says.
+func polkitConfirm(ctx context.Context, logger *slog.Logger) app.ConfirmFunc {
+	ok, why := polkit.Available(ctx)
+	if !ok {
+		logger.Info("polkit will not confirm approvals", "why", why)
+		return nil
+	}
+	return func(ctx context.Context, what string) error {
+		err := polkit.Confirm(ctx, what)
+		if errors.Is(err, polkit.ErrNoAgent) {
+			// No authentication agent in this session: polkit cannot ask
+			// anyone, and refusing every Always would leave the trader only
+			// "Allow once". A program able to stop the agent could send the
+			// synthetic clicks anyway, so this is the no-polkit case.
+			logger.Warn("polkit has no authentication agent in this session; the prompt's own guards confirmed", "what", what)
+			return nil
+		}
+		return err
+	}
 }
 
 // The tray's window answers approval prompts through the agent in this process.

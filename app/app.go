@@ -49,8 +49,10 @@ type Options struct {
 	// is nil when the tray attached to an agent in another process: then
 	// nothing here answers.
 	Approver Approver
-	// ConfirmAlways, when set, is asked before an "Always" is granted (the
-	// system's password or fingerprint prompt); an error grants nothing.
+	// ConfirmAlways, when set, is asked before anything that lets apps at
+	// keys without asking: an "Always", a proposal's approval, approval
+	// switched off (the system's password or fingerprint prompt, polkit).
+	// An error changes nothing.
 	ConfirmAlways ConfirmFunc
 }
 
@@ -364,6 +366,22 @@ func (u *ui) connection(id string) (localclient.Connection, bool) {
 
 // call runs a socket call off the Fyne thread with a time limit, then done
 // on it with the call's error.
+// confirmHuman asks ConfirmAlways, when set, whether a human confirms what,
+// off the Fyne thread and without call's time limit (the human may take a
+// while to type a password); done gets nil when confirmed or when nothing
+// is set to ask.
+func (u *ui) confirmHuman(what string, done func(error)) {
+	confirm := u.opts.ConfirmAlways
+	if confirm == nil {
+		done(nil)
+		return
+	}
+	u.async(func() {
+		err := confirm(u.ctx, what)
+		u.do(func() { done(err) })
+	})
+}
+
 func (u *ui) call(fn func(ctx context.Context) error, done func(error)) {
 	u.async(func() {
 		ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)

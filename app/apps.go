@@ -382,18 +382,25 @@ func (a *appsTab) confirmProposal(p approval.Proposal) *appDialog {
 			return
 		}
 		d.d.Hide()
-		var g approval.Grant
-		a.u.call(func(context.Context) (err error) {
-			g, err = ap.ConfirmProposal(p.ID, conn)
-			return err
-		}, func(err error) {
+		a.u.confirmHuman(fmt.Sprintf("Always allow %s to use the connection %s", path, a.connText(conn)), func(err error) {
 			if err != nil {
-				a.u.log.Warn("confirm a proposal", "err", err)
-				a.say("Not approved: " + lastPart(err.Error()) + ".")
-			} else {
-				a.say(g.App + " may now use " + a.connText(g.Connection) + ".")
+				a.u.log.Warn("the confirmation of a proposal failed; nothing granted", "err", err)
+				a.say("Not confirmed, so nothing was granted: " + err.Error())
+				return
 			}
-			a.reload()
+			var g approval.Grant
+			a.u.call(func(context.Context) (err error) {
+				g, err = ap.ConfirmProposal(p.ID, conn)
+				return err
+			}, func(err error) {
+				if err != nil {
+					a.u.log.Warn("confirm a proposal", "err", err)
+					a.say("Not approved: " + lastPart(err.Error()) + ".")
+				} else {
+					a.say(g.App + " may now use " + a.connText(g.Connection) + ".")
+				}
+				a.reload()
+			})
 		})
 	}
 	d.d.Show()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -401,5 +402,64 @@ func TestGrantDetailAndWhen(t *testing.T) {
 	}
 	if got := whenText(time.Time{}, now); got != "never" {
 		t.Fatalf("whenText(zero) = %q, want never", got)
+	}
+}
+
+// TestWideningAsksTheSystemFirst: with a system confirmation set (polkit in
+// the tray app), approving a proposal and switching approval off ask it
+// first, as an "Always" does, and a refusal changes nothing.
+func TestWideningAsksTheSystemFirst(t *testing.T) {
+	w := startWorld(t)
+	ap := realApprover(t, w)
+	if err := ap.SetApproveApps(true); err != nil {
+		t.Fatal(err)
+	}
+	u, q, conn := appsUI(t, w, ap, "profile", "trade")
+	var asked []string
+	refuse := true
+	u.opts.ConfirmAlways = func(_ context.Context, what string) error {
+		asked = append(asked, what) // read on the test's thread only after q.until
+		if refuse {
+			return errors.New("the password was not given")
+		}
+		return nil
+	}
+	a := u.win.apps
+	ctx := context.Background()
+
+	bot := script(t, "bot.sh")
+	if _, err := w.Client.ProposeApp(ctx, localclient.ProposalRequest{Script: bot, Connection: conn.ID}); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the proposal", func() bool { return len(a.props) == 1 })
+	test.Tap(a.props[0].approve)
+	overlayButton(t, u, "Approve")
+	q.until(t, "the refusal shown", func() bool { return strings.Contains(a.status.Text, "Not confirmed") })
+	if apps, _ := w.Client.Apps(ctx); len(apps) != 0 || len(ap.Proposals()) != 1 {
+		t.Fatalf("a refused confirmation granted: %d grants, %d proposals", len(apps), len(ap.Proposals()))
+	}
+	if len(asked) != 1 || !strings.Contains(asked[0], bot) {
+		t.Fatalf("the system was asked %q, want once about %s", asked, bot)
+	}
+
+	s := u.win.settings
+	s.reload()
+	q.until(t, "the switch", func() bool { return s.approve.Checked && !s.approve.Disabled() })
+	test.Tap(s.approve)
+	overlayButton(t, u, "Turn off")
+	q.until(t, "the refusal in Settings", func() bool { return strings.Contains(s.status.Text, "stays on") })
+	if !ap.ApproveApps() || !s.approve.Checked {
+		t.Fatal("a refused confirmation turned approval off")
+	}
+
+	refuse = false
+	test.Tap(a.props[0].approve)
+	overlayButton(t, u, "Approve")
+	q.until(t, "the grant", func() bool { return len(a.rows) == 1 && len(a.props) == 0 })
+	test.Tap(s.approve)
+	overlayButton(t, u, "Turn off")
+	q.until(t, "approval off", func() bool { return !ap.ApproveApps() && !s.approve.Checked })
+	if len(asked) != 4 {
+		t.Fatalf("the system was asked %d times, want 4: %q", len(asked), asked)
 	}
 }

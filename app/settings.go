@@ -308,9 +308,19 @@ func (s *settingsTab) onApprove(on bool) {
 			"a compromised package in a backtest, an install script, an AI coding agent. "+
 			"The decisions in the Apps tab are kept for when you turn it on again.",
 		func(ok bool) {
-			if ok {
-				s.setApprove(ap, false)
+			if !ok {
+				return
 			}
+			s.u.confirmHuman("Turn off app approval: any program may then read every key", func(err error) {
+				if err != nil {
+					s.u.log.Warn("the confirmation of approval off failed; it stays on", "err", err)
+					s.status.Importance = widget.DangerImportance
+					s.status.SetText("Not confirmed, so app approval stays on: " + err.Error())
+					s.status.Show()
+					return
+				}
+				s.setApprove(ap, false)
+			})
 		}, s.u.win.w)
 	d.SetConfirmText("Turn off")
 	d.SetDismissText("Keep it on")

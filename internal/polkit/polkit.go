@@ -11,8 +11,8 @@
 // Security model: polkit checks the subject it is given, this process, and
 // answers only to it; a program that is not this process cannot make our
 // check pass. Without a polkit authentication agent in the session polkit
-// cannot ask, and Confirm refuses (ErrNoAgent); the tray then falls back to
-// its own confirmation and says so.
+// cannot ask, and Confirm refuses (ErrNoAgent); the tray then relies on its
+// prompt's own guards, as where polkit does not run, and logs it.
 package polkit
 
 import (
