@@ -78,12 +78,21 @@ func Run(a fyne.App, c *localclient.Client, opts Options) {
 func (u *ui) showFromOutside() {
 	done := make(chan struct{})
 	u.do(func() {
-		u.win.show()
+		u.openWindow()
 		close(done)
 	})
 	select {
 	case <-done:
 	case <-time.After(showWait):
+	}
+}
+
+// openWindow is the user asking for tokentray ("Open tokentray", a second
+// launch): the window, and the oldest approval prompt waiting, if any.
+func (u *ui) openWindow() {
+	u.win.show()
+	if u.prompts != nil {
+		u.prompts.openNext(false)
 	}
 }
 

@@ -543,3 +543,24 @@ func TestPromptOpenSendsNoNotifications(t *testing.T) {
 		t.Fatalf("%d notifications while the user was at a prompt, want none", n)
 	}
 }
+
+// TestSecondLaunchOpensTheWaitingPrompt: launching tokentray again, like
+// "Open tokentray", brings up the window and the oldest prompt waiting.
+func TestSecondLaunchOpensTheWaitingPrompt(t *testing.T) {
+	r := newPromptRig(t, nil)
+	ch, _ := r.ask(botV1)
+	r.waitPending(1)
+	if r.u.prompts.win != nil {
+		t.Fatal("a background request opened a prompt window")
+	}
+	go r.u.showFromOutside()
+	r.q.until(t, "the prompt after a second launch", func() bool {
+		return r.u.win.visible && r.u.prompts.win != nil && r.u.prompts.win.prompt.Request.App.Name == "python3 bot.py"
+	})
+	pw := r.u.prompts.win
+	r.ready(pw)
+	test.Tap(pw.deny)
+	if err := r.answerOf(ch); !errors.Is(err, approval.ErrDenied) {
+		t.Fatalf("denied: %v", err)
+	}
+}

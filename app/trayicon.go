@@ -193,10 +193,7 @@ func (u *ui) run(e menuEntry) {
 		u.win.show()
 		u.openAdd(nil)
 	case actOpen:
-		u.win.show()
-		if u.prompts != nil {
-			u.prompts.openNext(false)
-		}
+		u.openWindow()
 	case actPrompts:
 		if u.prompts != nil {
 			u.prompts.show()
