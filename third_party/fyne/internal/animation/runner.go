@@ -84,6 +84,14 @@ func (r *Runner) Stop(a *fyne.Animation) {
 	r.pendingAnimations = newList
 }
 
+// Active reports whether an animation is running or about to start, so that
+// the driver keeps ticking. (tokentray: the glfw driver's idle mode.)
+func (r *Runner) Active() bool {
+	r.animationMutex.RLock()
+	defer r.animationMutex.RUnlock()
+	return r.runnerStarted
+}
+
 // TickAnimations progresses all running animations by one tick.
 // This will be called from the driver to update objects immediately before next paint.
 func (r *Runner) TickAnimations() {

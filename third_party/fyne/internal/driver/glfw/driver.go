@@ -143,6 +143,7 @@ func (d *gLDriver) Quit() {
 	// Only call close once to avoid panic.
 	if running.CompareAndSwap(true, false) {
 		close(d.done)
+		wakeIfIdle() // tokentray: the loop may be waiting for events
 	}
 }
 

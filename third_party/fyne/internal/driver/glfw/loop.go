@@ -23,6 +23,21 @@ type funcData struct {
 var (
 	funcQueue        = async.NewUnboundedChan[funcData]()
 	running, drained atomic.Bool
+
+	// tokentray: queued counts the funcs put into funcQueue and not yet run,
+	// so that a loop woken from idle mode runs them all, even those the
+	// queue's goroutine has not moved to Out() yet. idling is set while the
+	// loop may block in waitEvents, when a queued func must wake it.
+	queued atomic.Int64
+	idling atomic.Bool
+)
+
+// tokentray: after idleAfterFrames frames (~0.5 s) in which nothing happened,
+// runGL stops its 60 Hz ticker and blocks in waitEvents, which input or a
+// queued func ends at once, and an unannounced change after idleWait seconds.
+const (
+	idleAfterFrames = 30
+	idleWait        = time.Second / 2
 )
 
 // Arrange that main.main runs on main thread.
@@ -49,10 +64,32 @@ func runOnMainWithWait(f func(), wait bool) {
 		done := common.DonePool.Get()
 		defer common.DonePool.Put(done)
 
+		queued.Add(1)
 		funcQueue.In() <- funcData{f: f, done: done}
+		wakeIfIdle()
 		<-done
 	} else {
+		queued.Add(1)
 		funcQueue.In() <- funcData{f: f}
+		wakeIfIdle()
+	}
+}
+
+// wakeIfIdle ends the loop's waitEvents, if it may be in one. Callers first
+// count their func in queued: either the loop sees it before it blocks or
+// they see idling set.
+func wakeIfIdle() {
+	if idling.Load() {
+		wakeMain()
+	}
+}
+
+// runQueued runs a func taken from funcQueue.
+func runQueued(f funcData) {
+	queued.Add(-1)
+	f.f()
+	if f.done != nil {
+		f.done <- struct{}{}
 	}
 }
 
@@ -60,7 +97,9 @@ func decideRepaint(visible, ready bool, checkDirtyAndClear func() bool) bool {
 	return visible && ready && checkDirtyAndClear()
 }
 
-func (d *gLDriver) drawSingleFrame() {
+// drawSingleFrame repaints the windows that need it, and reports whether it
+// repainted any.
+func (d *gLDriver) drawSingleFrame() (painted bool) {
 	refreshed := false
 	for _, win := range d.windowList() {
 		w := win.(*window)
@@ -69,6 +108,7 @@ func (d *gLDriver) drawSingleFrame() {
 		}
 
 		if decideRepaint(w.visible, w.frame.ready(), w.canvas.CheckDirtyAndClear) {
+			painted = true
 			w.RunWithContext(func() {
 				if w.driver.repaintWindow(w) {
 					refreshed = true
@@ -80,6 +120,7 @@ func (d *gLDriver) drawSingleFrame() {
 		}
 	}
 	cache.Clean(refreshed)
+	return painted
 }
 
 func (w *window) markCacheAlive() {
@@ -130,6 +171,7 @@ func (d *gLDriver) runGL() {
 	}
 
 	eventTick := time.NewTicker(time.Second / 60)
+	quiet := 0 // frames in a row in which nothing happened
 	for {
 		select {
 		case <-d.done:
@@ -151,45 +193,94 @@ func (d *gLDriver) runGL() {
 			funcQueue.Close()
 			return
 		case f := <-funcQueue.Out():
-			f.f()
-			if f.done != nil {
-				f.done <- struct{}{}
-			}
+			runQueued(f)
+			quiet = 0
 		case <-eventTick.C:
 			d.pollEvents()
-			for i := 0; i < len(d.windows); i++ {
-				w := d.windows[i].(*window)
-				w.ensurePositionProcessed()
-
-				if w.viewport == nil {
-					continue
-				}
-
-				if w.viewport.ShouldClose() {
-					d.destroyWindow(w, i)
-					i-- // Trailing windows are moved forward one step.
-					continue
-				}
-
-				expand := w.shouldExpand
-				fullScreen := w.fullScreen
-
-				if expand && !fullScreen {
-					w.fitContent()
-					shouldExpand := w.shouldExpand
-					w.shouldExpand = false
-					view := w.viewport
-
-					if shouldExpand && runtime.GOOS != "js" {
-						view.SetSize(w.shouldWidth, w.shouldHeight)
-					}
-				}
+			if d.frame() {
+				quiet = 0
+			} else if quiet++; idleSupported && quiet >= idleAfterFrames {
+				eventTick.Stop()
+				d.idle()
+				quiet = 0
+				eventTick.Reset(time.Second / 60)
 			}
-
-			d.animation.TickAnimations()
-			d.drawSingleFrame()
 		}
 	}
+}
+
+// idle is tokentray's idle mode: it blocks in waitEvents until input, a
+// queued func or idleWait, then runs the queued funcs and one frame, and
+// returns once something happened or d.done is closed.
+func (d *gLDriver) idle() {
+	for {
+		idling.Store(true)
+		start := time.Now()
+		if queued.Load() == 0 {
+			d.waitEvents(idleWait.Seconds())
+		}
+		idling.Store(false)
+		woken := time.Since(start) < idleWait*9/10 // not by the timeout
+
+		ran := false
+		for queued.Load() > 0 { // announced, perhaps not yet in Out()
+			select {
+			case f := <-funcQueue.Out():
+				runQueued(f)
+				ran = true
+			case <-d.done:
+				return
+			}
+		}
+		select {
+		case <-d.done:
+			return
+		default:
+		}
+		if busy := d.frame(); busy || ran || woken {
+			return
+		}
+	}
+}
+
+// frame is one tick of runGL after the events are processed: it closes,
+// resizes and repaints the windows and ticks the animations. It reports
+// whether anything happened.
+func (d *gLDriver) frame() (busy bool) {
+	for i := 0; i < len(d.windows); i++ {
+		w := d.windows[i].(*window)
+		w.ensurePositionProcessed()
+
+		if w.viewport == nil {
+			continue
+		}
+
+		if w.viewport.ShouldClose() {
+			d.destroyWindow(w, i)
+			busy = true
+			i-- // Trailing windows are moved forward one step.
+			continue
+		}
+
+		expand := w.shouldExpand
+		fullScreen := w.fullScreen
+
+		if expand && !fullScreen {
+			busy = true
+			w.fitContent()
+			shouldExpand := w.shouldExpand
+			w.shouldExpand = false
+			view := w.viewport
+
+			if shouldExpand && runtime.GOOS != "js" {
+				view.SetSize(w.shouldWidth, w.shouldHeight)
+			}
+		}
+	}
+
+	d.animation.TickAnimations()
+	busy = d.animation.Active() || busy
+	return d.drawSingleFrame() || busy
 }
 
 func (d *gLDriver) destroyWindow(w *window, index int) {

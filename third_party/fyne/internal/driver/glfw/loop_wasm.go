@@ -24,3 +24,10 @@ func (d *gLDriver) pollEvents() {
 func (d *gLDriver) Terminate() {
 	glfw.Terminate()
 }
+
+// tokentray: the web driver keeps its 60 Hz tick (loop.go's idle mode).
+const idleSupported = false
+
+func (d *gLDriver) waitEvents(float64) { d.pollEvents() }
+
+func wakeMain() {}
