@@ -139,3 +139,6 @@ require (
 )
 
 tool fyne.io/tools/cmd/fyne
+
+// Fyne with an idle mode in its event loop: third_party/fyne/TOKENTRAY.md.
+replace fyne.io/fyne/v2 => ./third_party/fyne

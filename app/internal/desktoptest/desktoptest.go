@@ -85,3 +85,10 @@ func Xvfb(t testing.TB) string {
 	t.Helper()
 	return ":" + start(t, need(t, "Xvfb", "xvfb"), "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 }
+
+// Need returns the path of program, which Debian package pkg installs, or
+// skips t (fails it when TOKENTRAY_DESKTOP_TESTS=require) when it is missing.
+func Need(t testing.TB, program, pkg string) string {
+	t.Helper()
+	return need(t, program, pkg)
+}
