@@ -211,7 +211,11 @@ func TestProposalsConfirmedAndDismissedInTheWindow(t *testing.T) {
 	}
 	test.Tap(a.props[0].approve)
 	overlayButton(t, u, "Approve")
-	q.until(t, "the grant's row", func() bool { return len(a.rows) == 1 && len(a.props) == 0 })
+	// The row may come first from the grant's own event; the tab says the
+	// result when the call returns.
+	q.until(t, "the grant's row and the result", func() bool {
+		return len(a.rows) == 1 && len(a.props) == 0 && a.status.Text != ""
+	})
 	apps, err := w.Client.Apps(ctx)
 	if err != nil || len(apps) != 1 || apps[0].Script != bot || apps[0].Connection != conn.ID || apps[0].Decision != "always" {
 		t.Fatalf("after Approve the agent has %+v (%v), want bot.sh always on %s", apps, err, conn.ID)
