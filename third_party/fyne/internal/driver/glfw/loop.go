@@ -32,11 +32,11 @@ var (
 	idling atomic.Bool
 )
 
-// tokentray: after idleAfterFrames frames (~0.5 s) in which nothing happened,
+// tokentray: after idleAfterFrames frames (~0.17 s) in which nothing happened,
 // runGL stops its 60 Hz ticker and blocks in waitEvents, which input or a
 // queued func ends at once, and an unannounced change after idleWait seconds.
 const (
-	idleAfterFrames = 30
+	idleAfterFrames = 10
 	idleWait        = time.Second / 2
 )
 
