@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -68,6 +69,7 @@ func runDemo(env cli.Env, args []string) int {
 	display := env.Getenv("DISPLAY") != "" || env.Getenv("WAYLAND_DISPLAY") != ""
 	if !*headless && env.Tray != nil && display {
 		fmt.Fprintf(env.Stderr, "tokentray demo: the tray app attaches to the demo agent; click Connect, then EXchange.\n")
+		keepFilesInHome(d.Home)
 		// The tray app runs on this goroutine (the GUI needs the main
 		// thread), sees the demo's TOKENTRAY_SOCK and TOKENTRAY_HOME through
 		// Getenv and quits when Context ends (SIGINT/SIGTERM).
@@ -86,6 +88,17 @@ Ctrl-C stops the demo and forgets everything.
 	<-ctx.Done()
 	fmt.Fprintln(env.Stderr, "tokentray demo: stopping")
 	return cli.ExitOK
+}
+
+// keepFilesInHome points the user folders of this process at home, so that
+// the demo's tray app keeps what Fyne writes (preferences, font cache) and
+// what the GL and font libraries cache in the temporary home, not the
+// trader's. The browser the demo opens keeps the trader's environment.
+func keepFilesInHome(home string) {
+	browser.KeepEnvironment(os.Environ())
+	for name, dir := range map[string]string{"XDG_CONFIG_HOME": ".config", "XDG_CACHE_HOME": ".cache", "XDG_DATA_HOME": ".local/share", "XDG_STATE_HOME": ".local/state"} {
+		os.Setenv(name, filepath.Join(home, dir))
+	}
 }
 
 // demoOptions configure startDemo.

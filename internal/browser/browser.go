@@ -12,7 +12,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tokentray/tokentray/relayproto"
 )
@@ -103,11 +105,27 @@ func browserArgv(entry, url string) []string {
 	return argv
 }
 
+// environ is the environment a browser starts with; nil: this process's.
+var environ atomic.Pointer[[]string]
+
+// KeepEnvironment makes every browser started from now on get env, not the
+// process's environment of that moment. The demo keeps its tray app's
+// files in its temporary home by pointing XDG_CONFIG_HOME there, and calls
+// this first, so that the trader's browser still starts with the trader's
+// own settings and profile.
+func KeepEnvironment(env []string) {
+	env = slices.Clone(env)
+	environ.Store(&env)
+}
+
 // startDetached starts argv without a shell, with no stdin/stdout/stderr,
 // and reaps it in the background; it does not wait for it to exit. The
 // error names only the command, never its arguments (the URL).
 func startDetached(argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if env := environ.Load(); env != nil {
+		cmd.Env = *env
+	}
 	if err := cmd.Start(); err != nil {
 		var ee *exec.Error
 		if errors.As(err, &ee) {
