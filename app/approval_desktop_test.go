@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,38 +17,6 @@ import (
 	"github.com/tokentray/tokentray/internal/syncbuf"
 	"github.com/tokentray/tokentray/localclient"
 )
-
-// tokenPy asks the agent for a connection's key as a trading script would:
-// a raw HTTP request on the Unix socket; the answer's status line and body
-// on stdout.
-const tokenPy = `import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(("GET /v1/connections/%s/token HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode())
-`
-
-// needProgram returns program's path, or skips the test (fails it with
-// TOKENTRAY_DESKTOP_TESTS=require), as desktoptest does.
-func needProgram(t *testing.T, program, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(program)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("%s is not installed (Debian package %s; scripts/install-deps installs it)", program, pkg)
-	if os.Getenv("TOKENTRAY_DESKTOP_TESTS") == "require" {
-		t.Fatal(msg)
-	}
-	t.Skip("skipped: " + msg)
-	return ""
-}
 
 // TestDesktopApprovalPrompt is the approval prompt on the real tray app: the
 // app runs its agent in-process, with approve_apps = true and its vault key
@@ -66,30 +33,20 @@ func TestDesktopApprovalPrompt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short: builds and runs the tray app")
 	}
-	xdotool := needProgram(t, "xdotool", "xdotool")
-	keyring := needProgram(t, "gnome-keyring-daemon", "gnome-keyring")
-	dbusSend := needProgram(t, "dbus-send", "dbus")
+	xdotool := desktoptest.Need(t, "xdotool", "xdotool")
+	keyring := desktoptest.Need(t, "gnome-keyring-daemon", "gnome-keyring")
+	dbusSend := desktoptest.Need(t, "dbus-send", "dbus")
 	out, err := exec.Command("python3", "-c", "import os, sys; print(os.path.realpath(sys.executable))").Output()
 	if err != nil {
-		needProgram(t, "python3-missing", "python3")
+		desktoptest.Need(t, "python3-missing", "python3")
 	}
 	python := strings.TrimSpace(string(out))
 
-	bus := desktoptest.SessionBus(t)
-	display := desktoptest.Xvfb(t)
-	home := t.TempDir()
-	run := filepath.Join(home, "run")
-	ttHome := filepath.Join(home, "tokentray")
-	for _, d := range []string{run, ttHome, filepath.Join(home, ".local", "share"), filepath.Join(home, ".cache"), filepath.Join(home, ".config")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + run,
-		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
+	s := desktoptest.Start(t)
+	env := s.Env
+	ttHome := filepath.Join(s.Home, "tokentray")
+	if err := os.Mkdir(ttHome, 0o700); err != nil {
+		t.Fatal(err)
 	}
 
 	// The Secret Service: a password on stdin creates and unlocks the login
@@ -132,13 +89,7 @@ func TestDesktopApprovalPrompt(t *testing.T) {
 	bin := buildTrayApp(t)
 	xdo := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(xdotool, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return desktoptest.Xdotool(t, xdotool, env, args...)
 	}
 
 	var log syncbuf.Buffer
@@ -147,39 +98,7 @@ func TestDesktopApprovalPrompt(t *testing.T) {
 		t.Helper()
 		fmt.Fprintf(&log, "--- start\n")
 		mark := len(log.String())
-		app := exec.Command(bin)
-		app.Env = env
-		app.Stdout, app.Stderr = &log, &log
-		if err := app.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- app.Wait() }()
-		stopped := false
-		stopApp = func() {
-			if stopped {
-				return
-			}
-			stopped = true
-			app.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				app.Process.Kill()
-				<-exited
-			}
-		}
-		t.Cleanup(stopApp)
-		deadline := time.After(60 * time.Second)
-		for !strings.Contains(log.String()[mark:], "following the agent's events") {
-			select {
-			case err := <-exited:
-				t.Fatalf("tokentray-app exited: %v\n%s", err, log.String())
-			case <-deadline:
-				t.Fatalf("tokentray-app did not follow the agent's events within 60 s\n%s", log.String())
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+		stopApp = startTrayApp(t, bin, env, &log)
 		if !strings.Contains(log.String()[mark:], "vault=keyring") {
 			t.Fatalf("the agent's vault is not in the keyring, so grants cannot survive a restart:\n%s", log.String())
 		}
@@ -203,7 +122,7 @@ func TestDesktopApprovalPrompt(t *testing.T) {
 
 	dir := t.TempDir()
 	for _, name := range []string{"bot.py", "other.py"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(tokenPy+"# "+name+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(devstack.BotPy+"# "+name+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -185,6 +185,18 @@ func script(t *testing.T, name string) string {
 	return path
 }
 
+// proposeBot proposes a new script, bot.sh, for conn and runs the UI until
+// the apps tab lists the proposal; it returns the script's path.
+func proposeBot(t *testing.T, w *devworld.World, q fyneThread, a *appsTab, conn localclient.Connection) string {
+	t.Helper()
+	bot := script(t, "bot.sh")
+	if _, err := w.Client.ProposeApp(context.Background(), localclient.ProposalRequest{Script: bot, Connection: conn.ID}); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the proposal", func() bool { return len(a.props) == 1 })
+	return bot
+}
+
 func TestProposalsConfirmedAndDismissedInTheWindow(t *testing.T) {
 	w := startWorld(t)
 	ap := realApprover(t, w)
@@ -194,11 +206,7 @@ func TestProposalsConfirmedAndDismissedInTheWindow(t *testing.T) {
 
 	// A proposal naming the connection: the dialog says what it grants;
 	// Cancel grants nothing, Approve grants exactly that.
-	bot := script(t, "bot.sh")
-	if _, err := w.Client.ProposeApp(ctx, localclient.ProposalRequest{Script: bot, Connection: conn.ID}); err != nil {
-		t.Fatal(err)
-	}
-	q.until(t, "the proposal", func() bool { return len(a.props) == 1 })
+	bot := proposeBot(t, w, q, a, conn)
 	d := a.confirmProposal(a.props[0].p)
 	for _, want := range []string{"program at " + bot, "keys of " + conn.Label, "place orders", "without asking", "any program of yours"} {
 		if !strings.Contains(d.text.Text, want) {
@@ -431,11 +439,7 @@ func TestWideningAsksTheSystemFirst(t *testing.T) {
 	a := u.win.apps
 	ctx := context.Background()
 
-	bot := script(t, "bot.sh")
-	if _, err := w.Client.ProposeApp(ctx, localclient.ProposalRequest{Script: bot, Connection: conn.ID}); err != nil {
-		t.Fatal(err)
-	}
-	q.until(t, "the proposal", func() bool { return len(a.props) == 1 })
+	bot := proposeBot(t, w, q, a, conn)
 	test.Tap(a.props[0].approve)
 	overlayButton(t, u, "Approve")
 	q.until(t, "the refusal shown", func() bool { return strings.Contains(a.status.Text, "Not confirmed") })

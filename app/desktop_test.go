@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,36 +41,26 @@ func buildTrayApp(t *testing.T) string {
 	return bin
 }
 
-// runTrayApp runs the real tray app, built from this tree, with Fyne's real
-// driver on a private X server and session bus, attached to the agent on
-// socket, until the test ends; it returns once the app follows the agent's
-// events, with what reaches the bus's notification service.
-func runTrayApp(t *testing.T, socket string) *desktoptest.Notifications {
+// startTrayApp starts the tray app bin with env, its output appended to
+// log, and returns once it follows the agent's events (within 60 s). stop
+// ends it, SIGTERM then a kill after 10 s; it also runs at the test's end,
+// and does nothing the second time.
+func startTrayApp(t *testing.T, bin string, env []string, log *syncbuf.Buffer) (stop func()) {
 	t.Helper()
-	bus := desktoptest.SessionBus(t)
-	display := desktoptest.Xvfb(t)
-	notes := desktoptest.StartNotifications(t, bus)
-	bin := buildTrayApp(t)
-
-	home := t.TempDir()
-	run := filepath.Join(home, "run")
-	if err := os.Mkdir(run, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	mark := len(log.String())
 	app := exec.Command(bin)
-	app.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + run,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus, "TOKENTRAY_SOCK=" + socket,
-	}
-	var log syncbuf.Buffer
-	app.Stdout, app.Stderr = &log, &log
+	app.Env = env
+	app.Stdout, app.Stderr = log, log
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- app.Wait() }()
-	t.Cleanup(func() {
+	exited := make(chan struct{}) // closed once waitErr is set
+	var waitErr error
+	go func() {
+		waitErr = app.Wait()
+		close(exited)
+	}()
+	stop = sync.OnceFunc(func() {
 		app.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -77,20 +68,39 @@ func runTrayApp(t *testing.T, socket string) *desktoptest.Notifications {
 			app.Process.Kill()
 			<-exited
 		}
-		if t.Failed() {
-			t.Logf("tokentray-app's log:\n%s", log.String())
-		}
 	})
+	t.Cleanup(stop)
 	deadline := time.After(60 * time.Second)
-	for !strings.Contains(log.String(), "following the agent's events") {
+	for !strings.Contains(log.String()[mark:], "following the agent's events") {
 		select {
-		case err := <-exited:
-			t.Fatalf("tokentray-app exited: %v\n%s", err, log.String())
+		case <-exited:
+			t.Fatalf("tokentray-app exited: %v\n%s", waitErr, log.String())
 		case <-deadline:
 			t.Fatalf("tokentray-app did not follow the agent's events within 60 s\n%s", log.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	return stop
+}
+
+// runTrayApp runs the real tray app, built from this tree, with Fyne's real
+// driver on a private X server and session bus, attached to the agent on
+// socket, until the test ends; it returns once the app follows the agent's
+// events, with what reaches the bus's notification service.
+func runTrayApp(t *testing.T, socket string) *desktoptest.Notifications {
+	t.Helper()
+	s := desktoptest.Start(t)
+	notes := desktoptest.StartNotifications(t, s.Bus)
+	bin := buildTrayApp(t)
+
+	env := append(s.Env, "TOKENTRAY_SOCK="+socket)
+	var log syncbuf.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tokentray-app's log:\n%s", log.String())
+		}
+	})
+	startTrayApp(t, bin, env, &log)
 	return notes
 }
 

@@ -318,17 +318,17 @@ func promptRows(pr approval.Prompt, conn string) [][2]string {
 		script += "\nsha256 " + a.ScriptSHA256
 	}
 	add("Script", script)
-	add("Command line", quoteArgs(a.Args))
+	add("Command line", appid.QuoteArgs(a.Args))
 	add("Working folder", oneLine(a.Cwd))
 	if a.PID > 0 {
 		add("Process", strconv.Itoa(a.PID))
 	}
 	if a.Via != nil {
-		add("Through", fmt.Sprintf("the tokentray CLI, pid %d: %s", a.Via.PID, quoteArgs(a.Via.Args)))
+		add("Through", fmt.Sprintf("the tokentray CLI, pid %d: %s", a.Via.PID, appid.QuoteArgs(a.Via.Args)))
 	}
 	var parents []string
 	for _, q := range a.Parents {
-		parents = append(parents, fmt.Sprintf("pid %d: %s", q.PID, quoteArgs(q.Args)))
+		parents = append(parents, fmt.Sprintf("pid %d: %s", q.PID, appid.QuoteArgs(q.Args)))
 	}
 	add("Parents", strings.Join(parents, "\n"))
 	add("Connection", conn)
@@ -362,21 +362,6 @@ func opText(op string) string {
 		return "a request sent with the key (proxy)"
 	}
 	return oneLine(op)
-}
-
-// quoteArgs joins args for display, quoting the ones that need it, so that
-// a space or a control character inside an argument cannot mislead.
-func quoteArgs(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsFunc(a, func(r rune) bool {
-			return r <= ' ' || r == '"' || r == '\'' || r == '\\' || r == 0x7f || !strconv.IsPrint(r)
-		}) {
-			a = strconv.Quote(a)
-		}
-		out[i] = a
-	}
-	return strings.Join(out, " ")
 }
 
 // oneLine makes s safe to show on one line: control and format characters

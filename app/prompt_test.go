@@ -84,6 +84,15 @@ func (r *promptRig) ask(app appid.App) (<-chan error, context.CancelFunc) {
 	return ch, cancel
 }
 
+// prompt shows the main window, makes a request as app (see ask) and runs
+// the UI until its prompt window is open.
+func (r *promptRig) prompt(app appid.App) (<-chan error, context.CancelFunc, *promptWindow) {
+	r.t.Helper()
+	r.u.win.show()
+	res, cancel := r.ask(app)
+	return res, cancel, r.window()
+}
+
 // waitPending runs the UI until it knows of n prompts.
 func (r *promptRig) waitPending(n int) {
 	r.t.Helper()
@@ -158,9 +167,7 @@ func texts(o fyne.CanvasObject) []string {
 
 func TestPromptShowsWhoAsks(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	r.ask(botV1)
-	pw := r.window()
+	_, _, pw := r.prompt(botV1)
 	if got, want := pw.w.Title(), "tokentray: allow python3 bot.py?"; got != want {
 		t.Fatalf("title %q, want %q", got, want)
 	}
@@ -184,9 +191,7 @@ func TestPromptShowsWhoAsks(t *testing.T) {
 
 func TestPromptButtonsWaitThenFocusDeny(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	res, _ := r.ask(botV1)
-	pw := r.window()
+	res, _, pw := r.prompt(botV1)
 	if n := len(r.delays()); n != 1 {
 		t.Fatalf("%d timers of %s, want 1", n, promptDelay)
 	}
@@ -241,9 +246,7 @@ func TestPromptAnswers(t *testing.T) {
 	} {
 		t.Run(tt.button, func(t *testing.T) {
 			r := newPromptRig(t, nil)
-			r.u.win.show()
-			res, _ := r.ask(botV1)
-			pw := r.window()
+			res, _, pw := r.prompt(botV1)
 			r.ready(pw)
 			switch {
 			case tt.escape:
@@ -293,9 +296,7 @@ func (c *confirmer) count() int {
 func TestPromptAlwaysNeedsConfirmation(t *testing.T) {
 	c := &confirmer{err: errors.New("polkit: authentication dismissed")}
 	r := newPromptRig(t, c.confirm)
-	r.u.win.show()
-	res, _ := r.ask(botV1)
-	pw := r.window()
+	res, _, pw := r.prompt(botV1)
 	r.ready(pw)
 	test.Tap(pw.always)
 	r.q.until(t, "the failure shown", func() bool { return pw.status.Visible() })
@@ -332,9 +333,7 @@ func TestPromptAlwaysNeedsConfirmation(t *testing.T) {
 
 func TestPromptUnidentifiedAllowsOnceOnly(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	r.ask(appid.App{Kind: appid.Unidentified, Name: "python3 -c", Exe: "/usr/bin/python3", Reason: "inline code (-c)", PID: 77})
-	pw := r.window()
+	_, _, pw := r.prompt(appid.App{Kind: appid.Unidentified, Name: "python3 -c", Exe: "/usr/bin/python3", Reason: "inline code (-c)", PID: 77})
 	all := strings.Join(texts(pw.w.Content()), "\n")
 	if !strings.Contains(all, "can only be allowed once") || !strings.Contains(all, "inline code (-c)") {
 		t.Fatalf("the prompt does not say the app can only be allowed once, and why:\n%s", all)
@@ -346,9 +345,7 @@ func TestPromptUnidentifiedAllowsOnceOnly(t *testing.T) {
 
 func TestPromptTerminalSaysHowLongAlwaysLasts(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	r.ask(appid.App{Kind: appid.Terminal, Name: "interactive terminal", Key: appid.TerminalKey})
-	pw := r.window()
+	_, _, pw := r.prompt(appid.App{Kind: appid.Terminal, Name: "interactive terminal", Key: appid.TerminalKey})
 	if all := strings.Join(texts(pw.w.Content()), "\n"); !strings.Contains(all, "Always lasts 4 h for an interactive terminal") {
 		t.Fatalf("the prompt for a terminal does not say how long Always lasts:\n%s", all)
 	}
@@ -362,9 +359,7 @@ func TestPromptSaysChangedSinceApproved(t *testing.T) {
 	v2 := botV1
 	v2.ScriptSHA256 = strings.Repeat("cd", 32)
 	v2.Key = appid.ScriptKey(v2.Exe, "", v2.Script, v2.ScriptSHA256)
-	r.u.win.show()
-	r.ask(v2)
-	pw := r.window()
+	_, _, pw := r.prompt(v2)
 	if all := strings.Join(texts(pw.w.Content()), "\n"); !strings.Contains(all, "Changed since last approved") {
 		t.Fatalf("the prompt for a changed script does not say so:\n%s", all)
 	}
@@ -444,9 +439,7 @@ func TestPromptInBackgroundWaitsBehindBadgeAndMenu(t *testing.T) {
 
 func TestPromptClosesWhenTheRequestLeaves(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	res, cancel := r.ask(botV1)
-	pw := r.window()
+	res, cancel, pw := r.prompt(botV1)
 	cancel()
 	if err := r.answerOf(res); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the request that gave up got %v", err)
@@ -462,9 +455,7 @@ func TestPromptClosesWhenTheRequestLeaves(t *testing.T) {
 
 func TestPromptClosedByTheUserAnswersNothing(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	res, _ := r.ask(botV1)
-	pw := r.window()
+	res, _, pw := r.prompt(botV1)
 	pw.closeRequested() // the close intercept: the user put it away
 	r.q.settle()
 	if r.u.prompts.win != nil || !pw.closed {
@@ -531,9 +522,7 @@ func TestTrayIconBadge(t *testing.T) {
 
 func TestPromptOpenSendsNoNotifications(t *testing.T) {
 	r := newPromptRig(t, nil)
-	r.u.win.show()
-	r.ask(botV1)
-	pw := r.window()
+	_, _, pw := r.prompt(botV1)
 	r.ask(appid.App{Kind: appid.Binary, Name: "curl", Exe: "/usr/bin/curl", Key: appid.BinaryKey("/usr/bin/curl", "")})
 	r.waitPending(2)
 	if r.u.prompts.win != pw || !strings.Contains(pw.waiting.Text, "2 requests waiting") {

@@ -150,23 +150,23 @@ func (a App) Describe() string {
 		fmt.Fprintf(&b, "script: %s (sha256 %s)\n", a.Script, a.ScriptSHA256)
 	}
 	if len(a.Args) > 0 {
-		fmt.Fprintf(&b, "command line: %s\n", quoteArgs(a.Args))
+		fmt.Fprintf(&b, "command line: %s\n", QuoteArgs(a.Args))
 	}
 	if a.Cwd != "" {
 		fmt.Fprintf(&b, "working folder: %s\n", a.Cwd)
 	}
 	if a.Via != nil {
-		fmt.Fprintf(&b, "through the tokentray CLI: pid %d, %s\n", a.Via.PID, quoteArgs(a.Via.Args))
+		fmt.Fprintf(&b, "through the tokentray CLI: pid %d, %s\n", a.Via.PID, QuoteArgs(a.Via.Args))
 	}
 	for _, p := range a.Parents {
-		fmt.Fprintf(&b, "parent: pid %d, %s\n", p.PID, quoteArgs(p.Args))
+		fmt.Fprintf(&b, "parent: pid %d, %s\n", p.PID, QuoteArgs(p.Args))
 	}
 	return b.String()
 }
 
-// quoteArgs joins args for display, quoting the ones that need it so that a
+// QuoteArgs joins args for display, quoting the ones that need it so that a
 // space or a control character inside an argument cannot mislead.
-func quoteArgs(args []string) string {
+func QuoteArgs(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		if a == "" || strings.ContainsFunc(a, func(r rune) bool {

@@ -22,17 +22,7 @@ import (
 // installed (scripts/install-deps installs it).
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Skip("dbus-daemon is not installed; scripts/install-deps installs it (apt-get install dbus)")
-	}
-	// A short folder: a socket path has at most 107 bytes, and t.TempDir
-	// carries the test's name.
-	dir, err := os.MkdirTemp("", "dbustest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin, dir := prepare(t)
 	return run(t, exec.Command(bin, "--session", "--nofork", "--nopidfile",
 		"--address=unix:path="+filepath.Join(dir, "bus"), "--print-address=1"))
 }
@@ -43,20 +33,12 @@ func Start(t testing.TB) string {
 // it skips the test without dbus-daemon.
 func StartShared(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Skip("dbus-daemon is not installed; scripts/install-deps installs it (apt-get install dbus)")
-	}
-	dir, err := os.MkdirTemp("", "dbustest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin, dir := prepare(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(dir, "bus.conf")
-	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+	err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>custom</type>
@@ -74,6 +56,25 @@ func StartShared(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return run(t, exec.Command(bin, "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=1"))
+}
+
+// prepare returns dbus-daemon's path and a new folder for its socket,
+// removed at the test's end. It skips the test when dbus-daemon is not
+// installed.
+func prepare(t testing.TB) (bin, dir string) {
+	t.Helper()
+	bin, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		t.Skip("dbus-daemon is not installed; scripts/install-deps installs it (apt-get install dbus)")
+	}
+	// A short folder: a socket path has at most 107 bytes, and t.TempDir
+	// carries the test's name.
+	dir, err = os.MkdirTemp("", "dbustest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return bin, dir
 }
 
 // run starts cmd, a dbus-daemon that prints its address, stops it at the

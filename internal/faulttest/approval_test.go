@@ -14,23 +14,9 @@ import (
 	"github.com/tokentray/tokentray/agent"
 	"github.com/tokentray/tokentray/internal/appid"
 	"github.com/tokentray/tokentray/internal/approval"
+	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/vault"
 )
-
-// botPy reads a key over the socket as a trading script would: a raw HTTP
-// request on the Unix socket, the answer on stdout.
-const botPy = `import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(("GET /v1/connections/%s/token HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode())
-`
 
 // askPy asks for a key on a connected socket and returns the answer's body,
 // leaving the connection open for the next request.
@@ -125,7 +111,7 @@ func TestAppApprovalRealBinaries(t *testing.T) {
 	wantRefusal(t, "curl", e, "curl ("+curl+")", "tokentray approve "+curl)
 
 	bot := filepath.Join(dir, "bot.py")
-	if err := os.WriteFile(bot, []byte("#!"+python+"\n"+botPy), 0o600); err != nil {
+	if err := os.WriteFile(bot, []byte("#!"+python+"\n"+devstack.BotPy), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	pyToken := func() (string, errorAnswer) {

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	dbus "github.com/godbus/dbus/v5"
+
+	"github.com/tokentray/tokentray/internal/dbusconn"
 )
 
 // polkit's names on the system bus.
@@ -153,41 +154,18 @@ func dbusErrorName(err error) string {
 }
 
 // connect connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS, else its
-// socket), giving up after CallTimeout or when ctx ends. godbus's Connect
-// cannot be cancelled: one that answers late is closed.
+// socket), giving up after CallTimeout or when ctx ends.
 func (a *Authority) connect(ctx context.Context) (*dbus.Conn, error) {
-	addr := a.cfg.Getenv("DBUS_SYSTEM_BUS_ADDRESS")
-	if addr == "" {
-		const sock = "/run/dbus/system_bus_socket"
-		if _, err := os.Stat(sock); err != nil {
-			return nil, fmt.Errorf("%w: there is no system bus (%s does not exist)", ErrUnavailable, sock)
-		}
-		addr = "unix:path=" + sock
+	addr, err := dbusconn.SystemAddress(a.cfg.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	type result struct {
-		c   *dbus.Conn
-		err error
+	c, err := dbusconn.Connect(ctx, addr, a.cfg.CallTimeout)
+	switch {
+	case errors.Is(err, dbusconn.ErrNoAnswer):
+		return nil, fmt.Errorf("%w: the system bus did not answer within %s", ErrUnavailable, a.cfg.CallTimeout)
+	case err != nil:
+		return nil, fmt.Errorf("%w: the system bus refused a connection: %w", ErrUnavailable, err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		c, err := dbus.Connect(addr)
-		done <- result{c, err}
-	}()
-	t := time.NewTimer(a.cfg.CallTimeout)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: the system bus refused a connection: %w", ErrUnavailable, r.err)
-		}
-		return r.c, nil
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	go func() {
-		if r := <-done; r.c != nil {
-			r.c.Close()
-		}
-	}()
-	return nil, fmt.Errorf("%w: the system bus did not answer within %s", ErrUnavailable, a.cfg.CallTimeout)
+	return c, nil
 }

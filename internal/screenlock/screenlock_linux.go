@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
 	dbus "github.com/godbus/dbus/v5"
+
+	"github.com/tokentray/tokentray/internal/dbusconn"
 )
 
 // screenSavers are the screen savers' D-Bus interfaces; each emits
@@ -164,11 +164,11 @@ func (w *Watcher) lockSource(sig *dbus.Signal) string {
 // watchScreenSavers subscribes to the screen savers' ActiveChanged on the
 // session bus.
 func (w *Watcher) watchScreenSavers(ctx context.Context) error {
-	addr, err := sessionBusAddress(w.cfg.Getenv)
+	addr, err := dbusconn.SessionAddress(w.cfg.Getenv)
 	if err != nil {
 		return err
 	}
-	c, err := connect(ctx, addr, w.cfg.Timeout)
+	c, err := dbusconn.Connect(ctx, addr, w.cfg.Timeout)
 	if err != nil {
 		return err
 	}
@@ -186,11 +186,11 @@ func (w *Watcher) watchScreenSavers(ctx context.Context) error {
 // watchLogind finds this process's logind session and subscribes to its
 // Lock signal and its LockedHint.
 func (w *Watcher) watchLogind(ctx context.Context) error {
-	addr, err := systemBusAddress(w.cfg.Getenv)
+	addr, err := dbusconn.SystemAddress(w.cfg.Getenv)
 	if err != nil {
 		return err
 	}
-	c, err := connect(ctx, addr, w.cfg.Timeout)
+	c, err := dbusconn.Connect(ctx, addr, w.cfg.Timeout)
 	if err != nil {
 		return err
 	}
@@ -253,63 +253,4 @@ func (w *Watcher) addMatch(ctx context.Context, c *dbus.Conn, opts ...dbus.Match
 	cctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
 	return c.AddMatchSignalContext(cctx, opts...)
-}
-
-// connect connects to the bus at addr, giving up after timeout. godbus's
-// Connect cannot be cancelled: one that answers late is closed.
-func connect(ctx context.Context, addr string, timeout time.Duration) (*dbus.Conn, error) {
-	type result struct {
-		c   *dbus.Conn
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		c, err := dbus.Connect(addr)
-		done <- result{c, err}
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, fmt.Errorf("connect to %s: %w", addr, r.err)
-		}
-		return r.c, nil
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	go func() {
-		if r := <-done; r.c != nil {
-			r.c.Close()
-		}
-	}()
-	return nil, fmt.Errorf("connect to %s: no answer within %s", addr, timeout)
-}
-
-// sessionBusAddress is DBUS_SESSION_BUS_ADDRESS, else the per-user bus in
-// /run/user/UID. It never autolaunches a bus (vault/keyring_linux.go says
-// why).
-func sessionBusAddress(getenv func(string) string) (string, error) {
-	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return a, nil
-	}
-	p := filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "bus")
-	if _, err := os.Stat(p); err != nil {
-		return "", errors.New("no session bus: DBUS_SESSION_BUS_ADDRESS is unset and " + p + " does not exist")
-	}
-	return "unix:path=" + p, nil
-}
-
-// systemBusAddress is DBUS_SYSTEM_BUS_ADDRESS, else the system bus's
-// socket.
-func systemBusAddress(getenv func(string) string) (string, error) {
-	if a := getenv("DBUS_SYSTEM_BUS_ADDRESS"); a != "" {
-		return a, nil
-	}
-	for _, p := range []string{"/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket"} {
-		if _, err := os.Stat(p); err == nil {
-			return "unix:path=" + p, nil
-		}
-	}
-	return "", errors.New("no system bus: DBUS_SYSTEM_BUS_ADDRESS is unset and /run/dbus/system_bus_socket does not exist")
 }

@@ -28,8 +28,7 @@ func TestIdleLoopWakes(t *testing.T) {
 		t.Skip("skipped in -short: builds and runs a Fyne program")
 	}
 	xdotool := desktoptest.Need(t, "xdotool", "xdotool")
-	bus := desktoptest.SessionBus(t)
-	display := desktoptest.Xvfb(t)
+	s := desktoptest.Start(t)
 
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -40,16 +39,7 @@ func TestIdleLoopWakes(t *testing.T) {
 		t.Fatalf("build idlefloor: %v\n%s", err, out)
 	}
 
-	home := t.TempDir()
-	run := filepath.Join(home, "run")
-	if err := os.Mkdir(run, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + run,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
-	}
+	env := s.Env
 	probe := exec.Command(bin, "-probe")
 	probe.Env = env
 	var log syncbuf.Buffer
@@ -75,13 +65,7 @@ func TestIdleLoopWakes(t *testing.T) {
 
 	x := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(xdotool, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return desktoptest.Xdotool(t, xdotool, env, args...)
 	}
 	// waitTitle returns the window titled title, within 30 s.
 	waitTitle := func(title string) string {
