@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tokentray/tokentray/internal/appid"
 	"github.com/tokentray/tokentray/internal/approval"
@@ -21,6 +22,7 @@ type apps struct {
 	dirty   chan struct{} // wakes the saver: the grants changed
 	changed atomic.Bool   // the grants changed since the last save
 	save    sync.Mutex    // a leaf lock; serialises the saves of the grants
+	saves   atomic.Int64  // vault writes of the grants, for tests
 }
 
 // newBroker makes the approval broker with the grants kept in the vault.
@@ -63,7 +65,18 @@ func (a *Agent) grantsChanged() {
 	}
 }
 
-// grantSaver saves the grants whenever they changed, until Close.
+// identifySupported is appid.Supported; a variable so that tests can take
+// the other system's side.
+var identifySupported = appid.Supported
+
+// usesSaveEvery is the least time between two saves of the use counts
+// alone: each save re-encrypts and fsyncs the whole vault, and a bot may
+// sign several times a second. Grants and revocations are saved at once by
+// the methods that make them, and Close saves the last counts.
+const usesSaveEvery = 30 * time.Second
+
+// grantSaver saves the grants when they changed, at most once every
+// usesSaveEvery, until Close.
 func (a *Agent) grantSaver() {
 	defer a.wg.Done()
 	for {
@@ -71,28 +84,39 @@ func (a *Agent) grantSaver() {
 		case <-a.ctx.Done():
 			return
 		case <-a.apps.dirty:
-			a.saveGrants()
+		}
+		if !a.saveGrants() {
+			continue // saved already by the change's own method
+		}
+		rest, stop := a.clock.NewTimer(usesSaveEvery)
+		select {
+		case <-a.ctx.Done():
+			stop()
+			return
+		case <-rest:
 		}
 	}
 }
 
 // saveGrants writes the broker's grants to the vault if they changed since
 // the last save. A failure is logged: the grants in memory still hold, and
-// the next save tries again.
-func (a *Agent) saveGrants() {
+// the next save tries again. It reports whether it wrote.
+func (a *Agent) saveGrants() bool {
 	a.apps.save.Lock()
 	defer a.apps.save.Unlock()
 	if !a.apps.changed.Swap(false) {
-		return
+		return false
 	}
 	data, err := approval.MarshalGrants(a.apps.broker.Grants())
 	if err == nil {
 		err = a.vault.Put(grantsKey, vault.Entry{Meta: json.RawMessage(data)})
+		a.apps.saves.Add(1)
 	}
 	if err != nil {
 		a.apps.changed.Store(true)
 		a.log.Error("saving the app grants failed", "err", err)
 	}
+	return true
 }
 
 // auditApproval writes a broker decision to the activity log: op
@@ -133,8 +157,11 @@ func (a *Agent) startApproveApps() bool {
 	}
 	if a.cfg.TrayApp {
 		if !ok {
-			if err := a.putMeta(approveAppsKey, approveChoice{On: true}); err != nil {
-				a.log.Warn("saving approve_apps failed; it is on for this run", "err", err)
+			// Where apps cannot be identified, every request would be an
+			// "Allow once" prompt: the default is off there.
+			saved = identifySupported
+			if err := a.putMeta(approveAppsKey, approveChoice{On: saved}); err != nil {
+				a.log.Warn("saving approve_apps failed; the default holds for this run", "on", saved, "err", err)
 			}
 		}
 		return saved

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tokentray/tokentray/internal/appid"
 	"github.com/tokentray/tokentray/internal/approval"
@@ -190,5 +191,72 @@ func TestScreenLockEndsTerminalGrants(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
 		t.Fatalf("grants after the lock and a restart = %v, want %v", keys, want)
+	}
+}
+
+// TestUseCountsSavedAtMostEvery30s: the use counts alone are written at
+// most once every usesSaveEvery, however often a granted bot asks, and the
+// write that follows the rest holds every use.
+func TestUseCountsSavedAtMostEvery30s(t *testing.T) {
+	e := newEnvTuned(t, func(c *Config) { c.ApproveApps = true })
+	c := e.connect()
+	ctx := context.Background()
+	bot := appid.App{Kind: appid.Binary, Key: appid.BinaryKey("/home/u/bot", "abc"), Name: "bot", Exe: "/home/u/bot"}
+	if _, err := e.agent.GrantApp(bot, c.ID, approval.Always); err != nil {
+		t.Fatal(err)
+	}
+	before := e.agent.apps.saves.Load()
+	// A bot signing in bursts: ten requests, a pause long enough for a save.
+	const uses = 200
+	for i := range uses {
+		if err := e.agent.CheckApp(ctx, bot, c.ID, "sign"); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	stored := func() int {
+		rec, ok := e.agent.vault.Get(grantsKey)
+		if !ok {
+			return -1
+		}
+		g, err := approval.UnmarshalGrants(rec.Meta)
+		if err != nil || len(g) != 1 {
+			t.Fatalf("stored grants %v: %v", g, err)
+		}
+		return g[0].Uses
+	}
+	// The saver writes soon after a change, then rests until the (fake)
+	// clock has moved usesSaveEvery: move it while the uses are not stored.
+	deadline := time.Now().Add(30 * time.Second)
+	for next := time.Now(); stored() != uses; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the vault holds %d uses after 30 s, want %d", stored(), uses)
+		}
+		if time.Now().After(next) {
+			e.clock.Advance(usesSaveEvery)
+			next = time.Now().Add(time.Second)
+		}
+	}
+	if n := e.agent.apps.saves.Load() - before; n > 2 {
+		t.Fatalf("%d uses were written in %d vault saves, want at most 2", uses, n)
+	}
+}
+
+// TestTrayDefaultOffWhereAppsCannotBeIdentified: on a system where appid
+// cannot identify apps, every request would be an "Allow once", so the tray
+// app's default is off there, and saved like a choice.
+func TestTrayDefaultOffWhereAppsCannotBeIdentified(t *testing.T) {
+	identifySupported = false
+	t.Cleanup(func() { identifySupported = appid.Supported })
+	e := newEnvTuned(t, func(c *Config) { c.TrayApp = true })
+	if e.agent.ApproveApps() {
+		t.Fatal("approval is on where apps cannot be identified")
+	}
+	identifySupported = true
+	e.restart()
+	if e.agent.ApproveApps() {
+		t.Fatal("the saved default did not hold at the next start")
 	}
 }
