@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -244,5 +245,24 @@ func TestSettings(t *testing.T) {
 	s, err = e.client.Settings(ctx)
 	if err != nil || s.RefreshMargin != "15m0s" || !s.Autostart {
 		t.Fatalf("after the bad patches: %+v, %v; want them unchanged", s, err)
+	}
+}
+
+// TestEventStreamOutlivesTheBodyDeadline: the body deadline is for bodies;
+// a stream of events, which has none, must not end when it passes (it did:
+// the deadline, set on the GET's connection, cut the stream every 10 s and
+// left its keep-alive connection with a cancelled context).
+func TestEventStreamOutlivesTheBodyDeadline(t *testing.T) {
+	defer localapi.SetBodyReadTimeout(200 * time.Millisecond)()
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	_, events := openEvents(t, e, t.Context())
+	time.Sleep(time.Second) // five deadlines
+	label := "renamed after the deadline"
+	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &label}); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, events, "state"); got.Label != label {
+		t.Fatalf("state event = %+v, want the rename", got)
 	}
 }
