@@ -9,6 +9,9 @@ const (
 	EventConnected = "connected"
 	EventRevoked   = "revoked"
 	EventActivity  = "activity" // an access was recorded; Event.Activity says which
+	// EventResync is a subscription's last event when it fell behind: the
+	// subscriber missed events and must load the whole state again.
+	EventResync = "resync"
 )
 
 // Event tells subscribers that a connection changed, or (EventActivity)
@@ -19,8 +22,12 @@ type Event struct {
 	Activity   *Activity  // set only for "activity"
 }
 
+// subscriberQueue is how many events a subscriber may fall behind.
+const subscriberQueue = 64
+
 // eventHub fans events out to subscribers. A subscriber that does not keep up
-// loses events rather than slowing the agent down.
+// is dropped rather than slowing the agent down, and told so: its queue's
+// oldest event makes room for an EventResync, then its channel is closed.
 type eventHub struct {
 	mu     sync.Mutex // guards subs and closed
 	subs   map[chan Event]struct{}
@@ -28,10 +35,12 @@ type eventHub struct {
 }
 
 // Subscribe returns a channel of events and a function that ends the
-// subscription. The channel is closed when the subscription or the agent ends.
+// subscription. The channel is closed when the subscription or the agent ends,
+// or after an EventResync when the subscriber fell more than 64 events
+// behind: it then missed events, and loads the state again.
 func (a *Agent) Subscribe() (<-chan Event, func()) {
 	h := &a.events
-	ch := make(chan Event, 64)
+	ch := make(chan Event, subscriberQueue)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -58,8 +67,18 @@ func (h *eventHub) publish(ev Event) {
 	for ch := range h.subs {
 		select {
 		case ch <- ev:
+			continue
 		default:
 		}
+		// Full. Only publish sends, under h.mu, so once a slot is free the
+		// resync fits: the subscriber can only make more room.
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- Event{Type: EventResync}
+		close(ch)
+		delete(h.subs, ch)
 	}
 }
 

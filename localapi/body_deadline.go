@@ -18,8 +18,17 @@ var bodyReadTimeout = 10 * time.Second
 // without its request being cut by the deadline. (net/http lifts it there
 // too, when it starts watching for the client's hang-up; this does not rely
 // on that.)
+//
+// A request without a body gets no deadline: nothing would read to the end
+// of it and lift the deadline, which would instead hit net/http's own read
+// of the connection, the one that watches for the client's hang-up; that
+// read's timeout cancels the request (an event stream ended every 10 s) and
+// the connection's context, which every later request on the kept
+// connection would then inherit already cancelled. net/http reports a
+// request without a body by ContentLength 0 (r.Body is then wrapped by
+// ServeHTTP, no longer http.NoBody); a chunked body has ContentLength -1.
 func limitBodyTime(w http.ResponseWriter, r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return
 	}
 	rc := http.NewResponseController(w)

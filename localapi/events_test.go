@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/localapi"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -244,5 +246,130 @@ func TestSettings(t *testing.T) {
 	s, err = e.client.Settings(ctx)
 	if err != nil || s.RefreshMargin != "15m0s" || !s.Autostart {
 		t.Fatalf("after the bad patches: %+v, %v; want them unchanged", s, err)
+	}
+}
+
+// TestEventStreamOutlivesTheBodyDeadline: the body deadline is for bodies;
+// a stream of events, which has none, must not end when it passes (it did:
+// the deadline, set on the GET's connection, cut the stream every 10 s and
+// left its keep-alive connection with a cancelled context).
+func TestEventStreamOutlivesTheBodyDeadline(t *testing.T) {
+	defer localapi.SetBodyReadTimeout(200 * time.Millisecond)()
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	_, events := openEvents(t, e, t.Context())
+	time.Sleep(time.Second) // five deadlines
+	label := "renamed after the deadline"
+	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &label}); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, events, "state"); got.Label != label {
+		t.Fatalf("state event = %+v, want the rename", got)
+	}
+}
+
+// burst renames conn n times, each a state and an activity event: far more
+// than a subscriber's queue and the socket's buffers hold together.
+func burst(t *testing.T, e *env, conn localclient.Connection, n int) {
+	t.Helper()
+	for i := range n {
+		label := fmt.Sprintf("burst %d %s", i, strings.Repeat("x", 100))
+		if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &label}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSlowEventReaderIsToldItMissedEvents: a client that stops reading
+// while a burst of events comes must not lose some and go on as if nothing
+// happened: its stream ends with "event: resync" (no data), so it reloads.
+func TestSlowEventReaderIsToldItMissedEvents(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	_, events := openEvents(t, e, t.Context()) // stops reading after 64 events until drained
+	burst(t, e, conn, 1500)
+	var last sseEvent
+	timeout := time.After(20 * time.Second)
+	for n := 0; ; n++ {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				if last.typ != "resync" || last.data != "" {
+					t.Fatalf("the stream ended after %d events with %+v, want an event resync without data", n, last)
+				}
+				return
+			}
+			last = ev
+		case <-timeout:
+			t.Fatalf("after %d events the stream goes on (last %q): a reader that fell behind was not told", n, last.typ)
+		}
+	}
+}
+
+// TestClientEventsAfterReloadsWhenItFellBehind: EventsAfter answers the
+// agent's resync by subscribing again and calling opened again, so a view
+// reloads what it missed and keeps following; Events, which has nothing to
+// reload with, returns ErrEventsMissed.
+func TestClientEventsAfterReloadsWhenItFellBehind(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	conn := e.connect()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	opens := make(chan struct{}, 8)
+	release := make(chan struct{})
+	got := make(chan localclient.Event, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.client.EventsAfter(ctx, func() error { opens <- struct{}{}; return nil }, func(ev localclient.Event) {
+			<-release // a reader stuck until the burst is over
+			if ev.Type == "state" {
+				select {
+				case got <- ev:
+				default:
+				}
+			}
+		})
+	}()
+	<-opens
+	plain := make(chan error, 1)
+	go func() { plain <- e.client.Events(ctx, func(localclient.Event) { <-release }) }()
+	burst(t, e, conn, 1500)
+	close(release)
+	select {
+	case <-opens:
+	case err := <-done:
+		t.Fatalf("EventsAfter ended instead of reloading: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("EventsAfter never reloaded after falling behind")
+	}
+	select {
+	case err := <-plain:
+		if !errors.Is(err, localclient.ErrEventsMissed) {
+			t.Fatalf("Events after falling behind = %v, want ErrEventsMissed", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Events went on after falling behind")
+	}
+	label := "after the reload"
+	for len(got) > 0 {
+		<-got
+	}
+	if _, err := e.client.UpdateConnection(t.Context(), conn.ID, localclient.ConnectionPatch{Label: &label}); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-got:
+			if ev.Connection.Label == label {
+				cancel()
+				if err := <-done; err != nil {
+					t.Fatalf("EventsAfter after its context ended = %v, want nil", err)
+				}
+				return
+			}
+		case <-timeout:
+			t.Fatal("no event after the reload")
+		}
 	}
 }

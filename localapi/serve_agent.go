@@ -114,7 +114,9 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveEvents: GET /v1/events — server-sent events until the client leaves.
-// A comment every 25 s keeps the stream alive and finds dead clients.
+// A comment every 25 s keeps the stream alive and finds dead clients. A
+// client that falls too far behind is sent "event: resync" without data,
+// and the stream ends: it missed events, and loads the state again.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
@@ -138,6 +140,11 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, ": ping\n\n")
 		case ev, ok := <-events:
 			if !ok {
+				return
+			}
+			if ev.Type == agent.EventResync {
+				fmt.Fprint(w, "event: resync\n\n")
+				rc.Flush()
 				return
 			}
 			var data []byte

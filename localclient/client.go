@@ -255,7 +255,8 @@ func (c *Client) ProposeApp(ctx context.Context, r ProposalRequest) (*Proposal, 
 }
 
 // Events calls fn for every event until ctx ends or the stream breaks; it
-// returns nil when ctx ended it.
+// returns nil when ctx ended it, and ErrEventsMissed when the agent ended it
+// because this client fell behind.
 func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 	return c.EventsAfter(ctx, nil, fn)
 }
@@ -263,8 +264,21 @@ func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 // EventsAfter is Events with a first step: once the agent has subscribed
 // this stream, and before any event is read, it calls opened (when not nil)
 // and stops with its error. A view that loads its state in opened misses no
-// change: whatever happens after the load arrives as an event.
+// change: whatever happens after the load arrives as an event. When the
+// agent ends the stream because this client fell behind, EventsAfter
+// subscribes again and calls opened again, so the view reloads what it
+// missed; without opened it returns ErrEventsMissed.
 func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(Event)) error {
+	for {
+		err := c.followEvents(ctx, opened, fn)
+		if err != ErrEventsMissed || opened == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// followEvents reads one event stream.
+func (c *Client) followEvents(ctx context.Context, opened func() error, fn func(Event)) error {
 	resp, err := c.send(ctx, "GET", "/v1/events", nil)
 	if err != nil {
 		return err
@@ -283,6 +297,8 @@ func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(E
 		switch {
 		case strings.HasPrefix(line, "event: "):
 			typ = strings.TrimPrefix(line, "event: ")
+		case line == "" && typ == "resync":
+			return ErrEventsMissed
 		case strings.HasPrefix(line, "data: "):
 			ev := Event{Type: typ}
 			var into any = &ev.Connection
@@ -301,6 +317,9 @@ func (c *Client) EventsAfter(ctx context.Context, opened func() error, fn func(E
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read events: %w", err)
+	}
+	if typ == "resync" {
+		return ErrEventsMissed
 	}
 	return errors.New("the agent closed the event stream")
 }

@@ -57,3 +57,8 @@ var (
 
 // ErrAgentNotRunning reports that nothing answers on the socket.
 var ErrAgentNotRunning = errors.New("the tokentray agent is not running (start it with `tokentray agent` or the tray app)")
+
+// ErrEventsMissed reports an event stream the agent ended because its
+// reader fell behind ("event: resync"): events were missed, and the state
+// must be loaded again (EventsAfter with an opened step does that itself).
+var ErrEventsMissed = errors.New("the agent ended the event stream: this client fell behind and missed events; load the state again")

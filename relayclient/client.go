@@ -16,10 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokentray/tokentray/oauthflow"
@@ -172,22 +175,56 @@ func (c *Client) ClockOffset() time.Duration {
 // withProof runs call with a fresh proof for op over blob; a 401
 // stale_proof carrying server_time sets the offset and retries once with
 // another fresh proof.
+//
+// A call that failed on a kept connection before any byte of an answer
+// (errKeptConnLost: the relay restarted, or served the call and the answer
+// was lost) is also sent once more, with a fresh proof, on a new connection
+// (the kept ones are closed). Only refresh and revoke go through here, and
+// both are safe to send twice: the relay keeps a refresh's answer for a
+// retry of the same blob (relayproto.AnswerWindow), and a provider accepts
+// a second revocation (RFC 7009 §2.2). net/http's own replay of such a
+// request (it replays a POST carrying an Idempotency-Key header) would
+// resend the same proof, which the relay refuses as replayed_proof when the
+// first attempt did reach it. When the second attempt cannot even connect,
+// the first error is returned: the call may still have reached the relay.
 func (c *Client) withProof(ctx context.Context, op, blob string, call func(*relayproto.Proof) error) error {
-	for attempt := 0; ; attempt++ {
+	clockRetried, connRetried := false, false
+	var first error
+	for {
 		proof, err := c.proof(op, blob)
 		if err != nil {
 			return err
 		}
 		err = call(proof)
 		var e *oauthflow.Error
-		if attempt == 0 && errors.As(err, &e) && e.Code == "stale_proof" && e.ServerTime > 0 {
+		switch {
+		case !clockRetried && errors.As(err, &e) && e.Code == "stale_proof" && e.ServerTime > 0:
+			clockRetried = true
 			c.mu.Lock()
 			c.offset = time.Unix(e.ServerTime, 0).Sub(c.localNow())
 			c.mu.Unlock()
 			continue
+		case !connRetried && errors.Is(err, errKeptConnLost):
+			// The other kept connections likely died with it (a restart).
+			c.httpClient().CloseIdleConnections()
+			connRetried, first = true, err
+			continue
+		case first != nil && isDialError(err):
+			return first
 		}
 		return err
 	}
+}
+
+// errKeptConnLost marks a call that failed on a reused connection before
+// any byte of an answer arrived.
+var errKeptConnLost = errors.New("the kept connection was lost")
+
+// isDialError reports whether err is a failure to connect at all: the
+// request was never sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // proof signs a fresh proof for op over blob (relayproto.ProofMessage) with
@@ -261,15 +298,20 @@ func (c *Client) do(ctx context.Context, method, path string, in any, blob strin
 	if blob != "" {
 		req.Header.Set("X-Tokentray-Blob", relayproto.BlobHash(blob))
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := c.httpClient()
+	var reused, answered atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(callCtx, &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { reused.Store(i.Reused) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	}))
 	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL may carry a query
+		}
+		if reused.Load() && !answered.Load() && callCtx.Err() == nil {
+			err = fmt.Errorf("%w: %w", errKeptConnLost, err)
 		}
 		return unreachable(ctx, callCtx, method, path, err)
 	}
@@ -292,6 +334,13 @@ func (c *Client) do(ctx context.Context, method, path string, in any, blob strin
 		return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, path, oauthflow.ErrBadResponse)
 	}
 	return nil
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient == nil {
+		return http.DefaultClient
+	}
+	return c.HTTPClient
 }
 
 // unreachable is the error of a call that got no (whole) answer: the

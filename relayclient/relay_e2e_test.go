@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +33,23 @@ type realRelay struct {
 	url      string
 	provider oauthflow.Provider // as the device sees it, from GET /v1/providers
 	client   *Client
+	cut      atomic.Pointer[cutRule] // the next request to cut, if any
+	served   sync.Map                // path → *atomic.Int32: requests the relay served
+}
+
+// cutRule cuts the connection of the next request for path without an
+// answer: after the relay served it (served: the answer is lost) or before
+// it saw anything (as a relay that restarted, or closed the idle
+// connection just as the request went out).
+type cutRule struct {
+	path   string
+	served bool
+}
+
+// servedCalls returns how many requests for path the relay served.
+func (rr *realRelay) servedCalls(path string) int {
+	n, _ := rr.served.LoadOrStore(path, new(atomic.Int32))
+	return int(n.(*atomic.Int32).Load())
 }
 
 func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
@@ -44,7 +62,26 @@ func newRealRelay(t *testing.T, relayClock func() time.Time) *realRelay {
 	rr.exURL = exSrv.URL
 
 	var h atomic.Pointer[relay.Server]
-	relaySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
+	relaySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serve := func(w http.ResponseWriter) {
+			n, _ := rr.served.LoadOrStore(r.URL.Path, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			h.Load().ServeHTTP(w, r)
+		}
+		if c := rr.cut.Load(); c != nil && c.path == r.URL.Path && rr.cut.CompareAndSwap(c, nil) {
+			if c.served {
+				serve(httptest.NewRecorder())
+			}
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		serve(w)
+	}))
 	t.Cleanup(relaySrv.Close)
 	rr.url = relaySrv.URL
 	rr.ex.AddRedirectURI(relaySrv.URL + "/v1/callback")
@@ -190,5 +227,58 @@ func TestRealRelayProviderDown(t *testing.T) {
 	var e *oauthflow.Error
 	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadGateway || e.Source != relayproto.SourceProvider || e.Code != "provider_unavailable" {
 		t.Fatalf("Refresh with the provider down = %v, want 502 provider_unavailable", err)
+	}
+}
+
+// TestRealRelayKeptConnectionLost: a refresh or revoke whose kept
+// connection to the relay ends before any answer (the relay restarted, or
+// served the call and the answer was lost) is sent again at once with a
+// fresh proof, and succeeds in that one call: a refresh gets the answer the
+// relay kept for the blob, a revocation is accepted again. Without it the
+// agent saw a maybe-sent failure and stayed "refreshing" until its backoff.
+func TestRealRelayKeptConnectionLost(t *testing.T) {
+	rr := newRealRelay(t, nil)
+	tok, _, err := rr.connect(t, "profile")
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	signer := &peatio.Signer{}
+	for _, served := range []bool{false, true} {
+		before := rr.servedCalls("/v1/refresh")
+		rr.cut.Store(&cutRule{path: "/v1/refresh", served: served})
+		nt, err := rr.client.Refresh(context.Background(), rr.provider, tok)
+		if err != nil {
+			t.Fatalf("Refresh on a kept connection cut (relay served it: %v) = %v, want the refreshed keys", served, err)
+		}
+		if want := before + 1 + map[bool]int{false: 0, true: 1}[served]; rr.servedCalls("/v1/refresh") != want {
+			t.Errorf("the relay served %d refreshes, want %d", rr.servedCalls("/v1/refresh"), want)
+		}
+		if _, err := oauthflow.FetchMe(context.Background(), nil, rr.provider, nt, nil, signer); err != nil {
+			t.Fatalf("FetchMe with the keys of the retried refresh: %v", err)
+		}
+		tok = nt
+	}
+	rr.cut.Store(&cutRule{path: "/v1/revoke", served: true})
+	if err := rr.client.Revoke(context.Background(), rr.provider, tok); err != nil {
+		t.Fatalf("Revoke on a kept connection cut after the relay served it = %v, want nil", err)
+	}
+	if n := rr.ex.LiveKeys(); n != 0 {
+		t.Errorf("LiveKeys after revoke = %d, want 0", n)
+	}
+}
+
+// TestRealRelayRedeemIsNotResent: a redeem spends its flow result, so a
+// redeem cut on its kept connection after the relay served it is not sent
+// again (it would answer result_used): the caller sees the relay as
+// unreachable.
+func TestRealRelayRedeemIsNotResent(t *testing.T) {
+	rr := newRealRelay(t, nil)
+	rr.cut.Store(&cutRule{path: "/v1/redeem", served: true})
+	_, _, err := rr.connect(t, "profile")
+	if !errors.Is(err, ErrRelayUnreachable) {
+		t.Fatalf("connect with the redeem's answer lost = %v, want ErrRelayUnreachable", err)
+	}
+	if n := rr.servedCalls("/v1/redeem"); n != 1 {
+		t.Errorf("the relay served %d redeems, want 1", n)
 	}
 }
