@@ -124,8 +124,9 @@ func Left(now, expiresAt time.Time) string {
 
 // Until is the expiry as a clock time in now's location beside the time
 // left: "until 14:32, 3 h 12 min left"; an expiry 20 hours or more away
-// names the day ("until Tue 14:32, 1 d 2 h left"). A past or zero expiry
-// reads as Left does.
+// names the day ("until Tue 14:32, 1 d 2 h left"), one 6 days or more away
+// the date ("until 1 Jan 2030 00:00, 1125 d 5 h left"). A past or zero
+// expiry reads as Left does.
 func Until(now, expiresAt time.Time) string {
 	left := Left(now, expiresAt)
 	if expiresAt.IsZero() || !expiresAt.After(now) {
@@ -133,7 +134,10 @@ func Until(now, expiresAt time.Time) string {
 	}
 	at := expiresAt.In(now.Location())
 	clock := at.Format("15:04")
-	if expiresAt.Sub(now) >= 20*time.Hour {
+	switch d := expiresAt.Sub(now); {
+	case d >= 6*24*time.Hour:
+		clock = at.Format("2 Jan 2006 15:04")
+	case d >= 20*time.Hour:
 		clock = at.Format("Mon 15:04")
 	}
 	return "until " + clock + ", " + left

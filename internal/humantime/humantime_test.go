@@ -86,6 +86,7 @@ func TestUntil(t *testing.T) {
 		{"minutes", now.Add(12*time.Minute + 30*time.Second), "until 11:32, 12 min left"},
 		{"seconds", now.Add(45 * time.Second), "until 11:20, 45 s left"},
 		{"tomorrow", now.Add(26 * time.Hour), "until Mon 13:20, 1 d 2 h left"},
+		{"next week", now.Add(7*24*time.Hour + 2*time.Hour), "until 8 Mar 2026 13:20, 7 d 2 h left"},
 		{"past", now.Add(-time.Minute), "expired"},
 		{"zero", time.Time{}, "no key yet"},
 	}
