@@ -50,41 +50,6 @@ func TestSentence(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"5m", 5 * time.Minute, true},
-		{"5 minutes", 5 * time.Minute, true},
-		{"5 min", 5 * time.Minute, true},
-		{"1 minute", time.Minute, true},
-		{"1 hour 30 minutes", 90 * time.Minute, true},
-		{"1h30m", 90 * time.Minute, true},
-		{"1 hour, 30 minutes", 90 * time.Minute, true},
-		{"90s", 90 * time.Second, true},
-		{" 2 Hours ", 2 * time.Hour, true},
-		{"1.5h", 90 * time.Minute, true},
-		{"", 0, false},
-		{"5", 0, false},
-		{"five minutes", 0, false},
-		{"5 fortnights", 0, false},
-		{"-5m", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseDuration(tt.in)
-			if (err == nil) != tt.ok || got != tt.want {
-				t.Fatalf("parseDuration(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
-			}
-			if err != nil && !strings.Contains(err.Error(), "10 minutes") {
-				t.Fatalf("parseDuration(%q) error %q does not show how to write it", tt.in, err)
-			}
-		})
-	}
-}
-
 func TestInWords(t *testing.T) {
 	tests := []struct {
 		d    time.Duration

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -135,7 +136,7 @@ func (s *settingsTab) say(err error, ok string) {
 
 // onSaveMargin sends the refresh margin; the agent checks its bounds.
 func (s *settingsTab) onSaveMargin() {
-	d, err := parseDuration(s.margin.Text)
+	d, err := humantime.Parse(s.margin.Text)
 	if err != nil {
 		s.status.Importance = widget.DangerImportance
 		s.status.SetText("The refresh margin was not saved: " + err.Error() + ".")

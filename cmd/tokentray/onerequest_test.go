@@ -90,7 +90,7 @@ func TestOneRequestPerCall(t *testing.T) {
 		{[]string{"token", "c1"}, "GET /v1/connections/c1/token", "^FAKEACCESS:FAKESECRET\n$"},
 		{[]string{"token", "--json", "c1"}, "GET /v1/connections/c1/token", `^\{"token_type":"peatio",.*\}\n$`},
 		{[]string{"sign", "c1", "GET", "/api/v2/orders", "market=btcusd"}, "POST /v1/connections/c1/sign", "^access_key=FAKEACCESS&tonce=1700000000000&signature=00ff\n$"},
-		{[]string{"ls"}, "GET /v1/connections", "^c1 +exchange +connected +2030-01-01T00:00:00Z +Alice\n$"},
+		{[]string{"ls"}, "GET /v1/connections", "^c1 +exchange +connected +- +until \\d+ \\w{3} 20\\d\\d \\d\\d:\\d\\d, \\d+ d \\d+ h left +Alice\n$"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.request+" "+tt.args[0], func(t *testing.T) {

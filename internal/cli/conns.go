@@ -10,14 +10,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
 const lsUsage = `Usage: tokentray ls [--json]
 
-Lists the connections on stdout, one a line: ID, PROVIDER, STATE, EXPIRES
-(RFC 3339, UTC), LABEL, separated by tabs. --json prints the agent's
-/v1/connections body instead.
+Lists the connections on stdout, one a line, in columns: ID, PROVIDER,
+STATE, DEFAULT ("default" for the connection scripts get when they name
+the provider, else "-"), EXPIRES (the local clock time and the time left,
+e.g. "until 14:32, 3 h 12 min left") and LABEL. --json prints the agent's
+/v1/connections body instead (expires_at in RFC 3339): use it in scripts.
 `
 
 func runLs(env Env, args []string) int {
@@ -43,8 +46,13 @@ func runLs(env Env, args []string) int {
 	// One write, so that a reader of a pipe never sees half a list.
 	var out bytes.Buffer
 	tw := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
+	now := time.Now()
 	for _, c := range conns {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Provider, c.State, c.ExpiresAt.UTC().Format(time.RFC3339), c.Label)
+		def := "-"
+		if c.Default {
+			def = "default"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Provider, c.State, def, humantime.Until(now, c.ExpiresAt), c.Label)
 	}
 	tw.Flush()
 	env.Stdout.Write(out.Bytes())
@@ -69,22 +77,30 @@ left out when exactly one connection exists.
 
   --json           print the agent's /token body (token_type, expires_at,
                    scopes, generation and the key fields)
-  --min-valid DUR  refresh first if the key expires within DUR (e.g. 10m);
-                   the agent caps it at half the key's lifetime
+  --min-valid DUR  refresh first if the key expires within DUR (e.g. 10m,
+                   "10 minutes", "1 h 30 min"); the agent caps it at half
+                   the key's lifetime
 `
 
 func runToken(env Env, args []string) int {
 	fs := newFlags("token")
 	asJSON := fs.Bool("json", false, "")
-	minValid := fs.Duration("min-valid", 0, "")
+	minValidText := fs.String("min-valid", "", "")
 	pos, code, ok := parseArgs(env, "token", tokenUsage, fs, args, 0, 1)
 	if !ok {
 		return code
 	}
-	if *minValid < 0 {
-		return usageFail(env, "token", tokenUsage, fmt.Errorf("--min-valid %s is negative", *minValid))
+	var minValid time.Duration
+	if *minValidText != "" {
+		d, err := humantime.Parse(*minValidText)
+		if err != nil {
+			// One sentence: the usage would bury what is wrong.
+			fmt.Fprintf(env.Stderr, "tokentray token: --min-valid %q is not a time; %s.\n", *minValidText, err)
+			return exitUsage
+		}
+		minValid = d
 	}
-	tok, code, ok := readToken(env, pos, *minValid)
+	tok, code, ok := readToken(env, pos, minValid)
 	if !ok {
 		return code
 	}
@@ -170,8 +186,8 @@ func runRefresh(env Env, args []string) int {
 	if err != nil {
 		return failConn(env, "refresh", pos[0], err)
 	}
-	fmt.Fprintf(env.Stderr, "tokentray refresh: %s has a new key (generation %d, valid until %s)\n",
-		conn.ID, conn.Generation, conn.ExpiresAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(env.Stderr, "tokentray refresh: %s has a new key (generation %d), valid %s.\n",
+		conn.ID, conn.Generation, humantime.Until(time.Now(), conn.ExpiresAt))
 	return exitOK
 }
 
