@@ -46,6 +46,9 @@ var (
 	ErrNoRelay          = errors.New("no relay configured: set TOKENTRAY_RELAY or relay_url in config.toml")
 )
 
+// errStopping is the answer to work asked for once Close has begun.
+var errStopping = errors.New("the agent is stopping")
+
 // Config is what an Agent is made of. Only Vault is required.
 type Config struct {
 	// Vault holds the connections, the device key, the cached provider
@@ -86,6 +89,12 @@ type Config struct {
 	// window switched it off (SetApproveApps, saved in the vault). Nothing
 	// else turns it off. Default false: a headless agent.
 	TrayApp bool
+
+	// Test hooks, nil outside tests: refreshCalling runs in a refresh after
+	// its journal and before its call; adoptWaits runs when a Connect waits
+	// for a refresh of the connection it updates.
+	refreshCalling func()
+	adoptWaits     func()
 }
 
 // Agent owns the connections. Make one with New, then call Run.

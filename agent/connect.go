@@ -62,32 +62,43 @@ func (a *Agent) Connect(ctx context.Context, req ConnectRequest, onURL func(stri
 		a.queueRevocation(connRecord{ID: "unnamed-" + randomHex(4), Provider: p.ID, Local: local, Profile: p}, tok)
 		return Connection{}, fmt.Errorf("connect %s: identify the account: %w", p.Name, err)
 	}
-	return a.adopt(p, local, scopes, fields, tok, me)
+	return a.adopt(ctx, p, local, scopes, fields, tok, me)
 }
 
 // adopt stores a new grant: as a new connection, or, for an account already
 // connected, in place of that connection's old grant (which is revoked).
-func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields map[string]string, tok *oauthflow.Token, me oauthflow.Me) (Connection, error) {
-	// Agent.mu, then conn.mu (the lock order); the match stays locked, so a
-	// revocation cannot remove it between the match and the update.
-	a.mu.Lock()
-	var c *conn
-	for _, x := range a.conns {
-		x.mu.Lock()
-		if !x.removed && x.rec.Provider == p.ID && x.rec.Account == me.Account {
-			c = x
+// The old grant is the one a refresh of the connection leaves: adopt waits
+// for a refresh in flight, and resolves a journaled one first, as Revoke
+// does. Revoking the blob a refresh carries would kill the grant under it
+// (the provider then refuses the refresh and the connection, holding the new
+// key, would say needs_reconnect), and a refresh answer applied after the
+// update would put the old grant back and leave the new one alive at the
+// provider, in no record.
+func (a *Agent) adopt(ctx context.Context, p oauthflow.Provider, local bool, scopes []string, fields map[string]string, tok *oauthflow.Token, me oauthflow.Me) (Connection, error) {
+	resolved := false
+	c, fresh, err := a.claim(p.ID, me.Account)
+	for err == nil && !fresh {
+		if f := c.flight; f != nil {
+			c.mu.Unlock()
+			if a.cfg.adoptWaits != nil {
+				a.cfg.adoptWaits()
+			}
+			<-f.done // without ctx: the new grant must be stored or revoked; a refresh ends within refreshTimeout
+		} else if !resolved && !c.rec.RefreshSent.IsZero() && !c.rec.NeedsReconnect {
+			c.mu.Unlock()
+			resolved = true // once: on failure the old blob is revoked as it is, as Revoke does
+			a.refresh(ctx, c, nil)
+		} else {
 			break
 		}
-		x.mu.Unlock()
+		c, fresh, err = a.claim(p.ID, me.Account)
 	}
-	fresh := c == nil
-	if fresh {
-		// Locked before it is listed, so nobody sees it without its keys.
-		c = &conn{rec: connRecord{ID: p.ID + "-" + randomHex(4), Provider: p.ID, RawKeys: true}}
-		c.mu.Lock()
-		a.conns[c.rec.ID] = c
+	if err != nil {
+		// Close won: the grant is not stored, and must not linger at the
+		// provider. Its revocation is journaled, so the next start sends it.
+		a.queueRevocation(connRecord{ID: "unadopted-" + randomHex(4), Provider: p.ID, Local: local, Profile: p}, tok)
+		return Connection{}, fmt.Errorf("connect %s: %w", p.Name, err)
 	}
-	a.mu.Unlock()
 	defer c.mu.Unlock()
 	if !fresh && c.refresh != nil {
 		a.queueRevocation(c.rec, a.tokenOf(c))
@@ -106,6 +117,36 @@ func (a *Agent) adopt(p oauthflow.Provider, local bool, scopes []string, fields 
 	a.emit(EventConnected, c)
 	a.wake()
 	return c.snapshot(a.clock.Now()), nil
+}
+
+// claim returns, locked, the connection of provider's account, or a new one,
+// listed and locked, when there is none (fresh). Once Close has begun it
+// returns errStopping: Close marks every connection removed, in memory only,
+// so a new one listed then would be a second record of the account in the
+// vault at the next start.
+func (a *Agent) claim(provider, account string) (c *conn, fresh bool, err error) {
+	// Agent.mu, then conn.mu (the lock order); the match stays locked, so a
+	// revocation cannot remove it between the match and the update.
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.life.Lock()
+	stopping := a.stopping
+	a.life.Unlock()
+	if stopping {
+		return nil, false, errStopping
+	}
+	for _, x := range a.conns {
+		x.mu.Lock()
+		if !x.removed && x.rec.Provider == provider && x.rec.Account == account {
+			return x, false, nil
+		}
+		x.mu.Unlock()
+	}
+	// Locked before it is listed, so nobody sees it without its keys.
+	c = &conn{rec: connRecord{ID: provider + "-" + randomHex(4), Provider: provider, RawKeys: true}}
+	c.mu.Lock()
+	a.conns[c.rec.ID] = c
+	return c, true, nil
 }
 
 // tokenOf returns the connection's current secrets as a token, for a

@@ -184,6 +184,24 @@ func (e *env) idle() {
 	})
 }
 
+// nextTimer waits until the agent is quiet and its scheduler sleeps on a
+// timer, and returns when that timer fires. The clock must not be set from a
+// Next that found no timer: that is the zero time, year 1, and the exchange,
+// on the same clock, then refuses every tonce (2007).
+func (e *env) nextTimer() time.Time {
+	e.t.Helper()
+	var next time.Time
+	waitFor(e.t, "the scheduler to sleep on a timer", func() bool {
+		if !e.quiet() {
+			return false
+		}
+		n, ok := e.clock.Next()
+		next = n
+		return ok
+	})
+	return next
+}
+
 // quiet reports whether the agent looks idle right now.
 func (e *env) quiet() bool {
 	{

@@ -94,6 +94,9 @@ func (a *Agent) runRefresh(c *conn, f *flight) {
 	c.mu.Unlock()
 
 	var tok *oauthflow.Token
+	if err == nil && a.cfg.refreshCalling != nil {
+		a.cfg.refreshCalling()
+	}
 	if err == nil {
 		tok, err = a.callRefresh(ctx, rec, blob)
 	}
