@@ -97,6 +97,10 @@ func runConnect(env Env, args []string) int {
 	if missing := minus(req.Scopes, conn.ScopesGranted); len(missing) > 0 {
 		fmt.Fprintf(env.Stderr, "tokentray connect: %s did not grant %s.\n", name, scopesText(missing))
 	}
+	if verb == "connected" && len(existing) > 0 && !slices.ContainsFunc(existing, func(x localclient.Connection) bool { return x.Default }) {
+		fmt.Fprintf(env.Stderr, "tokentray connect: %s now has %d connections, none of them the default: a script that names %q gets an error until you pick one: tokentray default %s (or %s).\n",
+			name, len(existing)+1, req.Provider, existing[0].ID, conn.ID)
+	}
 	fmt.Fprintln(env.Stdout, conn.ID)
 	return exitOK
 }
