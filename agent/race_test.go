@@ -116,10 +116,11 @@ func TestConnectAgainResolvesJournaledRefresh(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect()
 	e.idle()
-	e.stack.DropRelayAnswers(1)
+	e.stack.DropRelayAnswers(lostAnswers)
 	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
 		t.Fatal("the answer was not lost")
 	}
+	e.stack.DropRelayAnswers(0)
 	if x, _ := e.agent.Connection(c.ID); x.State != StateRefreshing {
 		t.Fatalf("after the lost answer the connection says %s, want refreshing", x.State)
 	}
