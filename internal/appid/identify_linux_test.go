@@ -732,3 +732,84 @@ func TestCLIThroughWrapperFromInteractiveTerminal(t *testing.T) {
 		t.Fatalf("timeout in an interactive shell: got %v %q (%s), want terminal", app.Kind, app.Key, app.Reason)
 	}
 }
+
+// TestIdentifyFileRefusesWhatNoRunningAppMatches: a file a proposal could
+// name but no running program would match is refused, saying why: a script
+// without #! (it runs as python3 bot.py), a file that is not an executable
+// program, a shell, interpreter or command wrapper (a grant would cover any
+// command), the CLI, an interpreter that is itself a script.
+func TestIdentifyFileRefusesWhatNoRunningAppMatches(t *testing.T) {
+	bash := need(t, "bash")
+	curl := need(t, "curl")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	// An interpreter that is itself a #! script: the kernel runs its
+	// interpreter, which is what the running app is named by.
+	w.write("xonsh", "#!/usr/bin/python3\n", 0o755)
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{w.write("bot.py", pyConnect, 0o755), "run it once"},
+		{w.write("notes.txt", "hello\n", 0o644), "neither an executable program nor a script"},
+		{w.write("curl.copy", string(must(os.ReadFile(curl))), 0o644), "neither an executable program"},
+		{need(t, "timeout"), "runs whatever command"},
+		{need(t, "env"), "runs whatever command"},
+		{bash, "interpreter or a shell"},
+		{w.copyExe(bash, "fish"), "interpreter or a shell"},
+		{self, "tokentray CLI"},
+		{w.write("via-shim.xsh", "#!"+filepath.Join(w.dir, "xonsh")+"\n", 0o755), "itself a script"},
+	} {
+		app, err := w.id.IdentifyFile(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("IdentifyFile(%s) = %v %q, %v; want an error saying %q", tc.path, app.Kind, app.Key, err, tc.want)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestIdentifyProposalUsesTheProposersPATH: a script whose #! runs
+// /usr/bin/env bash runs under the bash the proposer's PATH finds; when the
+// agent's PATH finds another, a grant confirmed with the agent's would never
+// match, so the proposal is refused.
+func TestIdentifyProposalUsesTheProposersPATH(t *testing.T) {
+	bash := need(t, "bash")
+	w := newWorld(t)
+	script := w.write("env.sh", "#!/usr/bin/env bash\necho\n", 0o755)
+	same := os.Environ()
+	if app, err := w.id.IdentifyProposal(script, same); err != nil || app.Kind != Script {
+		t.Fatalf("IdentifyProposal with the agent's own PATH: %v %q, %v", app.Kind, app.Key, err)
+	}
+	other := filepath.Join(w.dir, "bin")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "bash"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range [][]string{
+		{"HOME=/h", "PATH=" + other + ":" + os.Getenv("PATH")},
+		{"PATH=.:" + os.Getenv("PATH")},
+		{"HOME=/h"},
+		nil,
+	} {
+		app, err := w.id.IdentifyProposal(script, env)
+		if err == nil || !strings.Contains(err.Error(), "env") || !strings.Contains(err.Error(), "full path") {
+			t.Errorf("IdentifyProposal(env bash, %q) = %v %q, %v; want a refusal", env, app.Kind, app.Key, err)
+		}
+	}
+	// A #! naming the interpreter's path needs no PATH.
+	direct := w.write("direct.sh", "#!"+bash+"\necho\n", 0o755)
+	if _, err := w.id.IdentifyProposal(direct, nil); err != nil {
+		t.Fatalf("IdentifyProposal(#!%s) without an environment: %v", bash, err)
+	}
+}
