@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,12 +81,13 @@ func TestApprovalGate(t *testing.T) {
 		t.Fatal("PATCH over the socket turned approve_apps off")
 	}
 
-	// A proposal is a note for a human, not a grant.
-	exe, err := os.Executable()
-	if err != nil {
+	// A proposal is a note for a human, not a grant. (The test binary is
+	// the CLI here, which a proposal refuses: it is looked through.)
+	bot := filepath.Join(t.TempDir(), "bot.sh")
+	if err := os.WriteFile(bot, []byte("#!/bin/sh\necho\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.client.ProposeApp(ctx, localclient.ProposalRequest{Exe: exe, Connection: devstack.ProviderID})
+	p, err := e.client.ProposeApp(ctx, localclient.ProposalRequest{Script: bot, Connection: devstack.ProviderID})
 	if err != nil || p.ID == "" || p.Connection != c.ID {
 		t.Fatalf("propose: %+v, %v; want a proposal for %s", p, err, c.ID)
 	}

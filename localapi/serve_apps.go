@@ -41,7 +41,8 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 
 // serveProposals: POST /v1/apps/proposals {"exe"|"script","connection"} →
 // 202: a proposal for a human to confirm in the tray, never a grant. The
-// path must name an app as it would run (appid.IdentifyFile).
+// path must name an app as it would run (appid.IdentifyProposal, with the
+// proposer's PATH for a script run through env).
 func (s *Server) serveProposals(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
@@ -55,7 +56,7 @@ func (s *Server) serveProposals(w http.ResponseWriter, r *http.Request) {
 		writeError(w, localclient.CodeBadRequest, `a proposal needs one of "exe" and "script", an absolute path`)
 		return
 	}
-	app, err := s.ids.IdentifyFile(path)
+	app, err := s.ids.IdentifyProposal(path, s.proposerEnv(r))
 	if err != nil {
 		writeError(w, localclient.CodeBadRequest, fmt.Sprintf("%s does not name an app that can be approved: %v", path, err))
 		return
@@ -74,4 +75,28 @@ func (s *Server) serveProposals(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 	writeJSON(w, localclient.Proposal{ID: q.ID, App: app.Name, Exe: q.Exe, Script: q.Script, Connection: q.Connection,
 		Created: q.Created.UTC(), Message: "proposed only: a human must confirm it in the tokentray window; nothing is granted until then"})
+}
+
+// proposerEnv is the environment of the process that sent r (for `tokentray
+// approve`, the CLI, which has its caller's): the PATH a proposed script's
+// "#!/usr/bin/env python3" runs with. nil when it cannot be read.
+func (s *Server) proposerEnv(r *http.Request) []string {
+	cp, _ := r.Context().Value(connPeerKey{}).(*connPeer)
+	if cp == nil {
+		return nil
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.closed {
+		return nil
+	}
+	cp.pin()
+	if cp.pinErr != nil {
+		return nil
+	}
+	env, err := cp.peer.Environ()
+	if err != nil {
+		return nil
+	}
+	return env
 }

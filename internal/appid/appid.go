@@ -15,12 +15,16 @@
 //     can change it (root-owned, in folders only root can write), so a
 //     changed user-writable binary is a different app while a system update
 //     is not;
-//   - an interpreter (python, node, bash/sh/zsh, ruby, perl, deno, bun)
-//     running a script file: the interpreter as above, plus the script's
-//     path (from argv, resolved against the working folder) and its SHA-256;
+//   - an interpreter (python, node, bash/sh/zsh, fish, tcsh, nu, elvish,
+//     xonsh, ruby, perl, deno, bun) running a script file: the interpreter as
+//     above, plus the script's path (from argv, resolved against the working
+//     folder) and its SHA-256;
 //   - the tokentray CLI, recognised by device and inode of the executables
 //     the caller names (never by name): the app is the first ancestor that
-//     is not a shell, env or the CLI; interactive shells up to a terminal
+//     is not a shell running inline code, a command wrapper root alone can
+//     change (env, timeout, nohup, xargs, make …) or the CLI; a shell or a
+//     wrapper is never an app itself, since a grant to it would cover any
+//     command it is given; interactive shells up to a terminal
 //     that root's own program runs (a terminal emulator, sshd, tmux) make the
 //     app "interactive terminal", while a script or a user's program driving
 //     the pseudo-terminal is the app itself.

@@ -56,3 +56,13 @@ func (id *Identifier) Recheck(p *Peer, prev App) (App, error) { return id.Identi
 func (id *Identifier) IdentifyFile(path string) (App, error) {
 	return App{}, errors.New("appid: apps are identified on Linux only")
 }
+
+// IdentifyProposal refuses: apps are identified on Linux only.
+func (id *Identifier) IdentifyProposal(path string, env []string) (App, error) {
+	return App{}, errors.New("appid: apps are identified on Linux only")
+}
+
+// Environ refuses: the process is not pinned outside Linux.
+func (p *Peer) Environ() ([]string, error) {
+	return nil, errors.New("appid: apps are identified on Linux only")
+}

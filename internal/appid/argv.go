@@ -3,6 +3,7 @@ package appid
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -18,11 +19,45 @@ const (
 	famPerl   family = "perl"
 	famDeno   family = "deno"
 	famBun    family = "bun"
+	famFish   family = "fish"
+	famCsh    family = "csh"
+	famNu     family = "nu"
+	famElvish family = "elvish"
+	famXonsh  family = "xonsh"
 )
 
+// isShell reports whether f is a command shell: one whose inline code (-c)
+// is looked through behind the CLI and whose interactive use on a terminal
+// is the "interactive terminal". A shell binary is never an app of its own:
+// a grant to it would cover any command it is given.
+func isShell(f family) bool {
+	switch f {
+	case famShell, famFish, famCsh, famNu, famElvish, famXonsh:
+		return true
+	}
+	return false
+}
+
 // interpreterName matches the executables' base names: python3.12, node,
-// bash, ruby3.2, perl5.36 …
-var interpreterName = regexp.MustCompile(`^(python|pypy|node|nodejs|bash|sh|dash|zsh|ksh|mksh|ruby|perl|deno|bun)[0-9.]*$`)
+// bash, fish, ruby3.2, perl5.36 … xonsh is a Python program: as a script
+// under python it is recognised by the script's name (xonshScript).
+var interpreterName = regexp.MustCompile(`^(python|pypy|node|nodejs|bash|sh|dash|zsh|ksh|mksh|fish|tcsh|csh|nu|elvish|xonsh|ruby|perl|deno|bun)[0-9.]*$`)
+
+// wrappers are commands that run another command they are given (env,
+// timeout, nohup, xargs …): like a shell running -c they run no code of
+// their own, so behind the CLI they are looked through to whoever gave the
+// command, and they are never an app: a grant to one would cover anything
+// it runs. make is one too: it runs the recipes of whatever Makefile it
+// finds, so the app is whoever chose to run make there (an interactive
+// terminal, or the script that called it), never make itself.
+var wrappers = map[string]bool{
+	"env": true, "timeout": true, "nohup": true, "nice": true, "ionice": true,
+	"stdbuf": true, "setsid": true, "flock": true, "chrt": true, "taskset": true,
+	"time": true, "xargs": true, "watch": true, "make": true, "gmake": true,
+}
+
+// isWrapper reports whether the executable (or applet) name is a command wrapper.
+func isWrapper(name string) bool { return wrappers[name] }
 
 // loaderName matches the dynamic loader, which runs any file given as its
 // argument: ld-linux-x86-64.so.2, ld-musl-x86_64.so.1, ld.so.
@@ -47,6 +82,16 @@ func familyOf(path string) family {
 		return famDeno
 	case "bun":
 		return famBun
+	case "fish":
+		return famFish
+	case "tcsh", "csh":
+		return famCsh
+	case "nu":
+		return famNu
+	case "elvish":
+		return famElvish
+	case "xonsh":
+		return famXonsh
 	default:
 		return famShell
 	}
@@ -54,9 +99,10 @@ func familyOf(path string) family {
 
 // invocation is what an interpreter's command line says it runs.
 type invocation struct {
-	script string // the script argument as given (maybe relative); "" unless pinned to a file
-	stdin  bool   // reads its code from standard input (or is interactive)
-	inline string // why the code is not one file: "-c", "-e", "--require", an unknown option …
+	script string   // the script argument as given (maybe relative); "" unless pinned to a file
+	rest   []string // the arguments after the script
+	stdin  bool     // reads its code from standard input (or is interactive)
+	inline string   // why the code is not one file: "-c", "-e", "--require", an unknown option …
 }
 
 func inline(why string) invocation { return invocation{inline: why} }
@@ -88,6 +134,8 @@ func parseFamily(f family, args []string) invocation {
 		return parseDeno(args)
 	case famBun:
 		return parseBun(args)
+	case famFish, famCsh, famNu, famElvish, famXonsh:
+		return parseOtherShell(shellSyntaxes[f], args)
 	}
 	return inline("not an interpreter")
 }
@@ -97,7 +145,7 @@ func scriptAt(args []string, i int) invocation {
 	if i >= len(args) || args[i] == "-" {
 		return invocation{stdin: true}
 	}
-	return invocation{script: args[i]}
+	return invocation{script: args[i], rest: args[i+1:]}
 }
 
 // endOfOptions handles "--" (the script follows) and "-" (standard input).
@@ -143,7 +191,7 @@ func parsePython(args []string) invocation {
 				}
 			}
 		default:
-			return invocation{script: a}
+			return scriptAt(args, i)
 		}
 	}
 	return invocation{stdin: true}
@@ -176,7 +224,100 @@ func parseShell(args []string) invocation {
 				}
 			}
 		default:
-			return invocation{script: a}
+			return scriptAt(args, i)
+		}
+	}
+	return invocation{stdin: true}
+}
+
+// shellSyntax is how a shell other than the sh family reads its options.
+type shellSyntax struct {
+	code     []string // options that run inline code (-c, --command …)
+	stdin    []string // options that read the code from standard input
+	plain    []string // options without a value
+	value    []string // options that take a value that is not code
+	clusters bool     // single-letter options may be run together (-ic)
+}
+
+var shellSyntaxes = map[family]shellSyntax{
+	famFish: {
+		code: []string{"-c", "--command", "-C", "--init-command"},
+		plain: []string{"-i", "--interactive", "-l", "--login", "-n", "--no-execute", "-N", "--no-config",
+			"-P", "--private", "--print-rusage-self", "-v", "--version", "-h", "--help"},
+		value:    []string{"-d", "--debug", "-o", "--debug-output", "-f", "--features", "--profile", "--profile-startup"},
+		clusters: true,
+	},
+	famCsh: {
+		code:     []string{"-c"},
+		stdin:    []string{"-s", "-t"},
+		plain:    []string{"-d", "-e", "-f", "-F", "-i", "-l", "-m", "-n", "-q", "-v", "-V", "-x", "-X"},
+		clusters: true,
+	},
+	famNu: {
+		code: []string{"-c", "--commands", "-e", "--execute"},
+		plain: []string{"-i", "--interactive", "-l", "--login", "-n", "--no-config-file", "--no-std-lib",
+			"--no-history", "--stdin", "-h", "--help", "-v", "--version"},
+		value: []string{"-t", "--threads", "--log-level", "--log-target", "-m", "--table-mode", "--error-style"},
+	},
+	famElvish: {
+		code:  []string{"-c", "--c"},
+		plain: []string{"-norc", "--norc", "-compileonly", "--compileonly", "-json", "--json", "-help", "--help", "-version", "--version", "-buildinfo", "--buildinfo"},
+		value: []string{"-log", "--log", "-deprecation-level", "--deprecation-level"},
+	},
+	famXonsh: {
+		code: []string{"-c"},
+		plain: []string{"-i", "--interactive", "-l", "--login", "--no-rc", "--no-script-cache", "--cache-everything",
+			"--timings", "-V", "--version", "-h", "--help"},
+		value:    []string{"-D", "--shell-type", "--shell", "-st"},
+		clusters: true,
+	},
+}
+
+// parseOtherShell reads the command line of a shell described by syn. Its
+// inline code is reported as "-c", whatever the option's name, so that it
+// is looked through as sh -c is.
+func parseOtherShell(syn shellSyntax, args []string) invocation {
+	for i := 0; i < len(args); i++ {
+		if inv, ok := endOfOptions(args, i); ok {
+			return inv
+		}
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return scriptAt(args, i)
+		}
+		name, _, valued := strings.Cut(a, "=")
+		switch {
+		case slices.Contains(syn.code, name):
+			return inline("-c")
+		case slices.Contains(syn.stdin, a):
+			return invocation{stdin: true}
+		case slices.Contains(syn.plain, a):
+			continue
+		case slices.Contains(syn.value, name):
+			if !valued {
+				i++
+			}
+			continue
+		case !syn.clusters || strings.HasPrefix(a, "--") || valued:
+			return inline("option " + a)
+		}
+	flags:
+		for j := 1; j < len(a); j++ {
+			o := "-" + a[j:j+1]
+			switch {
+			case slices.Contains(syn.code, o):
+				return inline("-c")
+			case slices.Contains(syn.stdin, o):
+				return invocation{stdin: true}
+			case slices.Contains(syn.plain, o):
+			case slices.Contains(syn.value, o):
+				if j == len(a)-1 {
+					i++
+				}
+				break flags
+			default:
+				return inline("option " + a)
+			}
 		}
 	}
 	return invocation{stdin: true}
@@ -223,7 +364,7 @@ func parseShortFlags(args []string, code, extra, value, plain string) invocation
 				}
 			}
 		default:
-			return invocation{script: a}
+			return scriptAt(args, i)
 		}
 	}
 	return invocation{stdin: true}
@@ -262,7 +403,7 @@ func parseNode(args []string) invocation {
 		case strings.HasPrefix(a, "-"):
 			return inline("option " + a)
 		default:
-			return invocation{script: a}
+			return scriptAt(args, i)
 		}
 	}
 	return invocation{stdin: true}

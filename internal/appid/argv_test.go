@@ -63,6 +63,65 @@ var argvCases = []struct {
 	{"bun -e", "/usr/bin/bun", []string{"-e", "x"}, "", false},
 	{"bun package script", "/usr/bin/bun", []string{"run", "start"}, "", false},
 	{"bun --cwd", "/usr/bin/bun", []string{"--cwd", "/x", "bot.ts"}, "", false},
+	{"fish script", "/usr/bin/fish", []string{"--no-config", "run.fish"}, "run.fish", false},
+	{"fish -c", "/usr/bin/fish", []string{"-c", "tokentray token"}, "", false},
+	{"fish --command=", "/usr/bin/fish", []string{"--command=tokentray token"}, "", false},
+	{"fish -ic", "/usr/bin/fish", []string{"-ic", "tokentray token"}, "", false},
+	{"fish -C", "/usr/bin/fish", []string{"-C", "tokentray token"}, "", false},
+	{"fish -d value", "/usr/bin/fish", []string{"-d", "3", "run.fish"}, "run.fish", false},
+	{"fish interactive", "/usr/bin/fish", []string{"-l"}, "", true},
+	{"fish unknown", "/usr/bin/fish", []string{"--weird", "run.fish"}, "", false},
+	{"tcsh script", "/usr/bin/tcsh", []string{"-f", "run.csh"}, "run.csh", false},
+	{"tcsh -fc", "/usr/bin/tcsh", []string{"-fc", "tokentray token"}, "", false},
+	{"csh -s", "/bin/csh", []string{"-s", "x"}, "", true},
+	{"csh interactive", "/bin/csh", nil, "", true},
+	{"nu script", "/usr/bin/nu", []string{"run.nu"}, "run.nu", false},
+	{"nu --commands", "/usr/bin/nu", []string{"--commands", "tokentray token"}, "", false},
+	{"nu -e", "/usr/bin/nu", []string{"-e", "tokentray token"}, "", false},
+	{"nu --config", "/usr/bin/nu", []string{"--config", "evil.nu", "run.nu"}, "", false},
+	{"nu interactive", "/usr/bin/nu", nil, "", true},
+	{"elvish script", "/usr/bin/elvish", []string{"-norc", "run.elv"}, "run.elv", false},
+	{"elvish -c", "/usr/bin/elvish", []string{"-c", "tokentray token"}, "", false},
+	{"elvish -rc", "/usr/bin/elvish", []string{"-rc", "evil.elv", "run.elv"}, "", false},
+	{"xonsh script", "/usr/bin/xonsh", []string{"--no-rc", "run.xsh"}, "run.xsh", false},
+	{"xonsh -c", "/usr/bin/xonsh", []string{"-c", "tokentray token"}, "", false},
+	{"xonsh -D", "/usr/bin/xonsh", []string{"-D", "X=1", "run.xsh"}, "run.xsh", false},
+	{"xonsh --rc", "/usr/bin/xonsh", []string{"--rc", "evil.xsh", "run.xsh"}, "", false},
+	{"xonsh interactive", "/usr/bin/xonsh", []string{"-i"}, "", true},
+}
+
+// TestEveryShellsInlineCodeIsLookedThrough: each shell's inline code is
+// reported as "-c", which the walk from the CLI looks through, so a shell
+// binary is never the app behind `fish -c 'tokentray token'`.
+func TestEveryShellsInlineCodeIsLookedThrough(t *testing.T) {
+	for _, tc := range []struct {
+		exe  string
+		args []string
+	}{
+		{"/bin/bash", []string{"-c", "x"}}, {"/usr/bin/fish", []string{"-c", "x"}},
+		{"/usr/bin/fish", []string{"--command", "x"}}, {"/usr/bin/tcsh", []string{"-c", "x"}},
+		{"/bin/csh", []string{"-c", "x"}}, {"/usr/bin/nu", []string{"-c", "x"}},
+		{"/usr/bin/elvish", []string{"-c", "x"}}, {"/usr/bin/xonsh", []string{"-c", "x"}},
+	} {
+		f := familyOf(tc.exe)
+		if !isShell(f) {
+			t.Errorf("%s: family %q is not a shell", tc.exe, f)
+		}
+		if got := parseArgs(f, tc.args); got.inline != "-c" {
+			t.Errorf("%s %q: %+v, want inline -c", tc.exe, tc.args, got)
+		}
+	}
+	for _, name := range []string{"env", "timeout", "nohup", "nice", "ionice", "stdbuf", "setsid",
+		"flock", "chrt", "taskset", "time", "xargs", "watch", "make"} {
+		if !isWrapper(name) {
+			t.Errorf("%s is not a command wrapper", name)
+		}
+	}
+	for _, name := range []string{"sudo", "curl", "python3", "bash"} {
+		if isWrapper(name) {
+			t.Errorf("%s is a command wrapper", name)
+		}
+	}
 }
 
 func TestParseArgs(t *testing.T) {
@@ -95,6 +154,13 @@ func TestFamilyOf(t *testing.T) {
 		{"/usr/bin/nodejs", famNode},
 		{"/usr/local/bin/bun", famBun},
 		{"/usr/bin/perl5.36.0", famPerl},
+		{"/usr/bin/fish", famFish},
+		{"/bin/tcsh", famCsh},
+		{"/bin/csh", famCsh},
+		{"/usr/bin/nu", famNu},
+		{"/usr/bin/elvish", famElvish},
+		{"/usr/bin/xonsh", famXonsh},
+		{"/usr/bin/numpy", famNone},
 	} {
 		if got := familyOf(tc.path); got != tc.want {
 			t.Errorf("familyOf(%q) = %q, want %q", tc.path, got, tc.want)

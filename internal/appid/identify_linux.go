@@ -184,8 +184,8 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 		}
 		return base, roleCLI
 	}
-	if name == "env" {
-		return base, roleEnv
+	if isWrapper(name) {
+		return wrapper(base, name, rootOnly(pi.exe, &pi.st))
 	}
 	exeSHA, err := id.exeHash(pi)
 	if err != nil {
@@ -208,6 +208,9 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 		if applet == name || applet == "" {
 			return fail("a multi-call binary without an applet"), roleApp
 		}
+		if isWrapper(applet) {
+			return wrapper(base, name+" "+applet, exeSHA == "")
+		}
 		fam = familyOf(applet)
 	}
 	exePart := exeKey(pi.exe, exeSHA)
@@ -226,14 +229,21 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 	if v := injected(fam, pi.env); v != "" {
 		return fail("started with " + v + " set, which loads other code"), roleApp
 	}
+	if fam == famPython && inv.script != "" && xonshScript(inv.script) {
+		// xonsh is a Python program: python running it is the xonsh shell.
+		fam, inv = famXonsh, parseArgs(famXonsh, inv.rest)
+		if inv.script != "" {
+			return fail("runs a xonsh script, which runs under python through xonsh"), roleApp
+		}
+	}
 	switch {
 	case inv.inline != "":
-		if fam == famShell && inv.inline == "-c" {
+		if isShell(fam) && inv.inline == "-c" {
 			return fail("runs inline code (-c)"), roleShellInline
 		}
 		return fail("runs code not pinned to a file (" + inv.inline + ")"), roleApp
 	case inv.stdin:
-		if fam == famShell && pi.ttyIn {
+		if isShell(fam) && pi.ttyIn {
 			a := base
 			a.Kind, a.Key, a.Name = Terminal, TerminalKey, "interactive terminal"
 			return a, roleApp
@@ -260,6 +270,25 @@ func (id *Identifier) classify(pi procInfo) (App, role) {
 	a.Key = exePart + scriptKeyPart(real, sha)
 	a.Name = base.Name + " " + filepath.Base(real)
 	return a, roleApp
+}
+
+// wrapper classifies a command wrapper (env, timeout, xargs, make …): it
+// runs no code of its own, so it is looked through behind the CLI, when root
+// alone can change it. One the user can change is not looked through (it
+// could do anything) and is never an app either: a grant to it would cover
+// any command it runs.
+func wrapper(base App, name string, system bool) (App, role) {
+	base.Name = name
+	if system {
+		return base, roleEnv
+	}
+	base.Kind, base.Reason = Unidentified, name+" runs whatever command it is given, and this one is not root's alone"
+	return base, roleApp
+}
+
+// xonshScript reports whether a python script is the xonsh shell.
+func xonshScript(script string) bool {
+	return familyOf(script) == famXonsh
 }
 
 // callerOf walks up from the CLI process cli past shells running -c, env

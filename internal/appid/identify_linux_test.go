@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cliSockEnv makes the test binary act as a stand-in tokentray CLI: it
@@ -626,5 +628,188 @@ func TestInjectedEnvironment(t *testing.T) {
 	app = w.identify(cmd)
 	if app.Kind != Unidentified || !strings.Contains(app.Reason, "BASH_ENV") {
 		t.Fatalf("bash with BASH_ENV via CLI: %v %q", app.Kind, app.Reason)
+	}
+}
+
+// TestCLIThroughOtherShells: fish, tcsh, nu, elvish and xonsh running
+// `-c 'tokentray token'` are looked through like sh -c, to the script
+// that ran them; a shell binary is never the app (a grant to it would let
+// any program run `fish -c 'tokentray token'`). A copy of bash under each
+// name stands in for the shell; xonsh, a Python program, is also run as the
+// python script it is.
+func TestCLIThroughOtherShells(t *testing.T) {
+	bash := need(t, "bash")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	// "; true": bash would exec a lone command in place of itself.
+	script := w.write("trade.sh", "\"$2\" -c '\"$0\" token; true' \"$1\"\necho done\n", 0o644)
+	for _, name := range []string{"fish", "tcsh", "csh", "nu", "elvish", "xonsh"} {
+		shell := w.copyExe(bash, name)
+		app := w.identify(exec.Command(bash, script, self, shell))
+		if app.Kind != Script || app.Script != script {
+			t.Errorf("%s -c from a bash script: got %v %q (%s), want bash + %s", name, app.Kind, app.Key, app.Reason, script)
+		}
+	}
+
+	py := realPython(t)
+	xonsh := filepath.Join(t.TempDir(), "xonsh")
+	if err := os.WriteFile(xonsh, []byte("import subprocess, sys\nsubprocess.run([sys.argv[3], 'token'])\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pyScript := w.write("trade-xonsh.sh", "\""+py+"\" \""+xonsh+"\" -c '\"$0\" token' \"$1\"\necho done\n", 0o644)
+	app := w.identify(exec.Command(bash, pyScript, self))
+	if app.Kind != Script || app.Script != pyScript {
+		t.Fatalf("python3 xonsh -c from a bash script: got %v %q (%s), want bash + %s", app.Kind, app.Key, app.Reason, pyScript)
+	}
+}
+
+// TestCLIThroughCommandWrappers: timeout, xargs, flock, nice, nohup and
+// make in front of the CLI are looked through like env, to the script that
+// ran them; a wrapper the user can change is never the app.
+func TestCLIThroughCommandWrappers(t *testing.T) {
+	bash := need(t, "bash")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	mk := w.write("Makefile", "token:\n\t\"$(CLI)\" token\n", 0o644)
+	for _, tc := range []struct{ tool, line string }{
+		{"timeout", `timeout 30 "$1" token`},
+		{"xargs", `echo token | xargs "$1"`},
+		{"flock", `flock "$0.lock" "$1" token`},
+		{"nice", `nice -n 1 "$1" token`},
+		{"nohup", `nohup "$1" token`},
+		{"setsid", `setsid -w "$1" token`},
+		{"make", `make -s -f "` + mk + `" CLI="$1" token`},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			path := need(t, tc.tool)
+			if real, _ := filepath.EvalSymlinks(path); !rootOwnedSystem(real) || !rootOnly(real, statT(t, real)) {
+				t.Skipf("%s is not root's alone", real)
+			}
+			script := w.write(tc.tool+".sh", tc.line+"\necho done\n", 0o644)
+			app := w.identify(exec.Command(bash, script, self))
+			if app.Kind != Script || app.Script != script {
+				t.Fatalf("%s: got %v %q (%s), want bash + %s", tc.line, app.Kind, app.Key, app.Reason, script)
+			}
+		})
+	}
+	t.Run("user's own timeout", func(t *testing.T) {
+		copied := w.copyExe(need(t, "timeout"), "timeout")
+		script := w.write("own-timeout.sh", "\"$2\" 30 \"$1\" token\necho done\n", 0o644)
+		app := w.identify(exec.Command(bash, script, self, copied))
+		if app.Kind != Unidentified || app.Grantable() || !strings.Contains(app.Reason, "whatever command") {
+			t.Fatalf("a user-writable timeout: got %v %q (%s), want unidentified", app.Kind, app.Key, app.Reason)
+		}
+	})
+}
+
+func statT(t *testing.T, path string) *unix.Stat_t {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return &st
+}
+
+// TestCLIThroughWrapperFromInteractiveTerminal: `timeout 30 tokentray
+// token` typed in an interactive shell is the interactive terminal, as the
+// CLI typed alone is.
+func TestCLIThroughWrapperFromInteractiveTerminal(t *testing.T) {
+	need(t, "bash")
+	scriptCmd := need(t, "script")
+	timeout := need(t, "timeout")
+	for _, p := range []string{scriptCmd, timeout} {
+		if real, _ := filepath.EvalSymlinks(p); !rootOwnedSystem(real) {
+			t.Skipf("%s is not root's alone", real)
+		}
+	}
+	self, _ := os.Executable()
+	w := newWorld(t)
+	cmd := exec.Command(scriptCmd, "-q", "-c", "bash --norc --noprofile -i", "/dev/null")
+	cmd.Stdin = strings.NewReader("timeout 30 '" + self + "' token; exit\n")
+	app := w.identify(cmd)
+	if app.Kind != Terminal || app.Key != TerminalKey {
+		t.Fatalf("timeout in an interactive shell: got %v %q (%s), want terminal", app.Kind, app.Key, app.Reason)
+	}
+}
+
+// TestIdentifyFileRefusesWhatNoRunningAppMatches: a file a proposal could
+// name but no running program would match is refused, saying why: a script
+// without #! (it runs as python3 bot.py), a file that is not an executable
+// program, a shell, interpreter or command wrapper (a grant would cover any
+// command), the CLI, an interpreter that is itself a script.
+func TestIdentifyFileRefusesWhatNoRunningAppMatches(t *testing.T) {
+	bash := need(t, "bash")
+	curl := need(t, "curl")
+	self, _ := os.Executable()
+	w := newWorld(t)
+	// An interpreter that is itself a #! script: the kernel runs its
+	// interpreter, which is what the running app is named by.
+	w.write("xonsh", "#!/usr/bin/python3\n", 0o755)
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{w.write("bot.py", pyConnect, 0o755), "run it once"},
+		{w.write("notes.txt", "hello\n", 0o644), "neither an executable program nor a script"},
+		{w.write("curl.copy", string(must(os.ReadFile(curl))), 0o644), "neither an executable program"},
+		{need(t, "timeout"), "runs whatever command"},
+		{need(t, "env"), "runs whatever command"},
+		{bash, "interpreter or a shell"},
+		{w.copyExe(bash, "fish"), "interpreter or a shell"},
+		{self, "tokentray CLI"},
+		{w.write("via-shim.xsh", "#!"+filepath.Join(w.dir, "xonsh")+"\n", 0o755), "itself a script"},
+	} {
+		app, err := w.id.IdentifyFile(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("IdentifyFile(%s) = %v %q, %v; want an error saying %q", tc.path, app.Kind, app.Key, err, tc.want)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestIdentifyProposalUsesTheProposersPATH: a script whose #! runs
+// /usr/bin/env bash runs under the bash the proposer's PATH finds; when the
+// agent's PATH finds another, a grant confirmed with the agent's would never
+// match, so the proposal is refused.
+func TestIdentifyProposalUsesTheProposersPATH(t *testing.T) {
+	bash := need(t, "bash")
+	w := newWorld(t)
+	script := w.write("env.sh", "#!/usr/bin/env bash\necho\n", 0o755)
+	same := os.Environ()
+	if app, err := w.id.IdentifyProposal(script, same); err != nil || app.Kind != Script {
+		t.Fatalf("IdentifyProposal with the agent's own PATH: %v %q, %v", app.Kind, app.Key, err)
+	}
+	other := filepath.Join(w.dir, "bin")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "bash"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range [][]string{
+		{"HOME=/h", "PATH=" + other + ":" + os.Getenv("PATH")},
+		{"PATH=.:" + os.Getenv("PATH")},
+		{"HOME=/h"},
+		nil,
+	} {
+		app, err := w.id.IdentifyProposal(script, env)
+		if err == nil || !strings.Contains(err.Error(), "env") || !strings.Contains(err.Error(), "full path") {
+			t.Errorf("IdentifyProposal(env bash, %q) = %v %q, %v; want a refusal", env, app.Kind, app.Key, err)
+		}
+	}
+	// A #! naming the interpreter's path needs no PATH.
+	direct := w.write("direct.sh", "#!"+bash+"\necho\n", 0o755)
+	if _, err := w.id.IdentifyProposal(direct, nil); err != nil {
+		t.Fatalf("IdentifyProposal(#!%s) without an environment: %v", bash, err)
 	}
 }

@@ -153,3 +153,21 @@ func (p *Peer) Close() error {
 	p.pidfd = -1
 	return err
 }
+
+// Environ returns the environment the pinned process started with
+// (VAR=value entries), read from /proc and then checked to still belong to
+// it.
+func (p *Peer) Environ() ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID) + "/environ")
+	if err != nil {
+		return nil, fmt.Errorf("appid: read the environment of %d: %w", p.PID, err)
+	}
+	if !p.Alive() {
+		return nil, fmt.Errorf("appid: environment of %d: %w", p.PID, ErrExited)
+	}
+	b = []byte(strings.TrimSuffix(string(b), "\x00"))
+	if len(b) == 0 {
+		return []string{}, nil
+	}
+	return strings.Split(string(b), "\x00"), nil
+}

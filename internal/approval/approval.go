@@ -163,15 +163,36 @@ func describe(a appid.App) string {
 	}
 }
 
-// hint says how to approve a.
-func hint(a appid.App, conn string) string {
+// reasonNoTray is the Reason of an approval_required when no tray app runs
+// this agent to ask.
+const reasonNoTray = "no tray is running to ask"
+
+// hint says how to approve a, refused for reason. Without a tray (a
+// headless agent) neither the tray's prompt nor a proposal can approve
+// anything until the tray app runs the agent, so the hint says so.
+func hint(a appid.App, conn, reason string) string {
+	const startTray = "start the tray app (tokentray with no arguments runs the agent and asks; " +
+		"stop a headless tokentray agent first: grants are kept in the vault and hold when it starts again, " +
+		"see App approval in docs/config.md)"
+	var propose string
 	switch {
+	case a.Script != "":
+		propose = fmt.Sprintf("tokentray approve %s --connection %s", a.Script, conn)
+	case a.Kind == appid.Binary:
+		propose = fmt.Sprintf("tokentray approve %s --connection %s", a.Exe, conn)
+	}
+	switch {
+	case reason == reasonNoTray && !a.Grantable():
+		return "it can only be allowed once, when the tray asks: " + startTray + " and run it again"
+	case reason == reasonNoTray && propose != "":
+		return "to approve it, " + startTray + ", then run it again and answer Always, or propose it with: " +
+			propose + " and confirm it in the tray's Apps tab"
+	case reason == reasonNoTray:
+		return "to approve it, " + startTray + ", then run it again and answer Always"
 	case !a.Grantable():
 		return "it can only be allowed once, when the tray asks"
-	case a.Script != "":
-		return fmt.Sprintf("approve it in the tray, or propose it with: tokentray approve %s --connection %s", a.Script, conn)
-	case a.Kind == appid.Binary:
-		return fmt.Sprintf("approve it in the tray, or propose it with: tokentray approve %s --connection %s", a.Exe, conn)
+	case propose != "":
+		return "approve it in the tray, or propose it with: " + propose
 	default:
 		return "approve it in the tray"
 	}

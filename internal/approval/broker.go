@@ -109,7 +109,7 @@ func (b *Broker) Check(ctx context.Context, req Request) error {
 	if len(b.subs) == 0 {
 		b.mu.Unlock()
 		b.emit(append(events, b.event(now, EventApprovalRequired, req)), len(events) > 0)
-		return required(req, "no tray is running to ask")
+		return required(req, reasonNoTray)
 	}
 	if err := ctx.Err(); err != nil {
 		b.mu.Unlock()
@@ -342,7 +342,7 @@ func (b *Broker) emit(events []Event, changed bool) {
 
 func required(req Request, reason string) error {
 	return &Error{Code: CodeApprovalRequired, App: describe(req.App), Connection: req.Connection,
-		Reason: reason, Hint: hint(req.App, req.Connection)}
+		Reason: reason, Hint: hint(req.App, req.Connection, reason)}
 }
 
 func denied(req Request) error {

@@ -108,6 +108,9 @@ func TestAppApprovalRealBinaries(t *testing.T) {
 		return string(out), e
 	}
 	_, e := curlToken()
+	// No tray runs this agent: the hint says to start one, since neither a
+	// prompt nor a proposal can approve anything before.
+	wantRefusal(t, "curl", e, "curl ("+curl+")", "no tray is running to ask; to approve it, start the tray app (tokentray with no arguments")
 	wantRefusal(t, "curl", e, "curl ("+curl+")", "tokentray approve "+curl)
 
 	bot := filepath.Join(dir, "bot.py")
