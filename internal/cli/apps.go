@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,19 +13,30 @@ import (
 )
 
 const appsUsage = `Usage: tokentray apps [--json]
+       tokentray apps revoke ID|PATH
 
 Lists the app grants of app approval on stdout, one a line: ID, DECISION
 (always or deny), CONNECTION, USES, LAST USE (RFC 3339, UTC, or "-"), APP
 (the script, else the executable), separated by tabs. --json prints the
 agent's /v1/apps body instead. A grant is made only by a human in the
-tokentray window; revoke one there.
+tokentray window.
+
+revoke removes a grant, by its ID or by the path of its script or program
+(every grant of that app): the app is asked again at its next request.
 `
 
 func runApps(env Env, args []string) int {
 	fs := newFlags("apps")
 	asJSON := fs.Bool("json", false, "")
-	if _, code, ok := parseArgs(env, "apps", appsUsage, fs, args, 0, 0); !ok {
+	pos, code, ok := parseArgs(env, "apps", appsUsage, fs, args, 0, 2)
+	if !ok {
 		return code
+	}
+	switch {
+	case len(pos) == 2 && pos[0] == "revoke" && !*asJSON:
+		return revokeApps(env, pos[1])
+	case len(pos) > 0:
+		return usageFail(env, "apps", appsUsage, fmt.Errorf("unknown arguments %q; the one subcommand is: revoke ID|PATH", strings.Join(pos, " ")))
 	}
 	apps, err := client(env).Apps(env.Context)
 	if err != nil {
@@ -55,6 +67,34 @@ func runApps(env Env, args []string) int {
 	}
 	tw.Flush()
 	env.Stdout.Write(out.Bytes())
+	return exitOK
+}
+
+// revokeApps revokes the grant with id what, or every grant whose script or
+// program is the file at path what.
+func revokeApps(env Env, what string) int {
+	c := client(env)
+	apps, err := c.Apps(env.Context)
+	if err != nil {
+		return fail(env, "apps", err)
+	}
+	path, _ := filepath.Abs(what)
+	var ids []string
+	for _, a := range apps {
+		if a.ID == what || a.Script == path || (a.Script == "" && a.Exe == path) {
+			ids = append(ids, a.ID)
+		}
+	}
+	if len(ids) == 0 {
+		fmt.Fprintf(env.Stderr, "tokentray apps: no grant has the id or the app %q; tokentray apps lists them.\n", what)
+		return exitNotConnected
+	}
+	for _, id := range ids {
+		if err := c.RevokeApp(env.Context, id); err != nil {
+			return fail(env, "apps", err)
+		}
+		fmt.Fprintf(env.Stderr, "tokentray apps: revoked the grant %s; the app is asked again at its next request.\n", id)
+	}
 	return exitOK
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tokentray/tokentray/internal/agentcmd"
 	"github.com/tokentray/tokentray/internal/agentd"
+	"github.com/tokentray/tokentray/internal/appid"
+	"github.com/tokentray/tokentray/internal/approval"
 	"github.com/tokentray/tokentray/internal/cli"
 	"github.com/tokentray/tokentray/internal/devstack"
 	"github.com/tokentray/tokentray/internal/devworld"
@@ -95,6 +97,7 @@ func TestScripts(t *testing.T) {
 			"rawkeys":     cmdRawKeys,
 			"relay":       cmdRelay,
 			"approveapps": cmdApproveApps,
+			"grantapp":    cmdGrantApp,
 		},
 	})
 }
@@ -172,4 +175,17 @@ func cmdApproveApps(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: approveapps on|off")
 	}
 	ts.Value(worldKey).(*devworld.World).Agent.Agent.SetApproveApps(args[0] == "on")
+}
+
+// cmdGrantApp grants the app at a path (relative to $WORK) the connection
+// "exchange", as a human does in the tray's window: grantapp PATH.
+func cmdGrantApp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: grantapp PATH")
+	}
+	a := ts.Value(worldKey).(*devworld.World).Agent.Agent
+	app, err := appid.New(appid.Config{}).IdentifyFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	_, err = a.GrantApp(app, "exchange", approval.Always)
+	ts.Check(err)
 }
