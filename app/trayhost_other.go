@@ -2,6 +2,11 @@
 
 package app
 
+import "context"
+
 // TrayHostPresent reports whether the desktop shows tray icons; outside
 // Linux the menu bar or notification area always does.
 func TrayHostPresent() bool { return true }
+
+// WatchTrayHost reports a tray host, there for good outside Linux.
+func WatchTrayHost(ctx context.Context, changed func(present bool)) bool { return true }
