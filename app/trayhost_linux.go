@@ -25,6 +25,11 @@ func sessionBusAround() bool {
 	return err == nil
 }
 
+// TrayHostPossible reports whether a tray host could ever appear: on Linux,
+// whether a session bus is there. Without one, Fyne's tray would launch a
+// bus of its own to look for a host; the app goes without a tray instead.
+func TrayHostPossible() bool { return sessionBusAround() }
+
 // TrayHostPresent reports whether the desktop shows tray icons: on Linux,
 // whether a StatusNotifierWatcher owns its name on the session bus. Plain
 // GNOME and Xvfb have none; there the window must stay reachable. Without a
