@@ -80,7 +80,7 @@ func runTray(env cli.Env) int {
 		logger.Info("attached to the running agent", "socket", socket)
 	}
 
-	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPresent(), Instance: inst, QuitForgets: forgets,
+	opts := app.Options{Getenv: env.Getenv, Logger: logger, NoTray: !app.TrayHostPossible(), TrayHost: app.WatchTrayHost, Instance: inst, QuitForgets: forgets,
 		Approver: approver}
 	if approver != nil {
 		opts.ConfirmAlways = polkitConfirm(ctx, logger)

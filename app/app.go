@@ -32,9 +32,15 @@ type Options struct {
 	// ShowWindow shows the window at start. Run shows it anyway when there
 	// is no tray to reach it from.
 	ShowWindow bool
-	// NoTray leaves the tray out, as on a desktop without a tray host; then
-	// closing the window quits.
+	// NoTray leaves the tray out for good (tests): the window is the only
+	// way in, and closing it quits.
 	NoTray bool
+	// TrayHost follows the desktop's tray host (WatchTrayHost); nil says a
+	// host is there for good. While none is, the window is the way in:
+	// shown at start, and closing it quits. When one appears, closing the
+	// window hides it; when it goes away while the window is hidden, the
+	// window is shown.
+	TrayHost TrayHostFunc
 	// Logger gets the log; default slog.Default().
 	Logger *slog.Logger
 	// QuitForgets says that quitting ends a memory-only vault (the demo's,
@@ -56,13 +62,20 @@ type Options struct {
 	ConfirmAlways ConfirmFunc
 }
 
+// TrayHostFunc follows the desktop's tray host: it returns whether one is
+// there now, then calls changed, from any goroutine, each time that changes,
+// until ctx ends.
+type TrayHostFunc func(ctx context.Context, changed func(present bool)) bool
+
 // Run runs the tray and the window on a until the user quits, talking to the
 // agent through c. It blocks, like fyne.App.Run, and must be called from main.
 //
 // The tray icon and its menu are set before a.Run: Fyne starts the
 // StatusNotifierItem only if a menu was set by then, and a menu set later
-// (through fyne.Do) never registers the item. The menu says "Loading…"
-// until the agent answers.
+// (through fyne.Do) never registers the item. So the menu is set even when
+// no tray host is there yet: the item registers when one appears (a panel
+// started after tokentray, or restarted). The menu says "Loading…" until
+// the agent answers.
 func Run(a fyne.App, c *localclient.Client, opts Options) {
 	u := newUI(a, c, opts)
 	u.start()
@@ -116,7 +129,8 @@ type ui struct {
 	conns     []localclient.Connection
 	providers []localclient.Provider
 	win       *mainWindow
-	tray      *tray           // nil without a tray host
+	tray      *tray           // nil with NoTray
+	hostUp    bool            // a tray host shows the icon: see trayMode
 	prompts   *prompter       // nil without an Approver
 	agentErr  error           // why the agent cannot be reached, nil when it can
 	loaded    bool            // the agent has answered once
@@ -148,13 +162,38 @@ func newUI(a fyne.App, c *localclient.Client, opts Options) *ui {
 	if !opts.NoTray {
 		u.tray = newTray(u)
 	}
+	u.hostUp = true
+	if opts.TrayHost != nil {
+		u.hostUp = opts.TrayHost(ctx, func(present bool) {
+			u.do(func() { u.setTrayHost(present) })
+		})
+	}
 	return u
+}
+
+// trayMode reports whether the tray is the way in: there is a tray and a
+// host shows it. Then closing the window hides it; else it quits.
+func (u *ui) trayMode() bool { return u.tray != nil && u.hostUp }
+
+// setTrayHost follows the tray host appearing or going away. The window
+// stays as it is when one appears (the tray's item registers by itself);
+// when it goes away while the window is hidden, the window is shown, so
+// that tokentray stays within reach.
+func (u *ui) setTrayHost(present bool) {
+	if present == u.hostUp {
+		return
+	}
+	u.hostUp = present
+	u.log.Info("tray host changed", "present", present)
+	if !present && !u.win.visible {
+		u.win.show()
+	}
 }
 
 // start shows what must be shown and starts the bridge from the agent and
 // the minute clock of the tray.
 func (u *ui) start() {
-	if u.tray == nil || u.opts.ShowWindow {
+	if !u.trayMode() || u.opts.ShowWindow {
 		u.win.show()
 	}
 	if u.prompts != nil {

@@ -101,7 +101,7 @@ func (m *mainWindow) show() {
 // while hidden. With a tray the window is closed, and the memory it held
 // is given back to the system a moment later, once Fyne has destroyed it.
 func (m *mainWindow) hide() {
-	if m.u.tray != nil && !m.closed {
+	if m.u.trayMode() && !m.closed {
 		m.w.Close()
 		m.closed = true
 		m.u.after(releaseAfter, releaseMemory)
@@ -128,7 +128,7 @@ func (m *mainWindow) stopTimer() {
 
 // onClose hides the window when the tray can bring it back, else quits.
 func (m *mainWindow) onClose() {
-	if m.u.tray == nil {
+	if !m.u.trayMode() {
 		m.u.askQuit()
 		return
 	}
