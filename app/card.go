@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -241,7 +242,7 @@ const barSteps = 500
 // tick moves the countdown; it redraws only what changed, so a second that
 // changes neither the text nor the bar costs nothing.
 func (c *card) tick(now time.Time) {
-	left := untilText(now, c.conn.ExpiresAt)
+	left := humantime.Until(now, c.conn.ExpiresAt)
 	v := math.Round(remaining(now, c.conn.ExpiresAt, c.lifetime)*barSteps) / barSteps
 	if left != c.left || v != c.bar.Value {
 		c.left = left

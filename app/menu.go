@@ -3,6 +3,7 @@ package app
 import (
 	"time"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -84,7 +85,7 @@ func menuStatus(c localclient.Connection, now time.Time) string {
 	if d := c.ExpiresAt.Sub(now); d > 0 && d < time.Minute {
 		return "under a minute left"
 	}
-	return countdown(now, c.ExpiresAt)
+	return humantime.Left(now, c.ExpiresAt)
 }
 
 // note is a desktop notification to send.
@@ -105,7 +106,7 @@ func notification(prev string, ev localclient.Event, now time.Time) (note, bool)
 	case c.State == localclient.StateNeedsReconnect && prev != localclient.StateNeedsReconnect:
 		return note{"Needs reconnect", c.Label + ": the provider no longer accepts this connection. Open tokentray and reconnect."}, true
 	case ev.Type == "state" && prev == localclient.StateRefreshing && c.State != localclient.StateRefreshing:
-		return note{"Refresh failed", c.Label + ": the key could not be refreshed; tokentray will retry (" + countdown(now, c.ExpiresAt) + ")."}, true
+		return note{"Refresh failed", c.Label + ": the key could not be refreshed; tokentray will retry (" + humantime.Left(now, c.ExpiresAt) + ")."}, true
 	}
 	return note{}, false
 }

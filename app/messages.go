@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/tokentray/tokentray/localclient"
 )
@@ -99,27 +97,4 @@ func capital(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// inWords says a duration as people read it: "10 minutes", "1 hour 30
-// minutes", "45 seconds". It is exact to the second for what a setting
-// holds, so "10m0s" reads "10 minutes".
-func inWords(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d <= 0 {
-		return "0 seconds"
-	}
-	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	var parts []string
-	add := func(n int, unit string) {
-		if n == 1 {
-			parts = append(parts, "1 "+unit)
-		} else if n > 1 {
-			parts = append(parts, fmt.Sprintf("%d %ss", n, unit))
-		}
-	}
-	add(h, "hour")
-	add(m, "minute")
-	add(s, "second")
-	return strings.Join(parts, " ")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
@@ -50,35 +51,16 @@ func TestSentence(t *testing.T) {
 	}
 }
 
-func TestInWords(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{10 * time.Minute, "10 minutes"},
-		{time.Minute, "1 minute"},
-		{90 * time.Minute, "1 hour 30 minutes"},
-		{2 * time.Hour, "2 hours"},
-		{45 * time.Second, "45 seconds"},
-		{0, "0 seconds"},
-	}
-	for _, tt := range tests {
-		if got := inWords(tt.d); got != tt.want {
-			t.Errorf("inWords(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 func TestUntilAndAgo(t *testing.T) {
 	now := time.Date(2026, 3, 1, 11, 20, 0, 0, time.UTC)
-	if got, want := untilText(now, now.Add(3*time.Hour+12*time.Minute)), "until 14:32, 3 h 12 min left"; got != want {
+	if got, want := humantime.Until(now, now.Add(3*time.Hour+12*time.Minute)), "until 14:32, 3 h 12 min left"; got != want {
 		t.Errorf("untilText = %q, want %q", got, want)
 	}
-	if got, want := untilText(now, now.Add(-time.Minute)), "expired"; got != want {
-		t.Errorf("untilText(past) = %q, want %q", got, want)
+	if got, want := humantime.Until(now, now.Add(-time.Minute)), "expired"; got != want {
+		t.Errorf("humantime.Until(past) = %q, want %q", got, want)
 	}
-	if got, want := untilText(now, now.Add(30*time.Hour)), "until Mon 17:20, 1 d 6 h left"; got != want {
-		t.Errorf("untilText(a day) = %q, want %q", got, want)
+	if got, want := humantime.Until(now, now.Add(30*time.Hour)), "until Mon 17:20, 1 d 6 h left"; got != want {
+		t.Errorf("humantime.Until(a day) = %q, want %q", got, want)
 	}
 	for _, tt := range []struct {
 		ago  time.Duration

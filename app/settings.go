@@ -113,7 +113,7 @@ func (s *settingsTab) reload() {
 // marginText is the agent's refresh margin (a Go duration) in words.
 func marginText(goDuration string) string {
 	if d, err := time.ParseDuration(goDuration); err == nil {
-		return inWords(d)
+		return humantime.Words(d)
 	}
 	return goDuration
 }

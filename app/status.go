@@ -20,43 +20,6 @@ const defaultLifetime = 4 * time.Hour
 // expiringSoon is how close to its expiry a key makes the tray say so.
 const expiringSoon = 15 * time.Minute
 
-// countdown is the time left of a key as people read it: "3 h 12 min
-// left", "12 min left", "45 s left", "expired". Minutes and hours round
-// down, so the text never promises more time than there is.
-func countdown(now, expiresAt time.Time) string {
-	if expiresAt.IsZero() {
-		return "no key yet"
-	}
-	d := expiresAt.Sub(now)
-	switch {
-	case d <= 0:
-		return "expired"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s left", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min left", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%d h %d min left", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	}
-	return fmt.Sprintf("%d d %d h left", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
-}
-
-// untilText is the bar's text: the expiry as a clock time beside the
-// countdown, "until 14:32, 3 h 12 min left"; a key valid past tomorrow
-// names the day.
-func untilText(now, expiresAt time.Time) string {
-	left := countdown(now, expiresAt)
-	if expiresAt.IsZero() || !expiresAt.After(now) {
-		return left
-	}
-	at := expiresAt.In(now.Location())
-	clock := at.Format("15:04")
-	if expiresAt.Sub(now) >= 20*time.Hour {
-		clock = at.Format("Mon 15:04")
-	}
-	return "until " + clock + ", " + left
-}
-
 // agoText says how long ago t was: "just now", "4 min ago", "2 h 5 min ago".
 func agoText(now, t time.Time) string {
 	d := now.Sub(t)

@@ -8,37 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentray/tokentray/internal/humantime"
 	"github.com/tokentray/tokentray/localclient"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func TestCountdown(t *testing.T) {
-	tests := []struct {
-		name string
-		left time.Duration
-		want string
-	}{
-		{"hours and minutes", 3*time.Hour + 12*time.Minute + 59*time.Second, "3 h 12 min left"},
-		{"whole hours", 4 * time.Hour, "4 h 0 min left"},
-		{"minutes", 12*time.Minute + 30*time.Second, "12 min left"},
-		{"one minute", time.Minute, "1 min left"},
-		{"seconds", 45 * time.Second, "45 s left"},
-		{"days", 50 * time.Hour, "2 d 2 h left"},
-		{"exactly now", 0, "expired"},
-		{"past", -time.Hour, "expired"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := countdown(t0, t0.Add(tt.left)); got != tt.want {
-				t.Fatalf("countdown(%v) = %q, want %q", tt.left, got, tt.want)
-			}
-		})
-	}
-	if got := countdown(t0, time.Time{}); got != "no key yet" {
-		t.Fatalf("countdown(zero) = %q, want %q", got, "no key yet")
-	}
-}
 
 func TestRemaining(t *testing.T) {
 	tests := []struct {
@@ -169,7 +143,7 @@ func TestStatusLineCoversEveryState(t *testing.T) {
 // shown is everything on a card that moves with the clock.
 func shown(now time.Time, c localclient.Connection, lifetime time.Duration) string {
 	line, _ := statusLine(c, "", now, lifetime, false)
-	return fmt.Sprintf("%s|%.4f|%s", untilText(now, c.ExpiresAt), math.Round(remaining(now, c.ExpiresAt, lifetime)*barSteps)/barSteps, line)
+	return fmt.Sprintf("%s|%.4f|%s", humantime.Until(now, c.ExpiresAt), math.Round(remaining(now, c.ExpiresAt, lifetime)*barSteps)/barSteps, line)
 }
 
 func TestNextChange(t *testing.T) {

@@ -101,3 +101,32 @@ func TestUntil(t *testing.T) {
 		t.Errorf("Until in UTC+2 = %q, want %q", got, want)
 	}
 }
+
+func TestLeft(t *testing.T) {
+	tests := []struct {
+		name string
+		left time.Duration
+		want string
+	}{
+		{"hours and minutes", 3*time.Hour + 12*time.Minute + 59*time.Second, "3 h 12 min left"},
+		{"whole hours", 4 * time.Hour, "4 h 0 min left"},
+		{"minutes", 12*time.Minute + 30*time.Second, "12 min left"},
+		{"one minute", time.Minute, "1 min left"},
+		{"seconds", 45 * time.Second, "45 s left"},
+		{"days", 50 * time.Hour, "2 d 2 h left"},
+		{"exactly now", 0, "expired"},
+		{"past", -time.Hour, "expired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Left(now0, now0.Add(tt.left)); got != tt.want {
+				t.Fatalf("Left(%v) = %q, want %q", tt.left, got, tt.want)
+			}
+		})
+	}
+	if got := Left(now0, time.Time{}); got != "no key yet" {
+		t.Fatalf("Left(zero) = %q, want %q", got, "no key yet")
+	}
+}
+
+var now0 = time.Date(2026, 3, 1, 11, 20, 0, 0, time.UTC)
