@@ -20,6 +20,17 @@ import (
 // call went out on a new connection) is cleared after the call.
 const lostAnswers = 2
 
+// loseRefreshAnswer refreshes connection id and loses the relay's answer
+// after the exchange rotated the keys: the refresh fails, journaled.
+func (e *env) loseRefreshAnswer(id string) {
+	e.t.Helper()
+	e.stack.DropRelayAnswers(lostAnswers)
+	if _, err := e.agent.Refresh(context.Background(), id, nil); err == nil {
+		e.t.Fatal("the answer was not lost")
+	}
+	e.stack.DropRelayAnswers(0)
+}
+
 func TestLostRefreshAnswerIsRecovered(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -64,11 +75,7 @@ func TestLostAnswerThenLongOutage(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect()
 	e.idle()
-	e.stack.DropRelayAnswers(lostAnswers)
-	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
-		t.Fatal("the answer was not lost")
-	}
-	e.stack.DropRelayAnswers(0)
+	e.loseRefreshAnswer(c.ID)
 	e.stack.SetRelayDown(true)
 	e.clock.Advance(relayproto.AnswerWindow + time.Minute)
 	// The scheduler's own retries run while the relay is down; let the last
@@ -91,11 +98,7 @@ func TestJournaledRefreshResolvedAtStart(t *testing.T) {
 	c := e.connect()
 	e.idle()
 	old, _ := e.agent.Token(context.Background(), c.ID, 0)
-	e.stack.DropRelayAnswers(lostAnswers)
-	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
-		t.Fatal("the answer was not lost")
-	}
-	e.stack.DropRelayAnswers(0)
+	e.loseRefreshAnswer(c.ID)
 	if status, _ := e.me(old); status != 401 {
 		t.Fatalf("the old key answers %d: the exchange did not rotate", status)
 	}

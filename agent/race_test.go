@@ -94,16 +94,7 @@ func TestConnectAgainWaitsForRefresh(t *testing.T) {
 	if x.State != StateConnected {
 		t.Fatalf("the connection says %s (last error %q), want connected", x.State, x.LastError)
 	}
-	k, err := e.agent.Token(context.Background(), c.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, body := e.me(k); status != 200 {
-		t.Fatalf("the connection's key answers %d %s", status, body)
-	}
-	if n := e.stack.Exchange.LiveKeys(); n != 1 {
-		t.Fatalf("%d keys live at the exchange, want 1: a replaced grant lingers", n)
-	}
+	e.checkOnlyLiveKey(c.ID)
 }
 
 // TestConnectAgainResolvesJournaledRefresh connects an account again while a
@@ -116,11 +107,7 @@ func TestConnectAgainResolvesJournaledRefresh(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect()
 	e.idle()
-	e.stack.DropRelayAnswers(lostAnswers)
-	if _, err := e.agent.Refresh(context.Background(), c.ID, nil); err == nil {
-		t.Fatal("the answer was not lost")
-	}
-	e.stack.DropRelayAnswers(0)
+	e.loseRefreshAnswer(c.ID)
 	if x, _ := e.agent.Connection(c.ID); x.State != StateRefreshing {
 		t.Fatalf("after the lost answer the connection says %s, want refreshing", x.State)
 	}
@@ -132,16 +119,7 @@ func TestConnectAgainResolvesJournaledRefresh(t *testing.T) {
 		t.Fatalf("Connect gave %s in state %s, want %s connected", x.ID, x.State, c.ID)
 	}
 	e.idle()
-	k, err := e.agent.Token(context.Background(), c.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, body := e.me(k); status != 200 {
-		t.Fatalf("the connection's key answers %d %s", status, body)
-	}
-	if n := e.stack.Exchange.LiveKeys(); n != 1 {
-		t.Fatalf("%d keys live at the exchange, want 1: a replaced grant lingers", n)
-	}
+	e.checkOnlyLiveKey(c.ID)
 }
 
 // TestConnectAfterCloseLeavesNothingHalfDone lets Close win against a Connect
@@ -185,5 +163,21 @@ func TestConnectAfterCloseLeavesNothingHalfDone(t *testing.T) {
 	}
 	if n := e.stack.Exchange.LiveKeys(); n != 1 {
 		t.Fatalf("%d keys live at the exchange, want 1: the unstored grant lingers", n)
+	}
+}
+
+// checkOnlyLiveKey checks that connection id's key answers at the exchange
+// and is the only key alive there: no replaced grant lingers.
+func (e *env) checkOnlyLiveKey(id string) {
+	e.t.Helper()
+	k, err := e.agent.Token(context.Background(), id, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if status, body := e.me(k); status != 200 {
+		e.t.Fatalf("the connection's key answers %d %s", status, body)
+	}
+	if n := e.stack.Exchange.LiveKeys(); n != 1 {
+		e.t.Fatalf("%d keys live at the exchange, want 1: a replaced grant lingers", n)
 	}
 }
