@@ -276,12 +276,19 @@ func whenText(t, now time.Time) string {
 	}
 	t = t.In(now.Location())
 	switch {
-	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
+	case sameDay(t, now):
 		return "today " + t.Format("15:04")
+	case sameDay(t, now.AddDate(0, 0, 1)):
+		// A terminal's grant made in the evening ends after midnight.
+		return "tomorrow " + t.Format("15:04")
 	case t.Year() == now.Year():
 		return t.Format("2 Jan 15:04")
 	}
 	return t.Format("2 Jan 2006 15:04")
+}
+
+func sameDay(a, b time.Time) bool {
+	return a.YearDay() == b.YearDay() && a.Year() == b.Year()
 }
 
 // connText names a connection by its label and id, as scripts name it.

@@ -127,7 +127,9 @@ func TestAppsTabListsGrantsLiveAndRevokesAfterAsking(t *testing.T) {
 	if r := rowFor(a, "tool"); r == nil || !strings.Contains(r.title.Text, "always denied") {
 		t.Fatalf("the denied tool's row: %+v", r)
 	}
-	if r := rowFor(a, "interactive terminal"); r == nil || !strings.Contains(r.detail.Text, "Ends today") || !strings.Contains(r.detail.Text, "screen locks") {
+	// The end is a clock time (today or tomorrow: the test may run late in the day).
+	if r := rowFor(a, "interactive terminal"); r == nil || r.app.Expires.IsZero() ||
+		!strings.Contains(r.detail.Text, "Ends ") || !strings.Contains(r.detail.Text, r.app.Expires.Local().Format("15:04")+", or when the screen locks") {
 		t.Fatalf("the terminal's row does not say when its grant ends: %+v", r)
 	}
 
@@ -404,6 +406,8 @@ func TestGrantDetailAndWhen(t *testing.T) {
 			"Program /usr/bin/curl\nConnection C\nDecided 2 Dec 2025 15:00 · used once, today 15:00"},
 		{"a terminal", localclient.App{Created: now, Expires: now.Add(4 * time.Hour)},
 			"Connection C\nDecided today 15:00 · not used since\nEnds today 19:00, or when the screen locks"},
+		{"a terminal granted late in the evening", localclient.App{Created: now.Add(7 * time.Hour), Expires: now.Add(11 * time.Hour)},
+			"Connection C\nDecided today 22:00 · not used since\nEnds tomorrow 02:00, or when the screen locks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
