@@ -318,17 +318,17 @@ func promptRows(pr approval.Prompt, conn string) [][2]string {
 		script += "\nsha256 " + a.ScriptSHA256
 	}
 	add("Script", script)
-	add("Command line", appid.QuoteArgs(a.Args))
+	add("Command line", appid.ShowArgs(a.Args))
 	add("Working folder", oneLine(a.Cwd))
 	if a.PID > 0 {
 		add("Process", strconv.Itoa(a.PID))
 	}
 	if a.Via != nil {
-		add("Through", fmt.Sprintf("the tokentray CLI, pid %d: %s", a.Via.PID, appid.QuoteArgs(a.Via.Args)))
+		add("Through", fmt.Sprintf("the tokentray CLI, pid %d: %s", a.Via.PID, appid.ShowArgs(a.Via.Args)))
 	}
 	var parents []string
 	for _, q := range a.Parents {
-		parents = append(parents, fmt.Sprintf("pid %d: %s", q.PID, appid.QuoteArgs(q.Args)))
+		parents = append(parents, fmt.Sprintf("pid %d: %s", q.PID, appid.ShowArgs(q.Args)))
 	}
 	add("Parents", strings.Join(parents, "\n"))
 	add("Connection", conn)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,19 +168,26 @@ func texts(o fyne.CanvasObject) []string {
 
 func TestPromptShowsWhoAsks(t *testing.T) {
 	r := newPromptRig(t, nil)
-	_, _, pw := r.prompt(botV1)
+	bot := botV1
+	bot.Args = append(slices.Clone(bot.Args), "--api-secret", "hunter2")
+	bot.Parents = append([]appid.Process{{PID: 4100, Exe: "/usr/bin/env", Args: []string{"env", "EXCHANGE_TOKEN=hunter3"}}}, bot.Parents...)
+	_, _, pw := r.prompt(bot)
 	if got, want := pw.w.Title(), "tokentray: allow python3 bot.py?"; got != want {
 		t.Fatalf("title %q, want %q", got, want)
 	}
 	all := strings.Join(texts(pw.w.Content()), "\n")
 	for _, want := range []string{
 		"python3 bot.py (script)", "/usr/bin/python3", "/home/ann/bot.py", "sha256 " + strings.Repeat("ab", 32),
-		`python3 bot.py --market "btc usd"`, "/home/ann/trading", "pid 4000: bash run.sh", "pid 1: /sbin/init",
-		"Ann's EXchange (exchange-1)", "(token)", "1 request waiting",
+		`python3 bot.py --market "btc usd" --api-secret ‹hidden›`, "/home/ann/trading", "pid 4100: env EXCHANGE_TOKEN=‹hidden›",
+		"pid 4000: bash run.sh", "pid 1: /sbin/init", "Ann's EXchange (exchange-1)", "(token)", "1 request waiting",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the prompt does not show %q:\n%s", want, all)
 		}
+	}
+	// A secret passed as an argument stays off the screen (appid.ShowArgs).
+	if strings.Contains(all, "hunter") {
+		t.Errorf("the prompt shows a secret from a command line:\n%s", all)
 	}
 	if strings.Contains(all, "Changed since last approved") || strings.Contains(all, "only be allowed once") {
 		t.Errorf("the prompt warns of what is not so:\n%s", all)
