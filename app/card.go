@@ -153,10 +153,11 @@ func (c *card) update(conn localclient.Connection, p *localclient.Provider, now 
 // showDefault says whether scripts that name the provider get this
 // connection; it matters only when the provider has several.
 func (c *card) showDefault(conn localclient.Connection) {
-	several := 0
+	several, anyDefault := 0, false
 	for _, x := range c.u.conns {
 		if x.Provider == conn.Provider {
 			several++
+			anyDefault = anyDefault || x.Default
 		}
 	}
 	switch {
@@ -165,13 +166,23 @@ func (c *card) showDefault(conn localclient.Connection) {
 		c.makeDef.Hide()
 	case conn.Default:
 		c.isDefault.SetText("Default: scripts that name " + conn.Provider + " get this one")
+		c.isDefault.Importance = widget.SuccessImportance
 		c.isDefault.Show()
 		c.makeDef.Hide()
+	case !anyDefault:
+		// The agent picks none by itself (a default is the trader's
+		// choice), so until one is made, scripts naming the provider fail.
+		c.isDefault.SetText("No default: scripts that name " + conn.Provider + " fail until you pick one")
+		c.isDefault.Importance = widget.WarningImportance
+		c.isDefault.Show()
+		c.makeDef.SetText("Make default for " + conn.Provider)
+		c.makeDef.Show()
 	default:
 		c.isDefault.Hide()
 		c.makeDef.SetText("Make default for " + conn.Provider)
 		c.makeDef.Show()
 	}
+	c.isDefault.Refresh()
 }
 
 // onMakeDefault marks the connection its provider's default; the agent

@@ -245,13 +245,24 @@ func TestCardsSayWhichConnectionIsTheDefault(t *testing.T) {
 	if ca := u.win.cards["a"]; ca.isDefault.Visible() || ca.makeDef.Visible() {
 		t.Fatal("a provider's only connection talks about being the default")
 	}
+	// A second account and no default yet: scripts naming the provider
+	// fail, and both cards say so beside their Make default.
+	u.setConns([]localclient.Connection{a, b})
+	for _, id := range []string{"a", "b"} {
+		c := u.win.cards[id]
+		if !c.isDefault.Visible() || !c.makeDef.Visible() || c.isDefault.Importance != widget.WarningImportance ||
+			!strings.Contains(c.isDefault.Text, "scripts that name exchange fail until you pick one") {
+			t.Fatalf("card %s with no default: marker %q shown %v, Make default shown %v", id, c.isDefault.Text, c.isDefault.Visible(), c.makeDef.Visible())
+		}
+	}
 	b.Default = true
 	u.setConns([]localclient.Connection{a, b})
 	ca, cb := u.win.cards["a"], u.win.cards["b"]
 	if !ca.makeDef.Visible() || ca.isDefault.Visible() || ca.makeDef.Text != "Make default for exchange" {
 		t.Fatalf("card a: Make default shown %v (%q), marker shown %v", ca.makeDef.Visible(), ca.makeDef.Text, ca.isDefault.Visible())
 	}
-	if !cb.isDefault.Visible() || cb.makeDef.Visible() || !strings.Contains(cb.isDefault.Text, "scripts that name exchange get this one") {
+	if !cb.isDefault.Visible() || cb.makeDef.Visible() || cb.isDefault.Importance != widget.SuccessImportance ||
+		!strings.Contains(cb.isDefault.Text, "scripts that name exchange get this one") {
 		t.Fatalf("card b: marker %q shown %v, Make default shown %v", cb.isDefault.Text, cb.isDefault.Visible(), cb.makeDef.Visible())
 	}
 }
